@@ -1,0 +1,341 @@
+"""SQLModel tables: the one place the schema is written.
+
+Coded fields carry CHECK constraints built from ``models.codes`` so the
+database refuses an unknown code even when a caller bypasses the importers.
+Indexes sit on what pages filter by: locality, dates, service, young person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models import codes
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- organisation and staffing -------------------------------------------------
+
+
+class Locality(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True, index=True)
+    name: str = Field(max_length=60)
+
+
+class Team(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('empower', 'prevention_diversion')", name="team_kind"
+        ),
+        UniqueConstraint("name", name="uq_team_name"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    locality_id: int = Field(foreign_key="locality.id", index=True)
+    name: str = Field(max_length=60)
+    kind: str = Field(default="empower", max_length=30)
+
+
+class Role(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=80)
+    # Social workers hold cases; caseload per FTE is measured over them only,
+    # as in the DfE children's social work workforce statistics.
+    case_holding: bool = False
+    # False for the multi-disciplinary roles the seed adds without numbers.
+    in_staffing_structure: bool = True
+
+
+class Post(SQLModel, table=True):
+    """One funded post of the establishment; team_id is null for a post shared
+    by the teams of its locality."""
+
+    __table_args__ = (CheckConstraint("fte > 0", name="post_fte_positive"),)
+    id: int | None = Field(default=None, primary_key=True)
+    locality_id: int = Field(foreign_key="locality.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    role_id: int = Field(foreign_key="role.id", index=True)
+    fte: float = 1.0
+    note: str | None = Field(default=None, max_length=120)
+
+
+class PostSnapshot(SQLModel, table=True):
+    """Staffing of one post in one month. A correction adds a higher version;
+    earlier versions are kept as history."""
+
+    __table_args__ = (
+        UniqueConstraint("post_id", "month", "version", name="uq_snapshot_version"),
+        CheckConstraint("filled_fte >= 0", name="snapshot_filled_nonneg"),
+        CheckConstraint("agency_fte >= 0", name="snapshot_agency_nonneg"),
+        CheckConstraint("vacant_fte >= 0", name="snapshot_vacant_nonneg"),
+        CheckConstraint("cases_held >= 0", name="snapshot_cases_nonneg"),
+        CheckConstraint("version >= 1", name="snapshot_version_positive"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    month: dt.date = Field(index=True)
+    filled_fte: float
+    agency_fte: float = 0.0
+    vacant_fte: float = 0.0
+    cases_held: int = 0
+    version: int = 1
+    recorded_by: str = Field(default="system", max_length=60)
+    recorded_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+class Funding(SQLModel, table=True):
+    """Grant lines from the staffing seed; money in pence so sums are exact."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    amount_pence: int
+    committed_on: dt.date | None = None
+    funded_until: dt.date | None = None
+    note: str | None = Field(default=None, max_length=240)
+    parent_id: int | None = Field(default=None, foreign_key="funding.id")
+
+
+# --- young people and their journeys -------------------------------------------
+
+
+class YoungPerson(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(codes.sql_in("sex", codes.SEX), name="yp_sex"),
+        CheckConstraint(
+            codes.sql_in("ethnicity", codes.ETHNICITY_GROUPS), name="yp_ethnicity"
+        ),
+        CheckConstraint(codes.sql_in("send", codes.SEND_STATUS), name="yp_send"),
+        CheckConstraint(
+            codes.sql_in("care_status", codes.CARE_STATUS), name="yp_care_status"
+        ),
+        Index("ix_yp_locality_birth", "locality_id", "birth_month"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    # Keyed hash (HMAC-SHA256) of the source system's id: never the id itself.
+    pseudo_key: str = Field(max_length=64, unique=True, index=True)
+    # Always the first day of the month of birth: the day is not kept.
+    birth_month: dt.date = Field(index=True)
+    sex: str = Field(max_length=1)
+    ethnicity: str = Field(max_length=10)
+    send: str = Field(default="none", max_length=12)
+    care_status: str = Field(default="none", max_length=16)
+    locality_id: int = Field(foreign_key="locality.id", index=True)
+    cce: bool = False
+    cse: bool = False
+    gangs: bool = False
+    trafficking: bool = False
+    missing: bool = False
+    source: str = Field(default="synthetic", max_length=20)
+
+
+class ServiceEpisode(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            codes.sql_in("service", codes.SERVICES), name="episode_service"
+        ),
+        CheckConstraint(
+            "end_reason IS NULL OR " + codes.sql_in("end_reason", codes.END_REASONS),
+            name="episode_end_reason",
+        ),
+        CheckConstraint(
+            "ended_on IS NULL OR ended_on >= started_on", name="episode_dates"
+        ),
+        Index("ix_episode_service_dates", "service", "started_on", "ended_on"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    young_person_id: int = Field(foreign_key="youngperson.id", index=True)
+    service: str = Field(max_length=24)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    end_reason: str | None = Field(default=None, max_length=24)
+
+
+class TransitionPlan(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            "post18_service IS NULL OR "
+            + codes.sql_in("post18_service", codes.ADULT_SERVICES),
+            name="plan_service",
+        ),
+        CheckConstraint(
+            "agreed_on IS NULL OR started_on IS NULL OR agreed_on >= started_on",
+            name="plan_dates",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    young_person_id: int = Field(foreign_key="youngperson.id", unique=True, index=True)
+    started_on: dt.date | None = None
+    agreed_on: dt.date | None = None
+    post18_service: str | None = Field(default=None, max_length=24)
+
+
+class RiskAssessment(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            codes.sql_in("agency", codes.RISK_AGENCIES), name="risk_agency"
+        ),
+        CheckConstraint(codes.sql_in("level", codes.RISK_LEVELS), name="risk_level"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    young_person_id: int = Field(foreign_key="youngperson.id", index=True)
+    agency: str = Field(max_length=12)
+    assessed_on: dt.date = Field(index=True)
+    level: str = Field(max_length=10)
+
+
+class OutcomeObservation(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            "activity IS NULL OR " + codes.sql_in("activity", codes.ACTIV),
+            name="outcome_activ",
+        ),
+        CheckConstraint(
+            "accommodation IS NULL OR " + codes.sql_in("accommodation", codes.ACCOM),
+            name="outcome_accom",
+        ),
+        CheckConstraint(
+            "in_touch IS NULL OR " + codes.sql_in("in_touch", codes.IN_TOUCH),
+            name="outcome_in_touch",
+        ),
+        CheckConstraint(
+            "missing_episodes >= 0 AND ae_attendances >= 0 AND police_custody >= 0 AND emergency_housing >= 0",
+            name="outcome_counts_nonneg",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    young_person_id: int = Field(foreign_key="youngperson.id", index=True)
+    observed_on: dt.date = Field(index=True)
+    activity: str | None = Field(default=None, max_length=2)
+    accommodation: str | None = Field(default=None, max_length=2)
+    in_touch: str | None = Field(default=None, max_length=4)
+    missing_episodes: int = 0
+    ae_attendances: int = 0
+    police_custody: int = 0
+    emergency_housing: int = 0
+
+
+# --- programme: themes, impacts, indicators, milestones ------------------------
+
+
+class Theme(SQLModel, table=True):
+    __table_args__ = (CheckConstraint("number BETWEEN 1 AND 4", name="theme_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(max_length=300)
+    short_title: str = Field(max_length=60)
+
+
+class IntendedImpact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    position: int = 1
+    text: str = Field(max_length=600)
+
+
+class Indicator(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            codes.sql_in("unit", codes.INDICATOR_UNITS), name="indicator_unit"
+        ),
+        CheckConstraint(
+            codes.sql_in("polarity", codes.POLARITIES), name="indicator_polarity"
+        ),
+        CheckConstraint("source IN ('computed', 'entered')", name="indicator_source"),
+        CheckConstraint(
+            "source = 'entered' OR metric_key IS NOT NULL",
+            name="indicator_computed_has_metric",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    impact_id: int = Field(foreign_key="intendedimpact.id", index=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=10)
+    polarity: str = Field(max_length=6)
+    baseline: float | None = None
+    baseline_period: str | None = Field(default=None, max_length=20)
+    target: float | None = None
+    target_date: dt.date | None = None
+    source: str = Field(default="entered", max_length=10)
+    # Name of the cohort metric that computes it (see partnership.metrics).
+    metric_key: str | None = Field(default=None, max_length=40)
+
+
+class IndicatorValue(SQLModel, table=True):
+    """Values of entered indicators. A correction adds a new version; the old
+    row stays, so history is never overwritten."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "indicator_id", "period", "version", name="uq_indicator_value_version"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    period: dt.date
+    value: float
+    note: str | None = Field(default=None, max_length=500)
+    version: int = 1
+    entered_by: str = Field(default="system", max_length=60)
+    entered_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+class Milestone(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            codes.sql_in("status", codes.MILESTONE_STATUS), name="milestone_status"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    title: str = Field(max_length=200)
+    owner: str = Field(max_length=80)
+    due_on: dt.date
+    status: str = Field(default="on_track", max_length=10)
+    completed_on: dt.date | None = None
+
+
+# --- people who use the dashboard ----------------------------------------------
+
+
+class User(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(codes.sql_in("role", codes.USER_ROLES), name="user_role"),
+        # A manager without a locality would have no scope: refuse it outright.
+        CheckConstraint(
+            "role <> 'manager' OR locality_id IS NOT NULL", name="user_manager_locality"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True, index=True)
+    display_name: str = Field(max_length=80)
+    email: str = Field(default="", max_length=120)
+    role: str = Field(max_length=14)
+    locality_id: int | None = Field(default=None, foreign_key="locality.id")
+    password_hash: str = Field(max_length=100)
+    failed_attempts: int = 0
+    disabled: bool = False
+    created_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=_utcnow, index=True)
+    username: str = Field(default="", max_length=40, index=True)
+    action: str = Field(max_length=40)
+    details: str = Field(default="", max_length=1000)
+
+
+class Setting(SQLModel, table=True):
+    """Small key/value facts about the database itself, e.g. that it holds
+    synthetic demo data, and a data version that caches are keyed by."""
+
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)

@@ -1,0 +1,89 @@
+"""One settings object, read from the environment.
+
+Secrets (cookie key, pseudonymisation key) come from the environment or, for
+a single-machine install, from files generated once under data/ and ignored
+by git: never from a literal in code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEFAULT_DEMO_PASSWORD = "empower-demo-2026"
+MIN_KEY_BYTES = 32
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{DATA_DIR / 'dashboard.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL") or default_database_url())
+    demo_password: str = field(
+        default_factory=lambda: os.environ.get("DASHBOARD_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    )
+    # DfE children-in-need statistics suppress counts 1 to 5.
+    suppression_threshold: int = field(default_factory=lambda: _env_int("DASHBOARD_SUPPRESSION_THRESHOLD", 5))
+    caseload_threshold: float = field(default_factory=lambda: _env_float("DASHBOARD_CASELOAD_THRESHOLD", 15.0))
+    # Failed sign-ins before an account is locked until an admin resets it.
+    max_failed_attempts: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_FAILED_ATTEMPTS", 5))
+    cookie_expiry_days: float = field(default_factory=lambda: _env_float("DASHBOARD_COOKIE_EXPIRY_DAYS", 1.0))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    return Settings()
+
+
+def _file_secret(env_name: str, filename: str) -> str:
+    """A secret from the environment, else from a git-ignored file made once."""
+    value = os.environ.get(env_name, "").strip()
+    if value:
+        if len(value.encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"{env_name} must be at least {MIN_KEY_BYTES} bytes long")
+        return value
+    path = DATA_DIR / filename
+    if path.exists():
+        return path.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    # Create with owner-only permissions so the key is not world readable.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def cookie_key(from_secrets: str | None = None) -> str:
+    """The sign-in cookie's signing key: st.secrets first (passed in by the
+    app), then DASHBOARD_COOKIE_KEY, then a generated file."""
+    if from_secrets:
+        if len(from_secrets.encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"cookie_key in secrets must be at least {MIN_KEY_BYTES} bytes long")
+        return from_secrets
+    return _file_secret("DASHBOARD_COOKIE_KEY", ".cookie_key")
+
+
+def pseudonym_key() -> bytes:
+    """Key for hashing source ids; kept out of the database on purpose, so a
+    copy of the database alone cannot be re-linked to source records."""
+    return _file_secret("DASHBOARD_PSEUDONYM_KEY", ".pseudonym_key").encode()

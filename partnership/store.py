@@ -1,0 +1,68 @@
+"""Bulk writes and database-level facts (synthetic flag, data version)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from sqlalchemy import Connection, delete, text
+from sqlmodel import Session, select
+
+from models import Setting
+
+
+def bulk_insert(conn: Connection, table: str, frame: pl.DataFrame) -> int:
+    """Insert a frame through the caller's transaction, fast on both engines:
+    executemany of plain tuples on SQLite, COPY on PostgreSQL."""
+    if frame.is_empty():
+        return 0
+    cols = frame.columns
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in frame.iter_rows():
+                copy.write_row(row)
+        if "id" in cols:
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                              f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+        return frame.height
+    # SQLAlchemy stores SQLite dates as ISO text; write them the same way.
+    frame = frame.with_columns(
+        [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
+        + [pl.col(c).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f") for c, t in frame.schema.items() if t == pl.Datetime]
+    )
+    placeholders = ", ".join("?" for _ in cols)
+    raw = conn.connection.dbapi_connection
+    cur = raw.cursor()
+    cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})", frame.iter_rows())
+    return frame.height
+
+
+def get_setting(session: Session, key: str, default: str | None = None) -> str | None:
+    row = session.get(Setting, key)
+    return row.value if row else default
+
+
+def set_setting(session: Session, key: str, value: str) -> None:
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+        session.add(row)
+
+
+def bump_data_version(session: Session) -> str:
+    """Every write of cohort or staffing data changes this, so caches keyed by
+    it never serve figures from before the write."""
+    version = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
+    set_setting(session, "data_version", version)
+    return version
+
+
+def clear_settings(session: Session, keys: list[str]) -> None:
+    session.exec(delete(Setting).where(Setting.key.in_(keys)))  # type: ignore[attr-defined]
+
+
+def all_settings(session: Session) -> dict[str, str]:
+    return {row.key: row.value for row in session.exec(select(Setting))}
