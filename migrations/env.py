@@ -17,9 +17,7 @@ def run_migrations_online() -> None:
     engine = config.attributes.get("engine") or get_engine(get_settings().database_url)
     with engine.begin() as connection:
         # render_as_batch lets ALTER-style changes work on SQLite later.
-        context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
-        )
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 

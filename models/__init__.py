@@ -3,9 +3,9 @@
 from models.tables import (
     AuditEvent,
     Funding,
-    IntendedImpact,
     Indicator,
     IndicatorValue,
+    IntendedImpact,
     Locality,
     Milestone,
     OutcomeObservation,
@@ -25,9 +25,9 @@ from models.tables import (
 __all__ = [
     "AuditEvent",
     "Funding",
-    "IntendedImpact",
     "Indicator",
     "IndicatorValue",
+    "IntendedImpact",
     "Locality",
     "Milestone",
     "OutcomeObservation",

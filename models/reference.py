@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from models.tables import (
     Funding,
-    IntendedImpact,
     Indicator,
+    IntendedImpact,
     Locality,
     Milestone,
     Post,
@@ -76,9 +76,7 @@ SHARED_ROLES = (
     "specialist_nurse",
     "pace",
 )
-SHARED_NOTES: dict[tuple[str, str], str] = {
-    ("north", "pace"): "Lancaster children only"
-}
+SHARED_NOTES: dict[tuple[str, str], str] = {("north", "pace"): "Lancaster children only"}
 
 # Turnaround (Prevention & Diversion): one P&D team per locality.
 PD_TEAMS: list[tuple[str, str]] = [
@@ -144,8 +142,7 @@ THEMES: list[tuple[int, str, str, list[str]]] = [
     ),
     (
         4,
-        "How we can ensure that planning for transition from pre-18 to post-18 services is well-planned "
-        "and effective",
+        "How we can ensure that planning for transition from pre-18 to post-18 services is well-planned and effective",
         "Well-planned transition",
         [
             "This theme is seeking to ensure that individual young people's needs, risks and vulnerabilities "
@@ -177,8 +174,7 @@ INDICATORS: list[IndicatorSpec] = [
         1,
         1,
         "post18_pickup_3m",
-        "Picked up by an adult service within 3 months of 18 (intensive "
-        "support before 18)",
+        "Picked up by an adult service within 3 months of 18 (intensive support before 18)",
         "percent",
         "higher",
         52.0,
@@ -214,8 +210,7 @@ INDICATORS: list[IndicatorSpec] = [
         1,
         2,
         "crisis_contacts_19_21",
-        "Crisis contacts (A&E, police custody, emergency housing) per "
-        "young person aged 19-21",
+        "Crisis contacts (A&E, police custody, emergency housing) per young person aged 19-21",
         "rate",
         "lower",
         1.4,
@@ -227,8 +222,7 @@ INDICATORS: list[IndicatorSpec] = [
         2,
         1,
         "send_post16_dropout",
-        "Young people with SEND at risk of exploitation who dropped out "
-        "of post-16 work and learning",
+        "Young people with SEND at risk of exploitation who dropped out of post-16 work and learning",
         "percent",
         "lower",
         28.0,
@@ -240,8 +234,7 @@ INDICATORS: list[IndicatorSpec] = [
         2,
         1,
         "send_reengaged",
-        "Young people with SEND who dropped out and were re-engaged by their "
-        "next review",
+        "Young people with SEND who dropped out and were re-engaged by their next review",
         "percent",
         "higher",
         35.0,
@@ -253,8 +246,7 @@ INDICATORS: list[IndicatorSpec] = [
         3,
         1,
         "risk_agreement",
-        "Young people assessed by two or more agencies within 90 days whose "
-        "risk levels agree",
+        "Young people assessed by two or more agencies within 90 days whose risk levels agree",
         "percent",
         "higher",
         48.0,
@@ -266,8 +258,7 @@ INDICATORS: list[IndicatorSpec] = [
         3,
         1,
         "shared_risk_assessment",
-        "Most vulnerable young people with a shared multi-agency risk "
-        "assessment in place",
+        "Most vulnerable young people with a shared multi-agency risk assessment in place",
         "percent",
         "higher",
         30.0,
@@ -278,8 +269,7 @@ INDICATORS: list[IndicatorSpec] = [
         3,
         2,
         "risk_info_at_transfer",
-        "Transfers between services where risk information was shared "
-        "at the point of transfer",
+        "Transfers between services where risk information was shared at the point of transfer",
         "percent",
         "higher",
         40.0,
@@ -302,8 +292,7 @@ INDICATORS: list[IndicatorSpec] = [
         4,
         1,
         "slipped_through",
-        "Slipped through the net: intensive support before 18 and no adult "
-        "service within 6 months",
+        "Slipped through the net: intensive support before 18 and no adult service within 6 months",
         "percent",
         "lower",
         30.0,
@@ -397,13 +386,10 @@ def load_reference(session: Session) -> None:
     """Insert the reference data into an empty database; a no-op when present."""
     if session.exec(select(Locality)).first() is not None:
         return
-    localities = {
-        code: Locality(code=code, name=name) for code, name in LOCALITIES.items()
-    }
+    localities = {code: Locality(code=code, name=name) for code, name in LOCALITIES.items()}
     session.add_all(localities.values())
     roles = {
-        code: Role(code=code, name=name, case_holding=ch, in_staffing_structure=orig)
-        for code, name, ch, orig in ROLES
+        code: Role(code=code, name=name, case_holding=ch, in_staffing_structure=orig) for code, name, ch, orig in ROLES
     }
     session.add_all(roles.values())
     session.flush()

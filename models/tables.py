@@ -30,9 +30,7 @@ class Locality(SQLModel, table=True):
 
 class Team(SQLModel, table=True):
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('empower', 'prevention_diversion')", name="team_kind"
-        ),
+        CheckConstraint("kind IN ('empower', 'prevention_diversion')", name="team_kind"),
         UniqueConstraint("name", name="uq_team_name"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -107,13 +105,9 @@ class Funding(SQLModel, table=True):
 class YoungPerson(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(codes.sql_in("sex", codes.SEX), name="yp_sex"),
-        CheckConstraint(
-            codes.sql_in("ethnicity", codes.ETHNICITY_GROUPS), name="yp_ethnicity"
-        ),
+        CheckConstraint(codes.sql_in("ethnicity", codes.ETHNICITY_GROUPS), name="yp_ethnicity"),
         CheckConstraint(codes.sql_in("send", codes.SEND_STATUS), name="yp_send"),
-        CheckConstraint(
-            codes.sql_in("care_status", codes.CARE_STATUS), name="yp_care_status"
-        ),
+        CheckConstraint(codes.sql_in("care_status", codes.CARE_STATUS), name="yp_care_status"),
         Index("ix_yp_locality_birth", "locality_id", "birth_month"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -136,16 +130,12 @@ class YoungPerson(SQLModel, table=True):
 
 class ServiceEpisode(SQLModel, table=True):
     __table_args__ = (
-        CheckConstraint(
-            codes.sql_in("service", codes.SERVICES), name="episode_service"
-        ),
+        CheckConstraint(codes.sql_in("service", codes.SERVICES), name="episode_service"),
         CheckConstraint(
             "end_reason IS NULL OR " + codes.sql_in("end_reason", codes.END_REASONS),
             name="episode_end_reason",
         ),
-        CheckConstraint(
-            "ended_on IS NULL OR ended_on >= started_on", name="episode_dates"
-        ),
+        CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="episode_dates"),
         Index("ix_episode_service_dates", "service", "started_on", "ended_on"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -160,8 +150,7 @@ class ServiceEpisode(SQLModel, table=True):
 class TransitionPlan(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(
-            "post18_service IS NULL OR "
-            + codes.sql_in("post18_service", codes.ADULT_SERVICES),
+            "post18_service IS NULL OR " + codes.sql_in("post18_service", codes.ADULT_SERVICES),
             name="plan_service",
         ),
         CheckConstraint(
@@ -178,9 +167,7 @@ class TransitionPlan(SQLModel, table=True):
 
 class RiskAssessment(SQLModel, table=True):
     __table_args__ = (
-        CheckConstraint(
-            codes.sql_in("agency", codes.RISK_AGENCIES), name="risk_agency"
-        ),
+        CheckConstraint(codes.sql_in("agency", codes.RISK_AGENCIES), name="risk_agency"),
         CheckConstraint(codes.sql_in("level", codes.RISK_LEVELS), name="risk_level"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -241,12 +228,8 @@ class IntendedImpact(SQLModel, table=True):
 
 class Indicator(SQLModel, table=True):
     __table_args__ = (
-        CheckConstraint(
-            codes.sql_in("unit", codes.INDICATOR_UNITS), name="indicator_unit"
-        ),
-        CheckConstraint(
-            codes.sql_in("polarity", codes.POLARITIES), name="indicator_polarity"
-        ),
+        CheckConstraint(codes.sql_in("unit", codes.INDICATOR_UNITS), name="indicator_unit"),
+        CheckConstraint(codes.sql_in("polarity", codes.POLARITIES), name="indicator_polarity"),
         CheckConstraint("source IN ('computed', 'entered')", name="indicator_source"),
         CheckConstraint(
             "source = 'entered' OR metric_key IS NOT NULL",
@@ -272,11 +255,7 @@ class IndicatorValue(SQLModel, table=True):
     """Values of entered indicators. A correction adds a new version; the old
     row stays, so history is never overwritten."""
 
-    __table_args__ = (
-        UniqueConstraint(
-            "indicator_id", "period", "version", name="uq_indicator_value_version"
-        ),
-    )
+    __table_args__ = (UniqueConstraint("indicator_id", "period", "version", name="uq_indicator_value_version"),)
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
     period: dt.date
@@ -288,11 +267,7 @@ class IndicatorValue(SQLModel, table=True):
 
 
 class Milestone(SQLModel, table=True):
-    __table_args__ = (
-        CheckConstraint(
-            codes.sql_in("status", codes.MILESTONE_STATUS), name="milestone_status"
-        ),
-    )
+    __table_args__ = (CheckConstraint(codes.sql_in("status", codes.MILESTONE_STATUS), name="milestone_status"),)
     id: int | None = Field(default=None, primary_key=True)
     theme_id: int = Field(foreign_key="theme.id", index=True)
     title: str = Field(max_length=200)
@@ -309,9 +284,7 @@ class User(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(codes.sql_in("role", codes.USER_ROLES), name="user_role"),
         # A manager without a locality would have no scope: refuse it outright.
-        CheckConstraint(
-            "role <> 'manager' OR locality_id IS NOT NULL", name="user_manager_locality"
-        ),
+        CheckConstraint("role <> 'manager' OR locality_id IS NOT NULL", name="user_manager_locality"),
     )
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=40, unique=True, index=True)

@@ -44,8 +44,16 @@ def _locality_id(session: Session, code: str | None) -> int | None:
     return loc.id
 
 
-def add_user(session: Session, username: str, display_name: str, role: str, password: str,
-             locality: str | None = None, email: str = "", actor: str = "cli") -> User:
+def add_user(
+    session: Session,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    locality: str | None = None,
+    email: str = "",
+    actor: str = "cli",
+) -> User:
     if not USERNAME_RE.match(username):
         raise AccountError("username must be 2-40 lower-case letters, digits, '.', '_' or '-', starting with a letter")
     if role not in USER_ROLES:
@@ -58,8 +66,14 @@ def add_user(session: Session, username: str, display_name: str, role: str, pass
         raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
     if session.exec(select(User).where(User.username == username)).first():
         raise AccountError(f"user '{username}' already exists")
-    user = User(username=username, display_name=display_name, email=email, role=role,
-                locality_id=_locality_id(session, locality), password_hash=hash_password(password))
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        role=role,
+        locality_id=_locality_id(session, locality),
+        password_hash=hash_password(password),
+    )
     session.add(user)
     audit(session, actor, "user_added", f"{username} role={role} locality={locality or '-'}")
     return user
@@ -92,9 +106,14 @@ def reset_password(session: Session, username: str, password: str, actor: str = 
 def list_users(session: Session) -> list[dict[str, object]]:
     localities = {loc.id: loc.code for loc in session.exec(select(Locality))}
     return [
-        {"username": u.username, "display_name": u.display_name, "role": u.role,
-         "locality": localities.get(u.locality_id, ""), "disabled": u.disabled,
-         "failed_attempts": u.failed_attempts}
+        {
+            "username": u.username,
+            "display_name": u.display_name,
+            "role": u.role,
+            "locality": localities.get(u.locality_id, ""),
+            "disabled": u.disabled,
+            "failed_attempts": u.failed_attempts,
+        }
         for u in session.exec(select(User).order_by(User.username))
     ]
 
@@ -115,5 +134,13 @@ def add_demo_users(session: Session, password: str) -> None:
     for username, name, role, locality in DEMO_USERS:
         if session.exec(select(User).where(User.username == username)).first():
             continue
-        session.add(User(username=username, display_name=name, role=role, email=f"{username}@demo.invalid",
-                         locality_id=_locality_id(session, locality), password_hash=hashed))
+        session.add(
+            User(
+                username=username,
+                display_name=name,
+                role=role,
+                email=f"{username}@demo.invalid",
+                locality_id=_locality_id(session, locality),
+                password_hash=hashed,
+            )
+        )

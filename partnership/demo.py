@@ -30,8 +30,14 @@ from partnership.settings import get_settings, pseudonym_key
 
 # Children before parents on delete, parents before children on insert.
 COHORT_TABLES = [OutcomeObservation, RiskAssessment, TransitionPlan, ServiceEpisode, YoungPerson]
-INSERT_ORDER = ["youngperson", "serviceepisode", "transitionplan", "riskassessment", "outcomeobservation",
-                "postsnapshot"]
+INSERT_ORDER = [
+    "youngperson",
+    "serviceepisode",
+    "transitionplan",
+    "riskassessment",
+    "outcomeobservation",
+    "postsnapshot",
+]
 
 
 def org_refs(session: Session) -> synthetic.OrgRefs:
@@ -41,15 +47,23 @@ def org_refs(session: Session) -> synthetic.OrgRefs:
         teams[localities[team.locality_id]].append(int(team.id))  # type: ignore[arg-type]
     roles = {role.id: role.case_holding for role in session.exec(select(Role))}
     posts = pl.DataFrame(
-        [{"id": p.id, "locality_code": localities[p.locality_id], "team_id": p.team_id,
-          "case_holding": roles[p.role_id]} for p in session.exec(select(Post).order_by(Post.id))],
+        [
+            {
+                "id": p.id,
+                "locality_code": localities[p.locality_id],
+                "team_id": p.team_id,
+                "case_holding": roles[p.role_id],
+            }
+            for p in session.exec(select(Post).order_by(Post.id))
+        ],
         schema={"id": pl.Int64, "locality_code": pl.String, "team_id": pl.Int64, "case_holding": pl.Boolean},
     )
     return synthetic.OrgRefs({code: i for i, code in localities.items()}, teams, posts)
 
 
-def seed_demo(url: str, young_people: int = 2000, seed: int = 2024, as_of: dt.date | None = None,
-              password: str | None = None) -> dict[str, int]:
+def seed_demo(
+    url: str, young_people: int = 2000, seed: int = 2024, as_of: dt.date | None = None, password: str | None = None
+) -> dict[str, int]:
     """Replace all cohort and staffing data with a synthetic partnership and
     mark the database as synthetic. One transaction: all or nothing."""
     as_of = (as_of or dt.date.today()).replace(day=1)
@@ -63,8 +77,11 @@ def seed_demo(url: str, young_people: int = 2000, seed: int = 2024, as_of: dt.da
         refs = org_refs(session)
         frames = synthetic.generate(young_people, seed, as_of, refs, pseudonym_key())
         entered = pl.DataFrame(
-            [{"id": i.id, "code": i.code, "baseline": i.baseline, "target": i.target}
-             for i in session.exec(select(Indicator).where(Indicator.source == "entered"))])
+            [
+                {"id": i.id, "code": i.code, "baseline": i.baseline, "target": i.target}
+                for i in session.exec(select(Indicator).where(Indicator.source == "entered"))
+            ]
+        )
         frames["indicatorvalue"] = synthetic.entered_indicator_values(seed, entered, as_of)
         for model in [*COHORT_TABLES, PostSnapshot, IndicatorValue]:
             session.exec(delete(model))  # type: ignore[call-overload]
@@ -95,8 +112,10 @@ def ensure_database(url: str, log: callable = print) -> bool:  # type: ignore[va
         return False
     log(f"No data yet: building the synthetic demo partnership in {_display(url)} ...")
     counts = seed_demo(url)
-    log(f"Synthetic demo data ready: {counts['youngperson']} young people. "
-        "Sign in as admin, lead, board, manager_east, manager_central or manager_north.")
+    log(
+        f"Synthetic demo data ready: {counts['youngperson']} young people. "
+        "Sign in as admin, lead, board, manager_east, manager_central or manager_north."
+    )
     return True
 
 

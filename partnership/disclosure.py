@@ -35,9 +35,7 @@ def is_small(n: int | None, threshold: int = DEFAULT_THRESHOLD) -> bool:
     return n is not None and 1 <= n <= threshold
 
 
-def suppress_count(
-    n: int | None, threshold: int = DEFAULT_THRESHOLD
-) -> int | str | None:
+def suppress_count(n: int | None, threshold: int = DEFAULT_THRESHOLD) -> int | str | None:
     """Return "c" for a count in 1..threshold, otherwise the count unchanged."""
     return SUPPRESSED if is_small(n, threshold) else n
 
@@ -94,9 +92,7 @@ class _Grid:
     Row totals sit in column `n_cols`, column totals in row `n_rows`.
     """
 
-    def __init__(
-        self, values: Sequence[Sequence[int]], row_totals: bool, col_totals: bool
-    ) -> None:
+    def __init__(self, values: Sequence[Sequence[int]], row_totals: bool, col_totals: bool) -> None:
         self.n_rows = len(values)
         self.n_cols = len(values[0]) if values else 0
         self.show_row_totals = row_totals
@@ -122,15 +118,11 @@ class _Grid:
         # Rows before columns: on the usual tables this closes a lone cell
         # with a rectangle of four rather than a long chain.
         if self.show_row_totals:
-            lines.extend(
-                _Line(tuple((i, j) for j in range(c)), (i, c)) for i in range(r)
-            )
+            lines.extend(_Line(tuple((i, j) for j in range(c)), (i, c)) for i in range(r))
             if self.show_col_totals:
                 lines.append(_Line(tuple((r, j) for j in range(c)), (r, c)))
         if self.show_col_totals:
-            lines.extend(
-                _Line(tuple((i, j) for i in range(r)), (r, j)) for j in range(c)
-            )
+            lines.extend(_Line(tuple((i, j) for i in range(r)), (r, j)) for j in range(c))
             if self.show_row_totals:
                 lines.append(_Line(tuple((i, c) for i in range(r)), (r, c)))
         return lines
@@ -153,11 +145,7 @@ def _validate_matrix(values: Sequence[Sequence[int]]) -> None:
 
 def _secondary_choice(grid: _Grid, line: _Line, hidden: set[Position]) -> Position:
     # Zeros are never candidates: 0 is always shown, so hiding one protects nothing.
-    candidates = [
-        (grid.value[p], k, p)
-        for k, p in enumerate(line.members)
-        if p not in hidden and grid.value[p] != 0
-    ]
+    candidates = [(grid.value[p], k, p) for k, p in enumerate(line.members) if p not in hidden and grid.value[p] != 0]
     if candidates:
         return min(candidates)[2]
     # Only reached when the lone hidden entry is a member and all the other
@@ -211,29 +199,19 @@ def _determined(grid: _Grid, hidden: set[Position]) -> list[Position]:
         for i in range(len(rows)):
             if i != top and rows[i][col] != 0:
                 factor = rows[i][col]
-                rows[i] = [
-                    a - factor * b for a, b in zip(rows[i], rows[top], strict=True)
-                ]
+                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[top], strict=True)]
         pivots.append((top, col))
         top += 1
         if top == len(rows):
             break
 
-    return [
-        unknowns[col]
-        for row_i, col in pivots
-        if all(x == 0 for k, x in enumerate(rows[row_i]) if k != col)
-    ]
+    return [unknowns[col] for row_i, col in pivots if all(x == 0 for k, x in enumerate(rows[row_i]) if k != col)]
 
 
 def _bridge_breaker(grid: _Grid, target: Position, hidden: set[Position]) -> Position:
     def ranked(positions: Iterable[Position]) -> list[tuple[bool, int, Position]]:
         # Prefer interior cells, then the smallest value, then reading order.
-        return sorted(
-            (grid.is_total(p), grid.value[p], p)
-            for p in positions
-            if p not in hidden and grid.value[p] != 0
-        )
+        return sorted((grid.is_total(p), grid.value[p], p) for p in positions if p not in hidden and grid.value[p] != 0)
 
     near = ranked(p for p in grid.value if p[0] == target[0] or p[1] == target[1])
     if near:
@@ -309,10 +287,7 @@ def recoverable_cells(
     if hidden_row_totals is None:
         hidden_row_totals = [is_small(sum(row), threshold) for row in values]
     if hidden_col_totals is None:
-        hidden_col_totals = [
-            is_small(sum(values[i][j] for i in range(n_rows)), threshold)
-            for j in range(n_cols)
-        ]
+        hidden_col_totals = [is_small(sum(values[i][j] for i in range(n_rows)), threshold) for j in range(n_cols)]
     found: set[tuple[int, int]] = set()
     if row_totals:
         for i in range(n_rows):
@@ -327,9 +302,7 @@ def recoverable_cells(
     return sorted(found)
 
 
-def linearly_recoverable(
-    values: Sequence[Sequence[int]], plan: SuppressionPlan
-) -> list[Position]:
+def linearly_recoverable(values: Sequence[Sequence[int]], plan: SuppressionPlan) -> list[Position]:
     """Hidden entries (cells or totals) whose exact value follows from what is shown.
 
     Positions are in the augmented grid: row totals in column len(values[0]),
@@ -354,9 +327,7 @@ def _check_count_columns(df: pl.DataFrame, value_cols: list[str]) -> None:
         raise ValueError(f"value columns not in frame: {missing}")
     for c in value_cols:
         if not df.schema[c].is_integer():
-            raise TypeError(
-                f"value column {c!r} must be an integer type, got {df.schema[c]}"
-            )
+            raise TypeError(f"value column {c!r} must be an integer type, got {df.schema[c]}")
 
 
 def _shown(value: int, hidden: bool) -> str:
@@ -383,9 +354,7 @@ def suppress_table(
     if row_totals and TOTAL_LABEL in df.columns:
         raise ValueError(f"frame already has a {TOTAL_LABEL!r} column")
     if col_totals and not labels:
-        raise ValueError(
-            "col_totals needs a label column to carry the 'Total' row label"
-        )
+        raise ValueError("col_totals needs a label column to carry the 'Total' row label")
     if any(df[c].null_count() for c in value_cols):
         raise ValueError("value columns must not contain nulls")
 
@@ -423,16 +392,12 @@ def suppress_table(
     for j, c in enumerate(value_cols):
         total_row[c] = _shown(sum(row[j] for row in values), plan.col_totals[j])
     if row_totals:
-        total_row[TOTAL_LABEL] = _shown(
-            sum(sum(row) for row in values), plan.grand_total
-        )
+        total_row[TOTAL_LABEL] = _shown(sum(sum(row) for row in values), plan.grand_total)
     footer = pl.DataFrame([total_row], schema=body.schema)
     return pl.concat([body, footer], how="vertical")
 
 
-def suppress_frame_counts(
-    df: pl.DataFrame, value_cols: list[str], threshold: int = DEFAULT_THRESHOLD
-) -> pl.DataFrame:
+def suppress_frame_counts(df: pl.DataFrame, value_cols: list[str], threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
     """Primary suppression only, for lists that show no totals."""
     _check_count_columns(df, value_cols)
     return df.with_columns(

@@ -23,13 +23,21 @@ def bulk_insert(conn: Connection, table: str, frame: pl.DataFrame) -> int:
             for row in frame.iter_rows():
                 copy.write_row(row)
         if "id" in cols:
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                              f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+            )
         return frame.height
     # SQLAlchemy stores SQLite dates as ISO text; write them the same way.
     frame = frame.with_columns(
         [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
-        + [pl.col(c).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f") for c, t in frame.schema.items() if t == pl.Datetime]
+        + [
+            pl.col(c).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
+            for c, t in frame.schema.items()
+            if isinstance(t, pl.Datetime)
+        ]
     )
     placeholders = ", ".join("?" for _ in cols)
     raw = conn.connection.dbapi_connection

@@ -94,8 +94,11 @@ def generate(n: int, seed: int, as_of: dt.date, refs: OrgRefs, key: bytes) -> di
 
     turned18 = age_m >= 216
     lac = service == "looked_after"
-    care = np.where(lac, np.where(age_m < 192, "looked_after", np.where(turned18, "former_relevant", "eligible")),
-                    np.where(rng.random(n) < 0.04, "qualifying", "none"))
+    care = np.where(
+        lac,
+        np.where(age_m < 192, "looked_after", np.where(turned18, "former_relevant", "eligible")),
+        np.where(rng.random(n) < 0.04, "qualifying", "none"),
+    )
     care = np.where(lac & turned18 & (rng.random(n) < 0.1), "relevant", care)
 
     # --- children's episode: the most intensive service open at 17 ---------------
@@ -109,13 +112,22 @@ def generate(n: int, seed: int, as_of: dt.date, refs: OrgRefs, key: bytes) -> di
     trend = np.clip(t18 + 3.0, -3.0, 4.0) * 0.05
     loc_plan = np.vectorize(PLAN_ON_TIME.get)(loc).astype(float)
     p_on_time = np.clip(
-        loc_plan + trend + 0.18 * lac - 0.15 * (service == "early_help") - 0.08 * (service == "youth_justice")
-        + 0.06 * (send == "ehcp"), 0.05, 0.95)
+        loc_plan
+        + trend
+        + 0.18 * lac
+        - 0.15 * (service == "early_help")
+        - 0.08 * (service == "youth_justice")
+        + 0.06 * (send == "ehcp"),
+        0.05,
+        0.95,
+    )
     r = rng.random(n)
     plan_kind = np.where(r < p_on_time, "on_time", np.where(r < p_on_time + (1 - p_on_time) * 0.45, "late", "none"))
-    agreed = np.where(plan_kind == "on_time", _months(birth, rng.integers(198, 210, n)),
-                      np.where(plan_kind == "late", _months(birth, rng.integers(211, 222, n)),
-                               np.datetime64("NaT")))
+    agreed = np.where(
+        plan_kind == "on_time",
+        _months(birth, rng.integers(198, 210, n)),
+        np.where(plan_kind == "late", _months(birth, rng.integers(211, 222, n)), np.datetime64("NaT")),
+    )
     plan_started = _months(birth, rng.integers(192, 204, n))
     agreed = np.where(agreed <= asof, agreed, np.datetime64("NaT"))
     plan_started = np.where(~np.isnat(agreed) & (agreed < plan_started), agreed, plan_started)
@@ -127,93 +139,135 @@ def generate(n: int, seed: int, as_of: dt.date, refs: OrgRefs, key: bytes) -> di
     r = rng.random(n)
     pick3 = r < p_pick
     later = (~pick3) & (rng.random(n) < 0.45)
-    gap_days = np.where(pick3, np.where(plan_kind == "on_time", rng.integers(0, 35, n), rng.integers(0, 91, n)),
-                        rng.integers(91, 400, n))
+    gap_days = np.where(
+        pick3,
+        np.where(plan_kind == "on_time", rng.integers(0, 35, n), rng.integers(0, 91, n)),
+        rng.integers(91, 400, n),
+    )
     child_end = b18 + rng.integers(-40, 5, n).astype("timedelta64[D]")
     adult_start = child_end + gap_days.astype("timedelta64[D]")
     has_adult = turned18 & (pick3 | later) & (adult_start <= asof)
 
     ys = service == "youth_justice"
     adult_service = np.where(
-        lac, _choice(rng, list(codes.ADULT_SERVICES), [0.08, 0.70, 0.08, 0.07, 0.02, 0.05], n),
-        np.where(ys, _choice(rng, list(codes.ADULT_SERVICES), [0.08, 0.0, 0.14, 0.1, 0.5, 0.18], n),
-                 _choice(rng, list(codes.ADULT_SERVICES), [0.32, 0.0, 0.26, 0.2, 0.07, 0.15], n)))
+        lac,
+        _choice(rng, list(codes.ADULT_SERVICES), [0.08, 0.70, 0.08, 0.07, 0.02, 0.05], n),
+        np.where(
+            ys,
+            _choice(rng, list(codes.ADULT_SERVICES), [0.08, 0.0, 0.14, 0.1, 0.5, 0.18], n),
+            _choice(rng, list(codes.ADULT_SERVICES), [0.32, 0.0, 0.26, 0.2, 0.07, 0.15], n),
+        ),
+    )
 
     child_open = ~turned18 & (rng.random(n) < 0.92)
-    child_end_final = np.where(turned18, child_end, np.where(child_open, np.datetime64("NaT"),
-                                                             np.minimum(asof, child_start + 200)))
+    child_end_final = np.where(
+        turned18, child_end, np.where(child_open, np.datetime64("NaT"), np.minimum(asof, child_start + 200))
+    )
     child_end_final = np.where(turned18 & (child_end_final < child_start), child_start, child_end_final)
     end_reason = np.where(
         turned18,
-        np.where(has_adult & (gap_days <= 90),
-                 np.where(lac, _choice(rng, ["independent_living", "staying_put", "adult_social_care"],
-                                       [0.7, 0.2, 0.1], n), "transferred"),
-                 np.where(lac, "independent_living", "turned_18")),
-        np.where(child_open, None, "no_longer_needed"))
+        np.where(
+            has_adult & (gap_days <= 90),
+            np.where(
+                lac,
+                _choice(rng, ["independent_living", "staying_put", "adult_social_care"], [0.7, 0.2, 0.1], n),
+                "transferred",
+            ),
+            np.where(lac, "independent_living", "turned_18"),
+        ),
+        np.where(child_open, None, "no_longer_needed"),
+    )
 
-    team_ids = np.array([
-        refs.empower_teams[code][i % len(refs.empower_teams[code])] if s == "empower" else None
-        for i, (code, s) in enumerate(zip(loc, service, strict=True))
-    ], dtype=object)
+    team_ids = np.array(
+        [
+            refs.empower_teams[code][i % len(refs.empower_teams[code])] if s == "empower" else None
+            for i, (code, s) in enumerate(zip(loc, service, strict=True))
+        ],
+        dtype=object,
+    )
 
     ids = idx + 1
-    young_people = pl.DataFrame({
-        "id": ids,
-        "pseudo_key": [pseudonymise(f"synthetic:{seed}:{i}", key) for i in idx],
-        "birth_month": birth.astype("datetime64[D]"),
-        "sex": sex.astype(str),
-        "ethnicity": eth.astype(str),
-        "send": send.astype(str),
-        "care_status": care.astype(str),
-        "locality_id": np.vectorize(refs.locality_ids.get)(loc),
-        "cce": cce, "cse": cse, "gangs": gangs, "trafficking": trafficking, "missing": missing,
-        "source": ["synthetic"] * n,
-    })
+    young_people = pl.DataFrame(
+        {
+            "id": ids,
+            "pseudo_key": [pseudonymise(f"synthetic:{seed}:{i}", key) for i in idx],
+            "birth_month": birth.astype("datetime64[D]"),
+            "sex": sex.astype(str),
+            "ethnicity": eth.astype(str),
+            "send": send.astype(str),
+            "care_status": care.astype(str),
+            "locality_id": np.vectorize(refs.locality_ids.get)(loc),
+            "cce": cce,
+            "cse": cse,
+            "gangs": gangs,
+            "trafficking": trafficking,
+            "missing": missing,
+            "source": ["synthetic"] * n,
+        }
+    )
 
-    child_eps = pl.DataFrame({
-        "young_person_id": ids,
-        "service": service.astype(str),
-        "team_id": _series(list(team_ids), dtype=pl.Int64),
-        "started_on": child_start,
-        "ended_on": child_end_final,
-        "end_reason": _series(end_reason, dtype=pl.String),
-    })
+    child_eps = pl.DataFrame(
+        {
+            "young_person_id": ids,
+            "service": service.astype(str),
+            "team_id": _series(list(team_ids), dtype=pl.Int64),
+            "started_on": child_start,
+            "ended_on": child_end_final,
+            "end_reason": _series(end_reason, dtype=pl.String),
+        }
+    )
     adult_dur = rng.integers(120, 900, n).astype("timedelta64[D]")
     adult_end = adult_start + adult_dur
-    adult_eps = pl.DataFrame({
-        "young_person_id": ids[has_adult],
-        "service": adult_service[has_adult].astype(str),
-        "team_id": _series([None] * int(has_adult.sum()), dtype=pl.Int64),
-        "started_on": adult_start[has_adult],
-        "ended_on": np.where(adult_end[has_adult] <= asof, adult_end[has_adult], np.datetime64("NaT")),
-        "end_reason": _series(np.where(adult_end[has_adult] <= asof,
-                                         _choice(rng, ["no_longer_needed", "disengaged", "moved_away"],
-                                                 [0.6, 0.3, 0.1], int(has_adult.sum())), None), dtype=pl.String),
-    })
+    adult_eps = pl.DataFrame(
+        {
+            "young_person_id": ids[has_adult],
+            "service": adult_service[has_adult].astype(str),
+            "team_id": _series([None] * int(has_adult.sum()), dtype=pl.Int64),
+            "started_on": adult_start[has_adult],
+            "ended_on": np.where(adult_end[has_adult] <= asof, adult_end[has_adult], np.datetime64("NaT")),
+            "end_reason": _series(
+                np.where(
+                    adult_end[has_adult] <= asof,
+                    _choice(
+                        rng, ["no_longer_needed", "disengaged", "moved_away"], [0.6, 0.3, 0.1], int(has_adult.sum())
+                    ),
+                    None,
+                ),
+                dtype=pl.String,
+            ),
+        }
+    )
     # An earlier early-help episode for some, as real histories have.
     prior = (start_age > 12 * 12 + 6) & (service != "early_help") & (rng.random(n) < 0.3)
     prior_start = _months(birth, np.full(n, 12 * 12)) + rng.integers(0, 60, n).astype("timedelta64[D]")
-    prior_eps = pl.DataFrame({
-        "young_person_id": ids[prior],
-        "service": ["early_help"] * int(prior.sum()),
-        "team_id": _series([None] * int(prior.sum()), dtype=pl.Int64),
-        "started_on": prior_start[prior],
-        "ended_on": np.maximum(child_start[prior] - 1, prior_start[prior]),
-        "end_reason": ["other"] * int(prior.sum()),
-    })
+    prior_eps = pl.DataFrame(
+        {
+            "young_person_id": ids[prior],
+            "service": ["early_help"] * int(prior.sum()),
+            "team_id": _series([None] * int(prior.sum()), dtype=pl.Int64),
+            "started_on": prior_start[prior],
+            "ended_on": np.maximum(child_start[prior] - 1, prior_start[prior]),
+            "end_reason": ["other"] * int(prior.sum()),
+        }
+    )
     episodes = pl.concat([prior_eps, child_eps, adult_eps]).with_columns(
-        pl.col("started_on").cast(pl.Date), pl.col("ended_on").cast(pl.Date))
+        pl.col("started_on").cast(pl.Date), pl.col("ended_on").cast(pl.Date)
+    )
 
-    plans = pl.DataFrame({
-        "young_person_id": ids[has_plan_row],
-        "started_on": plan_started[has_plan_row],
-        "agreed_on": agreed[has_plan_row],
-        "post18_service": _series(np.where(~np.isnat(agreed[has_plan_row]), adult_service[has_plan_row], None),
-                                    dtype=pl.String),
-    }).with_columns(pl.col("started_on").cast(pl.Date), pl.col("agreed_on").cast(pl.Date))
+    plans = pl.DataFrame(
+        {
+            "young_person_id": ids[has_plan_row],
+            "started_on": plan_started[has_plan_row],
+            "agreed_on": agreed[has_plan_row],
+            "post18_service": _series(
+                np.where(~np.isnat(agreed[has_plan_row]), adult_service[has_plan_row], None), dtype=pl.String
+            ),
+        }
+    ).with_columns(pl.col("started_on").cast(pl.Date), pl.col("agreed_on").cast(pl.Date))
 
-    outcomes = _outcomes(rng, ids, birth, asof, plan_kind, has_adult & (gap_days <= 90), send, loc, lac, ys,
-                         missing, cce, cse, t18)
+    outcomes = _outcomes(
+        rng, ids, birth, asof, plan_kind, has_adult & (gap_days <= 90), send, loc, lac, ys, missing, cce, cse, t18
+    )
     risks = _risks(rng, ids, child_start, child_end_final, asof, cce | gangs | trafficking, cse, t18)
     snapshots = _snapshots(rng, refs.posts, as_of)
     return {
@@ -226,59 +280,98 @@ def generate(n: int, seed: int, as_of: dt.date, refs: OrgRefs, key: bytes) -> di
     }
 
 
-def _outcomes(rng: np.random.Generator, ids: np.ndarray, birth: np.ndarray, asof: np.datetime64,
-              plan_kind: np.ndarray, picked: np.ndarray, send: np.ndarray, loc: np.ndarray, lac: np.ndarray,
-              ys: np.ndarray, missing: np.ndarray, cce: np.ndarray, cse: np.ndarray,
-              t18: np.ndarray) -> pl.DataFrame:
+def _outcomes(
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    birth: np.ndarray,
+    asof: np.datetime64,
+    plan_kind: np.ndarray,
+    picked: np.ndarray,
+    send: np.ndarray,
+    loc: np.ndarray,
+    lac: np.ndarray,
+    ys: np.ndarray,
+    missing: np.ndarray,
+    cce: np.ndarray,
+    cse: np.ndarray,
+    t18: np.ndarray,
+) -> pl.DataFrame:
     """One observation on each birthday from 17 to 21, as the 903 OC3 return
     records care leavers' activity and accommodation around their birthday."""
     n = len(ids)
     frames = []
     prev_neet = np.zeros(n, dtype=bool)
-    eet_codes, eet_p = ["F2", "P2", "F5", "P5", "F4", "P4", "F1", "P1"], [0.30, 0.05, 0.28, 0.14, 0.1, 0.03,
-                                                                          0.07, 0.03]
+    eet_codes, eet_p = ["F2", "P2", "F5", "P5", "F4", "P4", "F1", "P1"], [0.30, 0.05, 0.28, 0.14, 0.1, 0.03, 0.07, 0.03]
     improve = np.clip(t18 + 3.0, -3.0, 4.0) * 0.015
     for age in range(17, 22):
         when = _months(birth, np.full(n, age * 12))
         due = when <= asof
-        base = 0.26 if age < 19 else 0.36
-        p_neet = (base + 0.10 * (plan_kind == "none") - 0.07 * (plan_kind == "on_time")
-                  + (0.09 * ~picked if age >= 18 else 0) + 0.06 * (send == "ehcp") + 0.05 * (loc == "north")
-                  - improve + np.where(prev_neet, 0.22, -0.04))
+        base = 0.36 if age < 19 else 0.37
+        p_neet = (
+            base
+            + 0.10 * (plan_kind == "none")
+            - 0.07 * (plan_kind == "on_time")
+            + (0.09 * ~picked if age >= 18 else 0)
+            + 0.06 * (send == "ehcp")
+            + 0.05 * (loc == "north")
+            - improve
+            + np.where(prev_neet, 0.22, -0.04)
+        )
         neet = rng.random(n) < np.clip(p_neet, 0.02, 0.95)
-        in_touch = _choice(rng, ["YES", "NO", "REFU", "NREQ", "RHOM", "DIED"],
-                           [0.86, 0.05, 0.03, 0.03, 0.025, 0.005], n)
+        in_touch = _choice(
+            rng, ["YES", "NO", "REFU", "NREQ", "RHOM", "DIED"], [0.86, 0.05, 0.03, 0.03, 0.025, 0.005], n
+        )
         known = np.isin(in_touch, ["YES", "NREQ", "RHOM"])
         not_known = rng.random(n) < 0.04
-        activity = np.where(neet, _choice(rng, ["G4", "G5", "G6"], [0.2, 0.65, 0.15], n),
-                            _choice(rng, eet_codes, eet_p, n))
+        activity = np.where(
+            neet, _choice(rng, ["G4", "G5", "G6"], [0.2, 0.65, 0.15], n), _choice(rng, eet_codes, eet_p, n)
+        )
         activity = np.where(not_known, "0", activity)
         p_home = 0.05 + (0.07 * ~picked if age >= 18 else 0.0) + 0.04 * neet
         homeless = rng.random(n) < p_home
         custody = rng.random(n) < 0.01 + 0.04 * ys
-        suitable = _choice(rng, ["U1", "D1", "B1", "E1", "K1", "T1", "Y1", "C1", "U2", "D2", "B2"],
-                           [0.26, 0.2, 0.2, 0.08, 0.05, 0.05, 0.03, 0.04, 0.04, 0.03, 0.02], n)
+        suitable = _choice(
+            rng,
+            ["U1", "D1", "B1", "E1", "K1", "T1", "Y1", "C1", "U2", "D2", "B2"],
+            [0.26, 0.2, 0.2, 0.08, 0.05, 0.05, 0.03, 0.04, 0.04, 0.03, 0.02],
+            n,
+        )
         suitable = np.where(lac & (rng.random(n) < 0.15), "Z1", suitable)
-        accom = np.where(custody, "X2", np.where(homeless, _choice(rng, ["S2", "V1", "V2", "W2"],
-                                                                   [0.35, 0.25, 0.2, 0.2], n), suitable))
+        accom = np.where(
+            custody,
+            "X2",
+            np.where(homeless, _choice(rng, ["S2", "V1", "V2", "W2"], [0.35, 0.25, 0.2, 0.2], n), suitable),
+        )
         lam_missing = 0.3 + 0.6 * missing + (0.4 * ~picked if age >= 18 else 0.0)
-        frames.append(pl.DataFrame({
-            "young_person_id": ids[due],
-            "observed_on": when[due],
-            "activity": _series(np.where(known, activity, None)[due], dtype=pl.String),
-            "accommodation": _series(np.where(known, accom, None)[due], dtype=pl.String),
-            "in_touch": in_touch[due].astype(str),
-            "missing_episodes": rng.poisson(lam_missing)[due],
-            "ae_attendances": rng.poisson(0.25 + 0.25 * ~picked + 0.2 * cse)[due],
-            "police_custody": rng.poisson(0.1 + 0.25 * cce + 0.15 * ~picked)[due],
-            "emergency_housing": rng.poisson(0.05 + 0.6 * homeless)[due],
-        }))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "young_person_id": ids[due],
+                    "observed_on": when[due],
+                    "activity": _series(np.where(known, activity, None)[due], dtype=pl.String),
+                    "accommodation": _series(np.where(known, accom, None)[due], dtype=pl.String),
+                    "in_touch": in_touch[due].astype(str),
+                    "missing_episodes": rng.poisson(lam_missing)[due],
+                    "ae_attendances": rng.poisson(0.25 + 0.25 * ~picked + 0.2 * cse)[due],
+                    "police_custody": rng.poisson(0.1 + 0.25 * cce + 0.15 * ~picked)[due],
+                    "emergency_housing": rng.poisson(0.05 + 0.6 * homeless)[due],
+                }
+            )
+        )
         prev_neet = neet
     return pl.concat(frames).with_columns(pl.col("observed_on").cast(pl.Date))
 
 
-def _risks(rng: np.random.Generator, ids: np.ndarray, start: np.ndarray, end: np.ndarray, asof: np.datetime64,
-           criminal: np.ndarray, cse: np.ndarray, t18: np.ndarray) -> pl.DataFrame:
+def _risks(
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    asof: np.datetime64,
+    criminal: np.ndarray,
+    cse: np.ndarray,
+    t18: np.ndarray,
+) -> pl.DataFrame:
     """Assessments by one to four agencies around one point in each young
     person's time with us; agencies agree more often as the programme goes on."""
     n = len(ids)
@@ -296,12 +389,16 @@ def _risks(rng: np.random.Generator, ids: np.ndarray, start: np.ndarray, end: np
         shift = np.where(rng.random(n) < 0.5, -1, 1)
         level = np.where(agree, true_level, np.clip(true_level + shift, 0, 3))
         when = np.minimum(anchor + rng.integers(0, 60, n).astype("timedelta64[D]"), asof)
-        frames.append(pl.DataFrame({
-            "young_person_id": ids[has],
-            "agency": [str(agency)] * int(has.sum()),
-            "assessed_on": when[has],
-            "level": np.asarray(levels, dtype=object)[level[has]].astype(str),
-        }))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "young_person_id": ids[has],
+                    "agency": [str(agency)] * int(has.sum()),
+                    "assessed_on": when[has],
+                    "level": np.asarray(levels, dtype=object)[level[has]].astype(str),
+                }
+            )
+        )
     return pl.concat(frames).with_columns(pl.col("assessed_on").cast(pl.Date))
 
 
@@ -337,16 +434,19 @@ def _snapshots(rng: np.random.Generator, posts: pl.DataFrame, as_of: dt.date, mo
         for p in post_rows:
             working = p["case_holding"] and (not vacant[p["id"]] or agency[p["id"]])
             share = team_cases.get(p["team_id"], 0) / team_working[p["team_id"]] if working else 0.0
-            rows.append({
-                "post_id": p["id"], "month": month,
-                "filled_fte": 0.0 if vacant[p["id"]] else 1.0,
-                "agency_fte": 1.0 if agency[p["id"]] else 0.0,
-                "vacant_fte": 1.0 if vacant[p["id"]] else 0.0,
-                "cases_held": round(share),
-                "version": 1,
-                "recorded_by": "system",
-                "recorded_at": dt.datetime.combine(month, dt.time(9, tzinfo=dt.UTC)) + dt.timedelta(days=35),
-            })
+            rows.append(
+                {
+                    "post_id": p["id"],
+                    "month": month,
+                    "filled_fte": 0.0 if vacant[p["id"]] else 1.0,
+                    "agency_fte": 1.0 if agency[p["id"]] else 0.0,
+                    "vacant_fte": 1.0 if vacant[p["id"]] else 0.0,
+                    "cases_held": round(share),
+                    "version": 1,
+                    "recorded_by": "system",
+                    "recorded_at": dt.datetime.combine(month, dt.time(9, tzinfo=dt.UTC)) + dt.timedelta(days=35),
+                }
+            )
     return pl.DataFrame(rows)
 
 
@@ -371,7 +471,15 @@ def entered_indicator_values(rng_seed: int, indicators: pl.DataFrame, as_of: dt.
         for i, period in enumerate(quarters):
             progress = min(1.0, pace * (i + 1) / 9)
             value = ind["baseline"] + gap * progress + rng.normal(0, abs(gap) * 0.06)
-            rows.append({"indicator_id": ind["id"], "period": period, "value": round(float(value), 1),
-                         "note": "Synthetic demo value", "version": 1, "entered_by": "lead",
-                         "entered_at": dt.datetime.combine(period, dt.time(9, tzinfo=dt.UTC)) + dt.timedelta(days=45)})
+            rows.append(
+                {
+                    "indicator_id": ind["id"],
+                    "period": period,
+                    "value": round(float(value), 1),
+                    "note": "Synthetic demo value",
+                    "version": 1,
+                    "entered_by": "lead",
+                    "entered_at": dt.datetime.combine(period, dt.time(9, tzinfo=dt.UTC)) + dt.timedelta(days=45),
+                }
+            )
     return pl.DataFrame(rows)

@@ -34,9 +34,7 @@ def _expected(rows: list[list[str | None]], columns: list[str]) -> pl.DataFrame:
     ("n", "expected"),
     [(0, 0), (1, "c"), (5, "c"), (6, 6), (None, None), (1234, 1234)],
 )
-def test_suppress_count_default_threshold(
-    n: int | None, expected: int | str | None
-) -> None:
+def test_suppress_count_default_threshold(n: int | None, expected: int | str | None) -> None:
     assert suppress_count(n) == expected
 
 
@@ -72,9 +70,7 @@ def test_is_small() -> None:
         (10, 80, 13.0),  # 12.5 rounds half up, not to even
     ],
 )
-def test_suppress_share(
-    num: int | None, den: int | None, expected: float | str | None
-) -> None:
+def test_suppress_share(num: int | None, den: int | None, expected: float | str | None) -> None:
     assert suppress_share(num, den) == expected
 
 
@@ -224,12 +220,8 @@ def test_table_without_totals_is_primary_only() -> None:
         [False, False, False],
     ]
     df = pl.DataFrame({"locality": ["East", "Central"], "16": [12, 15], "17": [3, 9]})
-    expected = _expected(
-        [["East", "12", "c"], ["Central", "15", "9"]], ["locality", "16", "17"]
-    )
-    assert_frame_equal(
-        suppress_table(df, ["16", "17"], row_totals=False, col_totals=False), expected
-    )
+    expected = _expected([["East", "12", "c"], ["Central", "15", "9"]], ["locality", "16", "17"])
+    assert_frame_equal(suppress_table(df, ["16", "17"], row_totals=False, col_totals=False), expected)
 
 
 def test_row_totals_only() -> None:
@@ -244,9 +236,7 @@ def test_row_totals_only() -> None:
 
 def test_col_totals_only_and_second_label_column_is_null() -> None:
     # No row totals: only columns are lines. Column 17: 3 hidden -> 9 hidden.
-    df = pl.DataFrame(
-        {"code": [1, 2], "locality": ["East", "Central"], "16": [12, 15], "17": [3, 9]}
-    )
+    df = pl.DataFrame({"code": [1, 2], "locality": ["East", "Central"], "16": [12, 15], "17": [3, 9]})
     out = suppress_table(df, ["16", "17"], row_totals=False)
     expected = pl.DataFrame(
         {
@@ -282,9 +272,7 @@ def test_suppress_table_rejects_bad_input() -> None:
 
 
 def test_suppress_frame_counts() -> None:
-    df = pl.DataFrame(
-        {"name": ["A", "B", "C", "D"], "n": [0, 4, 6, None], "m": [5, 1000, 1, 12]}
-    )
+    df = pl.DataFrame({"name": ["A", "B", "C", "D"], "n": [0, 4, 6, None], "m": [5, 1000, 1, 12]})
     expected = pl.DataFrame(
         {
             "name": ["A", "B", "C", "D"],
@@ -303,9 +291,7 @@ def test_recoverable_cells_single_line_check() -> None:
     assert recoverable_cells(values, only_one, row_totals=False) == [(0, 1)]
     assert recoverable_cells(values, only_one, row_totals=False, col_totals=False) == []
     # A hidden row total stops the row argument; the column one still applies.
-    assert recoverable_cells(values, only_one, hidden_row_totals=[True, False]) == [
-        (0, 1)
-    ]
+    assert recoverable_cells(values, only_one, hidden_row_totals=[True, False]) == [(0, 1)]
     assert (
         recoverable_cells(
             values,
@@ -346,9 +332,7 @@ def matrices(draw: st.DrawFn) -> list[list[int]]:
     row_totals=st.booleans(),
     col_totals=st.booleans(),
 )
-def test_suppression_properties(
-    values: list[list[int]], threshold: int, row_totals: bool, col_totals: bool
-) -> None:
+def test_suppression_properties(values: list[list[int]], threshold: int, row_totals: bool, col_totals: bool) -> None:
     plan = suppression_plan(values, threshold, row_totals, col_totals)
     mask = suppression_mask(values, threshold, row_totals, col_totals)
     assert mask == [list(r) for r in plan.cells]
@@ -393,8 +377,7 @@ def test_suppression_properties(
 def test_table_matches_plan(values: list[list[int]]) -> None:
     cols = [f"v{j}" for j in range(len(values[0]))]
     df = pl.DataFrame(
-        {"label": [f"r{i}" for i in range(len(values))]}
-        | {c: [row[j] for row in values] for j, c in enumerate(cols)}
+        {"label": [f"r{i}" for i in range(len(values))]} | {c: [row[j] for row in values] for j, c in enumerate(cols)}
     )
     out = suppress_table(df, cols)
     plan = suppression_plan(values)

@@ -1,0 +1,19 @@
+"""Entry point: page config, sign-in, navigation built from the viewer's role."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import data
+from ui.auth import signed_in_viewer
+
+st.set_page_config(page_title="Transitional safeguarding", page_icon=":material/diversity_3:", layout="wide")
+
+data.engine()  # first start builds the demo database and says so in the terminal
+is_demo = data.db_settings().get("synthetic") == "true"
+viewer = signed_in_viewer(is_demo)
+if viewer is None:
+    st.stop()
+
+pages = [st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True)]
+st.navigation(pages).run()

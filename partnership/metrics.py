@@ -1,0 +1,309 @@
+"""Cohort metrics: plain functions of polars frames, computed once here and
+tested against hand-worked cohorts. They never know who is looking; the
+disclosure layer is applied to what they return."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from models.codes import (
+    ACCOM_HOMELESS,
+    ACTIV_EET,
+    ACTIV_NEET,
+    ADULT_SERVICES,
+    CHILDREN_SERVICES,
+    INTENSIVE_SERVICES,
+)
+from partnership.queries import Cohort
+
+CHILDREN = list(CHILDREN_SERVICES)
+ADULT = list(ADULT_SERVICES)
+PICKUP_WINDOW = "3mo"  # adult service within 3 months of the 18th birthday
+SLIPPED_WINDOW = "6mo"  # no adult service within 6 months: slipped through the net
+
+
+@dataclass(frozen=True)
+class CohortFilter:
+    """Cohort filters from the shared filter bar (localities are scope, applied in the query layer)."""
+
+    send: str = "all"  # all | send | no_send
+    care: str = "all"  # all | care_experienced | not_care
+    exploitation: str = "all"  # all | cce | cse | gangs | trafficking | missing
+
+
+def filter_cohort(cohort: Cohort, flt: CohortFilter) -> Cohort:
+    yp = cohort.young_people
+    if flt.send == "send":
+        yp = yp.filter(pl.col("send") != "none")
+    elif flt.send == "no_send":
+        yp = yp.filter(pl.col("send") == "none")
+    if flt.care == "care_experienced":
+        yp = yp.filter(pl.col("care_status") != "none")
+    elif flt.care == "not_care":
+        yp = yp.filter(pl.col("care_status") == "none")
+    if flt.exploitation in ("cce", "cse", "gangs", "trafficking", "missing"):
+        yp = yp.filter(pl.col(flt.exploitation))
+    if yp.height == cohort.young_people.height:
+        return cohort
+    ids = yp.select("id")
+
+    def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.join(ids, left_on="young_person_id", right_on="id", how="semi")
+
+    return Cohort(yp, keep(cohort.episodes), keep(cohort.plans), keep(cohort.risks), keep(cohort.outcomes))
+
+
+def with_ages(yp: pl.DataFrame) -> pl.DataFrame:
+    return yp.with_columns(
+        b16=pl.col("birth_month").dt.offset_by("16y"),
+        b17_6=pl.col("birth_month").dt.offset_by("17y6mo"),
+        b18=pl.col("birth_month").dt.offset_by("18y"),
+    )
+
+
+def age_years(birth: pl.Expr, on: dt.date | pl.Expr) -> pl.Expr:
+    """Whole years of age on a date, from the month of birth."""
+    on_expr = pl.lit(on) if isinstance(on, dt.date) else on
+    months = (on_expr.dt.year() - birth.dt.year()) * 12 + (on_expr.dt.month() - birth.dt.month())
+    return (months // 12).cast(pl.Int32)
+
+
+def open_children_now(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    """Young people with a children's episode open on as_of."""
+    return (
+        cohort.episodes.filter(
+            pl.col("service").is_in(CHILDREN)
+            & (pl.col("started_on") <= as_of)
+            & (pl.col("ended_on").is_null() | (pl.col("ended_on") > as_of))
+        )
+        .select("young_person_id")
+        .unique()
+    )
+
+
+def open_by_age(cohort: Cohort, as_of: dt.date, ages: tuple[int, int] = (16, 17)) -> pl.DataFrame:
+    """Count per locality of young people open now aged within `ages`."""
+    open_ids = open_children_now(cohort, as_of)
+    return (
+        cohort.young_people.join(open_ids, left_on="id", right_on="young_person_id", how="semi")
+        .with_columns(age=age_years(pl.col("birth_month"), as_of))
+        .filter(pl.col("age").is_between(*ages))
+        .group_by("locality")
+        .agg(pl.len().alias("young_people"))
+        .sort("locality")
+    )
+
+
+def turning_18_soon(cohort: Cohort, as_of: dt.date, months: int = 6) -> pl.DataFrame:
+    """Open young people whose 18th birthday falls after as_of and within
+    `months`, with whether a transition plan has been agreed."""
+    open_ids = open_children_now(cohort, as_of)
+    horizon = pl.lit(as_of).dt.offset_by(f"{months}mo")
+    agreed = cohort.plans.filter(pl.col("agreed_on").is_not_null() & (pl.col("agreed_on") <= as_of))
+    return (
+        with_ages(cohort.young_people)
+        .join(open_ids, left_on="id", right_on="young_person_id", how="semi")
+        .filter((pl.col("b18") > as_of) & (pl.col("b18") <= horizon))
+        .with_columns(plan_agreed=pl.col("id").is_in(agreed["young_person_id"].implode()))
+    )
+
+
+def transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    """One row per young person who has turned 18 by as_of: plan status,
+    first adult service, gap in days, picked up within 3 / 6 months,
+    intensive support before 18 and slipped through the net."""
+    yp = with_ages(cohort.young_people).filter(pl.col("b18") <= as_of)
+    eps = cohort.episodes.join(yp.select("id", "b18"), left_on="young_person_id", right_on="id")
+    child = (
+        eps.filter(pl.col("service").is_in(CHILDREN) & (pl.col("started_on") <= pl.col("b18")))
+        .group_by("young_person_id")
+        .agg(
+            child_end=pl.col("ended_on").max(),
+            intensive=(
+                pl.col("service").is_in(list(INTENSIVE_SERVICES))
+                & (pl.col("ended_on").is_null() | (pl.col("ended_on") >= pl.col("b18").dt.offset_by("-1y")))
+            ).any(),
+        )
+    )
+    adult = (
+        eps.filter(pl.col("service").is_in(ADULT) & (pl.col("started_on") >= pl.col("b18").dt.offset_by("-6mo")))
+        .sort("started_on")
+        .group_by("young_person_id")
+        .agg(adult_start=pl.col("started_on").first(), adult_service=pl.col("service").first())
+    )
+    out = (
+        yp.join(child, left_on="id", right_on="young_person_id", how="left")
+        .join(adult, left_on="id", right_on="young_person_id", how="left")
+        .join(cohort.plans.select("young_person_id", "agreed_on"), left_on="id", right_on="young_person_id", how="left")
+        .with_columns(
+            intensive=pl.col("intensive").fill_null(False),
+            plan=pl.when(pl.col("agreed_on") <= pl.col("b17_6"))
+            .then(pl.lit("on time"))
+            .when(pl.col("agreed_on").is_not_null())
+            .then(pl.lit("late"))
+            .otherwise(pl.lit("none")),
+            gap_days=pl.max_horizontal((pl.col("adult_start") - pl.col("child_end")).dt.total_days(), pl.lit(0)),
+            window_3m=pl.col("b18").dt.offset_by(PICKUP_WINDOW) <= as_of,
+            window_6m=pl.col("b18").dt.offset_by(SLIPPED_WINDOW) <= as_of,
+            picked_3m=pl.col("adult_start").is_not_null()
+            & (pl.col("adult_start") <= pl.col("b18").dt.offset_by(PICKUP_WINDOW)),
+            picked_6m=pl.col("adult_start").is_not_null()
+            & (pl.col("adult_start") <= pl.col("b18").dt.offset_by(SLIPPED_WINDOW)),
+        )
+        .with_columns(
+            gap_days=pl.when(pl.col("child_end").is_null() | pl.col("adult_start").is_null())
+            .then(None)
+            .otherwise(pl.col("gap_days")),
+            slipped=pl.col("intensive") & ~pl.col("picked_6m"),
+        )
+    )
+    return out
+
+
+def outcomes_at(cohort: Cohort, ages: tuple[int, int]) -> pl.DataFrame:
+    """Observations made when the young person was within `ages`."""
+    return (
+        cohort.outcomes.join(
+            cohort.young_people.select("id", "birth_month", "send", "locality"),
+            left_on="young_person_id",
+            right_on="id",
+        )
+        .with_columns(age=age_years(pl.col("birth_month"), pl.col("observed_on")))
+        .filter(pl.col("age").is_between(*ages))
+        .with_columns(
+            neet=pl.col("activity").is_in(list(ACTIV_NEET)).fill_null(False),
+            eet=pl.col("activity").is_in(list(ACTIV_EET)).fill_null(False),
+            homeless=pl.col("accommodation").is_in(list(ACCOM_HOMELESS)).fill_null(False),
+            crisis=pl.col("ae_attendances") + pl.col("police_custody") + pl.col("emergency_housing"),
+        )
+    )
+
+
+def period_bounds(period: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """'12m' = the 12 months to as_of; 'YYYY' = that calendar year (to as_of)."""
+    if period.isdigit() and len(period) == 4:
+        year = int(period)
+        return dt.date(year, 1, 1), min(dt.date(year, 12, 31), as_of)
+    start = dt.date(as_of.year - 1, as_of.month, 1)
+    return start, as_of
+
+
+@dataclass(frozen=True)
+class Share:
+    numerator: int
+    denominator: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.denominator == 0 else 100.0 * self.numerator / self.denominator
+
+
+def pickup_share(trans: pl.DataFrame, start: dt.date, end: dt.date) -> Share:
+    """Of those whose 18th birthday fell in the period (and whose 3-month
+    window has closed), how many an adult service picked up within 3 months."""
+    rows = trans.filter(pl.col("b18").is_between(start, end) & pl.col("window_3m"))
+    return Share(int(rows["picked_3m"].sum()), rows.height)
+
+
+def median_gap(trans: pl.DataFrame, start: dt.date, end: dt.date) -> float | None:
+    rows = trans.filter(pl.col("b18").is_between(start, end) & pl.col("gap_days").is_not_null())
+    return None if rows.is_empty() else float(rows["gap_days"].median())  # type: ignore[arg-type]
+
+
+def neet_share(cohort: Cohort, start: dt.date, end: dt.date, ages: tuple[int, int] = (19, 21)) -> Share:
+    rows = outcomes_at(cohort, ages).filter(pl.col("observed_on").is_between(start, end))
+    return Share(int(rows["neet"].sum()), rows.height)
+
+
+# --- quarterly series for the computed programme indicators -------------------
+
+
+def _quarter(col: str) -> pl.Expr:
+    return pl.col(col).dt.truncate("1q").alias("period")
+
+
+def _share_series(frame: pl.DataFrame, date_col: str, flag: str, scale: float = 100.0) -> pl.DataFrame:
+    return (
+        frame.group_by(_quarter(date_col))
+        .agg(numerator=pl.col(flag).cast(pl.Float64).sum(), denominator=pl.len().cast(pl.Float64))
+        .with_columns(value=scale * pl.col("numerator") / pl.col("denominator"))
+        .sort("period")
+    )
+
+
+def _mean_series(frame: pl.DataFrame, date_col: str, col: str) -> pl.DataFrame:
+    return _share_series(frame, date_col, col, scale=1.0)
+
+
+def _pairs(cohort: Cohort) -> pl.DataFrame:
+    """Consecutive post-16 observations of young people with SEND."""
+    send_ids = cohort.young_people.filter(pl.col("send") != "none").select("id")
+    obs = (
+        outcomes_at(cohort, (17, 21))
+        .join(send_ids, left_on="young_person_id", right_on="id", how="semi")
+        .filter(pl.col("eet") | pl.col("neet"))
+        .sort("young_person_id", "observed_on")
+        .with_columns(
+            prev_eet=pl.col("eet").shift(1).over("young_person_id"),
+            prev_neet=pl.col("neet").shift(1).over("young_person_id"),
+        )
+        .filter(pl.col("prev_eet").is_not_null())
+    )
+    return obs
+
+
+def indicator_series(metric_key: str, cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    """Quarterly (period, numerator, denominator, value) for a computed indicator."""
+    if metric_key in ("post18_pickup_3m", "slipped_through", "plan_by_17_5"):
+        trans = transitions(cohort, as_of)
+        if metric_key == "post18_pickup_3m":
+            return _share_series(trans.filter(pl.col("intensive") & pl.col("window_3m")), "b18", "picked_3m")
+        if metric_key == "slipped_through":
+            return _share_series(trans.filter(pl.col("intensive") & pl.col("window_6m")), "b18", "slipped")
+        rows = (
+            with_ages(cohort.young_people)
+            .filter(pl.col("b17_6") <= as_of)
+            .join(
+                cohort.plans.select("young_person_id", "agreed_on"),
+                left_on="id",
+                right_on="young_person_id",
+                how="left",
+            )
+            .with_columns(on_time=(pl.col("agreed_on") <= pl.col("b17_6")).fill_null(False))
+        )
+        return _share_series(rows, "b17_6", "on_time")
+    if metric_key in ("neet_19_21", "homeless_19_21", "crisis_contacts_19_21"):
+        obs = outcomes_at(cohort, (19, 21))
+        if metric_key == "crisis_contacts_19_21":
+            return _mean_series(obs, "observed_on", "crisis")
+        return _share_series(obs, "observed_on", "neet" if metric_key == "neet_19_21" else "homeless")
+    if metric_key == "send_post16_dropout":
+        pairs = _pairs(cohort).filter(pl.col("prev_eet")).with_columns(dropped=pl.col("neet"))
+        return _share_series(pairs, "observed_on", "dropped")
+    if metric_key == "send_reengaged":
+        pairs = _pairs(cohort).filter(pl.col("prev_neet")).with_columns(reengaged=pl.col("eet"))
+        return _share_series(pairs, "observed_on", "reengaged")
+    if metric_key == "risk_agreement":
+        return _share_series(risk_agreement(cohort), "first_assessed", "agree")
+    raise KeyError(f"no cohort metric called {metric_key!r}")
+
+
+def risk_agreement(cohort: Cohort, window_days: int = 90) -> pl.DataFrame:
+    """Per young person assessed by two or more agencies within `window_days`
+    of their first assessment: whether every agency gave the same level."""
+    first = cohort.risks.group_by("young_person_id").agg(first_assessed=pl.col("assessed_on").min())
+    return (
+        cohort.risks.join(first, on="young_person_id")
+        .filter((pl.col("assessed_on") - pl.col("first_assessed")).dt.total_days() <= window_days)
+        .sort("assessed_on")
+        # An agency's latest level in the window stands for that agency.
+        .group_by("young_person_id", "first_assessed", "agency")
+        .agg(level=pl.col("level").last())
+        .group_by("young_person_id", "first_assessed")
+        .agg(agencies=pl.len(), levels=pl.col("level").n_unique())
+        .filter(pl.col("agencies") >= 2)
+        .with_columns(agree=pl.col("levels") == 1)
+    )

@@ -1,0 +1,93 @@
+"""The status rule for programme indicators, written once.
+
+On track: the straight-line trend of the values, projected to the target date
+(or the latest value once that date has passed), meets the target. At risk:
+it misses by no more than `tolerance` of the distance from baseline to target.
+Off track: it misses by more. Not yet measurable: fewer than three values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+STATUSES = ("on_track", "at_risk", "off_track", "not_measurable")
+STATUS_LABELS = {
+    "on_track": "On track",
+    "at_risk": "At risk",
+    "off_track": "Off track",
+    "not_measurable": "Not yet measurable",
+}
+MIN_POINTS = 3
+
+
+@dataclass(frozen=True)
+class Status:
+    status: str
+    projected: float | None
+    reason: str
+
+
+def _fmt(value: float, unit: str) -> str:
+    return f"{value:.0f}%" if unit == "percent" else f"{value:.2f}" if unit == "rate" else f"{value:.0f}"
+
+
+def indicator_status(
+    series: pl.DataFrame,
+    baseline: float,
+    target: float,
+    target_date: dt.date,
+    polarity: str,
+    as_of: dt.date,
+    unit: str = "percent",
+    tolerance: float = 0.25,
+) -> Status:
+    """series: columns period (date) and value, one row per period."""
+    points = series.drop_nulls("value").sort("period")
+    if points.height < MIN_POINTS:
+        return Status("not_measurable", None, f"only {points.height} value(s); {MIN_POINTS} are needed")
+    if as_of >= target_date:
+        projected = float(points["value"][-1])
+        basis = "latest value"
+    else:
+        x = [(p - target_date).days for p in points["period"]]
+        y = points["value"].to_list()
+        n = len(x)
+        mx, my = sum(x) / n, sum(y) / n
+        sxx = sum((xi - mx) ** 2 for xi in x)
+        slope = sum((xi - mx) * (yi - my) for xi, yi in zip(x, y, strict=True)) / sxx if sxx else 0.0
+        projected = my + slope * (0 - mx)  # x = 0 is the target date
+        basis = f"trend projected to {target_date:%b %Y}"
+    shortfall = (target - projected) if polarity == "higher" else (projected - target)
+    allowed = tolerance * abs(target - baseline)
+    text = f"{basis} {_fmt(projected, unit)} against target {_fmt(target, unit)}"
+    if shortfall <= 0:
+        return Status("on_track", projected, f"{text}: meets it")
+    if shortfall <= allowed:
+        return Status("at_risk", projected, f"{text}: short by {_fmt(shortfall, unit)}, within tolerance")
+    return Status("off_track", projected, f"{text}: short by {_fmt(shortfall, unit)}")
+
+
+def theme_status(statuses: list[tuple[str, Status]]) -> Status:
+    """A theme is as good as its weakest measurable indicator."""
+    measured = [(name, s) for name, s in statuses if s.status != "not_measurable"]
+    if not measured:
+        return Status("not_measurable", None, "no indicator has three values yet")
+    order = {"off_track": 0, "at_risk": 1, "on_track": 2}
+    name, worst = min(measured, key=lambda item: order[item[1].status])
+    on = sum(1 for _, s in measured if s.status == "on_track")
+    summary = f"{on} of {len(measured)} measured indicators on track"
+    if worst.status == "on_track":
+        return Status("on_track", None, summary)
+    return Status(worst.status, None, f"{summary}; weakest: {name} ({worst.reason})")
+
+
+def direction(series: pl.DataFrame, polarity: str) -> str:
+    """Improving, worsening or no change, judged by polarity, latest against previous."""
+    values = series.drop_nulls("value").sort("period")["value"].to_list()
+    if len(values) < 2 or values[-1] == values[-2]:
+        return "no change"
+    up = values[-1] > values[-2]
+    return "improving" if up == (polarity == "higher") else "worsening"

@@ -1,0 +1,1 @@
+"""Streamlit-side helpers shared by the entry script and the pages."""

@@ -1,0 +1,82 @@
+"""Cached access to the database for pages. Loads are cached per data version
+and scope; filters are applied outside the cache so changing one is cheap."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+from sqlalchemy import Engine
+
+from models.db import get_engine
+from partnership import metrics, overview, queries
+from partnership.demo import ensure_database
+from partnership.settings import Settings, get_settings
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return get_settings()
+
+
+@st.cache_resource(show_spinner="Preparing the database ...")
+def engine() -> Engine:
+    url = settings().database_url
+    # First start: schema, reference data and demo partnership, said in the terminal.
+    ensure_database(url, log=lambda msg: print(msg, flush=True))
+    return get_engine(url)
+
+
+def db_settings() -> dict[str, str]:
+    return queries.load_settings(engine())
+
+
+@st.cache_resource(ttl=3600, max_entries=16, show_spinner="Loading the cohort ...")
+def _cohort(version: str, locality_ids: tuple[int, ...]) -> queries.Cohort:
+    return queries.load_cohort(engine(), list(locality_ids))
+
+
+@st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
+def _staffing(version: str, locality_ids: tuple[int, ...]) -> pl.DataFrame:
+    return queries.load_staffing(engine(), list(locality_ids))
+
+
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def _indicators(version: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return queries.load_indicators(engine()), queries.load_indicator_values(engine())
+
+
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def localities() -> pl.DataFrame:
+    return queries.load_localities(engine())
+
+
+def cohort(version: str, locality_ids: list[int], flt: metrics.CohortFilter) -> queries.Cohort:
+    return metrics.filter_cohort(_cohort(version, tuple(locality_ids)), flt)
+
+
+def staffing(version: str, locality_ids: list[int]) -> pl.DataFrame:
+    return _staffing(version, tuple(locality_ids))
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the figures ...")
+def overview_figures(
+    version: str,
+    locality_ids: tuple[int, ...],
+    flt: metrics.CohortFilter,
+    period: str,
+    suppressed: bool,
+    as_of: dt.date,
+) -> overview.Overview:
+    indicators, values = _indicators(version)
+    return overview.build(
+        cohort(version, list(locality_ids), flt),
+        staffing(version, list(locality_ids)),
+        indicators,
+        values,
+        as_of,
+        period,
+        suppressed,
+        settings().suppression_threshold,
+    )

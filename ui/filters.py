@@ -1,0 +1,96 @@
+"""The one filter bar, shared by every page. Its state lives in the URL
+(st.query_params) so a link reproduces a view; a manager's locality is fixed
+by their account and a URL cannot widen it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from partnership.access import Viewer, scope_localities
+from partnership.metrics import CohortFilter
+
+SEND_OPTIONS = {"all": "Everyone", "send": "With SEND", "no_send": "Without SEND"}
+CARE_OPTIONS = {"all": "Everyone", "care_experienced": "Care experienced", "not_care": "Not care experienced"}
+EXPLOITATION_OPTIONS = {
+    "all": "Any",
+    "cce": "Criminal exploitation",
+    "cse": "Sexual exploitation",
+    "gangs": "Gangs",
+    "trafficking": "Trafficking",
+    "missing": "Going missing",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    locality_ids: list[int]
+    locality_label: str
+    period: str
+    period_label: str
+    cohort: CohortFilter
+
+
+def _period_options(as_of: dt.date) -> dict[str, str]:
+    options = {"12m": "Last 12 months"}
+    for year in range(as_of.year, as_of.year - 4, -1):
+        options[str(year)] = f"{year}" + (" (so far)" if year == as_of.year else "")
+    return options
+
+
+def _param(name: str, options: dict[str, str], default: str, problems: list[str]) -> str:
+    value = st.query_params.get(name, default)
+    if value not in options:
+        problems.append(f"'{value}' is not a valid {name}; showing {options[default].lower()} instead.")
+        return default
+    return value
+
+
+def _select(label: str, name: str, options: dict[str, str], current: str, disabled: bool = False) -> str:
+    keys = list(options)
+    chosen = st.selectbox(
+        label, keys, index=keys.index(current), format_func=options.__getitem__, disabled=disabled, key=f"filter_{name}"
+    )
+    return str(chosen)
+
+
+def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_filters: bool = True) -> Filters:
+    problems: list[str] = []
+    codes = {row["code"]: row for row in localities.to_dicts()}
+    loc_options = {"all": "All localities", **{c: r["name"] for c, r in codes.items()}}
+    periods = _period_options(as_of)
+    loc = _param("locality", loc_options, "all", problems)
+    if viewer.role == "manager":
+        own = next(c for c, r in codes.items() if r["id"] == viewer.locality_id)
+        if loc not in (own, "all"):
+            problems.append(f"You can see {codes[own]['name']} only; the link asked for {loc_options[loc]}.")
+        loc = own
+    period = _param("period", periods, "12m", problems)
+    send = _param("send", SEND_OPTIONS, "all", problems) if cohort_filters else "all"
+    care = _param("care", CARE_OPTIONS, "all", problems) if cohort_filters else "all"
+    expl = _param("exploitation", EXPLOITATION_OPTIONS, "all", problems) if cohort_filters else "all"
+
+    with st.sidebar:
+        st.subheader("Filters")
+        loc = _select("Locality", "locality", loc_options, loc, disabled=viewer.role == "manager")
+        period = _select("Period", "period", periods, period)
+        if cohort_filters:
+            send = _select("SEND", "send", SEND_OPTIONS, send)
+            care = _select("Care status", "care", CARE_OPTIONS, care)
+            expl = _select("Exploitation", "exploitation", EXPLOITATION_OPTIONS, expl)
+    for problem in problems:
+        st.warning(problem)
+
+    wanted = {"locality": loc, "period": period, "send": send, "care": care, "exploitation": expl}
+    for key, value in wanted.items():
+        default = "12m" if key == "period" else "all"
+        if value == default:
+            st.query_params.pop(key, None)
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
+    requested = None if loc == "all" else [codes[loc]["id"]]
+    ids = scope_localities(viewer, requested, [r["id"] for r in codes.values()])
+    return Filters(ids, loc_options[loc], period, periods[period], CohortFilter(send, care, expl))
