@@ -89,7 +89,7 @@ def build(
             "cohort",
         ),
         Figure(
-            "Picked up by an adult service within 3 months of 18",
+            "Adult service within 3 months of 18",
             _share(pickup, suppressed, threshold),
             f"of {_count(pickup.denominator, suppressed, threshold)} who turned 18 in the period",
             "cohort",

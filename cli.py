@@ -1,0 +1,132 @@
+"""Command line: init, seed-demo, users, bench.
+
+    python cli.py init                          upgrade the database to the latest schema
+    python cli.py seed-demo [--young-people N] [--seed S] [--as-of YYYY-MM]
+    python cli.py users list
+    python cli.py users add USERNAME --role ROLE [--locality CODE] [--name NAME] [--email E]
+    python cli.py users disable|enable USERNAME
+    python cli.py users reset-password USERNAME
+    python cli.py bench [--young-people N]
+
+The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
+from the terminal, or from DASHBOARD_NEW_PASSWORD for scripted use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import sys
+
+from sqlmodel import Session
+
+from models.db import get_engine, upgrade
+from models.reference import load_reference
+from partnership import accounts
+from partnership.settings import get_settings
+
+
+def _password(prompt: str) -> str:
+    from_env = os.environ.get("DASHBOARD_NEW_PASSWORD")
+    if from_env:
+        return from_env
+    first = getpass.getpass(prompt)
+    if first != getpass.getpass("Again: "):
+        raise accounts.AccountError("the two passwords differ")
+    return first
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM, got {text!r}") from exc
+
+
+def cmd_init(url: str, _args: argparse.Namespace) -> None:
+    upgrade(url)
+    with Session(get_engine(url)) as session:
+        load_reference(session)
+        session.commit()
+    print("Database at the latest schema, reference data in place.")
+
+
+def cmd_seed_demo(url: str, args: argparse.Namespace) -> None:
+    from partnership.demo import seed_demo
+
+    counts = seed_demo(url, args.young_people, args.seed, args.as_of)
+    print("Synthetic demo data written: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+def cmd_users(url: str, args: argparse.Namespace) -> None:
+    upgrade(url)
+    with Session(get_engine(url)) as session:
+        load_reference(session)
+        if args.action == "list":
+            rows = accounts.list_users(session)
+            print(f"{'username':<20} {'role':<13} {'locality':<9} {'disabled':<8} failed")
+            for r in rows:
+                print(f"{r['username']:<20} {r['role']:<13} {r['locality']:<9} {r['disabled']!s:<8} "
+                      f"{r['failed_attempts']}")
+            return
+        if args.action == "add":
+            if not args.role:
+                raise accounts.AccountError("--role is required (admin, project_lead, manager, board)")
+            accounts.add_user(session, args.username, args.name or args.username, args.role,
+                              _password("Password: "), args.locality, args.email or "")
+        elif args.action in ("disable", "enable"):
+            accounts.set_disabled(session, args.username, args.action == "disable")
+        elif args.action == "reset-password":
+            accounts.reset_password(session, args.username, _password("New password: "))
+        session.commit()
+        print(f"users {args.action} {args.username}: done")
+
+
+def cmd_bench(url: str, args: argparse.Namespace) -> None:
+    from partnership.bench import run_bench
+
+    run_bench(args.young_people, args.database_url, args.runs)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cli.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="upgrade the database to the latest schema and load reference data")
+    seed = sub.add_parser("seed-demo", help="replace cohort data with a synthetic partnership")
+    seed.add_argument("--young-people", type=int, default=2000)
+    seed.add_argument("--seed", type=int, default=2024)
+    seed.add_argument("--as-of", type=_month, default=None, help="YYYY-MM (default: this month)")
+    users = sub.add_parser("users", help="manage accounts")
+    users.add_argument("action", choices=["list", "add", "disable", "enable", "reset-password"])
+    users.add_argument("username", nargs="?")
+    users.add_argument("--role")
+    users.add_argument("--locality")
+    users.add_argument("--name")
+    users.add_argument("--email")
+    bench = sub.add_parser("bench", help="per-page timings on a large synthetic cohort")
+    bench.add_argument("--young-people", type=int, default=100_000)
+    bench.add_argument("--runs", type=int, default=5)
+    bench.add_argument("--database-url", default=None,
+                       help="database to build or reuse (default: data/bench/bench_<N>.db)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "users" and args.action != "list" and not args.username:
+        print("error: a username is needed", file=sys.stderr)
+        return 2
+    url = get_settings().database_url
+    handlers = {"init": cmd_init, "seed-demo": cmd_seed_demo, "users": cmd_users, "bench": cmd_bench}
+    try:
+        handlers[args.command](url, args)
+    except accounts.AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

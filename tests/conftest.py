@@ -1,0 +1,137 @@
+"""Shared fixtures: fresh databases (SQLite always, PostgreSQL when configured)
+and a real streamlit server for browser tests.
+
+Under CI=true nothing here may skip: a missing PostgreSQL or Chromium fails
+the run instead, so a green CI always means the real parts were exercised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
+DEMO_AS_OF = dt.date(2026, 11, 1)
+TEST_PASSWORD = "test-password-123"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+# Secrets for the code under test: made up per run, never from a file in the repo.
+os.environ.setdefault("DASHBOARD_COOKIE_KEY", secrets.token_hex(32))
+os.environ.setdefault("DASHBOARD_PSEUDONYM_KEY", secrets.token_hex(32))
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must run, not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A brand-new PostgreSQL database per test, dropped afterwards."""
+    if not PG_URL:
+        _missing("TEST_POSTGRES_URL is not set")
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    name = f"tsd_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # server down or refused
+        _missing(f"PostgreSQL at TEST_POSTGRES_URL is not reachable: {exc}")
+    base = PG_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    from models.db import get_engine
+
+    get_engine(f"{base}/{name}").dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Data-layer tests run on both engines."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def seed_small(url: str, young_people: int = 400, seed: int = 11) -> dict[str, int]:
+    from partnership.demo import seed_demo
+
+    return seed_demo(url, young_people, seed, DEMO_AS_OF, password=TEST_PASSWORD)
+
+
+# --- a real streamlit server ---------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+        self.url, self.proc, self.log = url, proc, log
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`streamlit run dashboard.py` on a free port, on a demo database built
+    for a fixed as-of month so the figures are the same on every run."""
+    if not Path(CHROMIUM).exists() or shutil.which("streamlit", path=str(Path(sys.executable).parent)) is None:
+        _missing(f"Chromium not found at {CHROMIUM}")
+    tmp = tmp_path_factory.mktemp("server")
+    db = f"sqlite:///{tmp / 'browser.db'}"
+    seed_small(db, 2000, 2024)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": db, "DASHBOARD_DEMO_PASSWORD": TEST_PASSWORD}
+    log = tmp / "streamlit.log"
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / "dashboard.py"), "--server.port",
+         str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+    yield Server(base, proc, log)
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, object]:
+    return {
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }

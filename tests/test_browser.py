@@ -1,0 +1,122 @@
+"""The dashboard in headless Chromium against a real `streamlit run` server
+(the session-scoped `server` fixture, 2000 synthetic young people)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import TEST_PASSWORD, Server
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 30_000  # ms; Streamlit is slow on a small machine
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _slow_page(page: Page) -> None:
+    page.set_default_timeout(WAIT)
+
+
+def _open(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_text(re.compile(r"Sign in|Please sign in")).first).to_be_visible(timeout=WAIT)
+
+
+def _sign_in(page: Page, server: Server, username: str, password: str = TEST_PASSWORD) -> None:
+    _open(page, server.url + "/")
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _signed_in(page: Page, username: str) -> None:
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=WAIT)
+    expect(page.locator('[data-testid="stMetric"]').first).to_be_visible(timeout=WAIT)
+
+
+def _no_traceback(page: Page) -> None:
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["/", "/overview"])
+def test_unauthenticated_visit_shows_no_data(page: Page, server: Server, path: str) -> None:
+    _open(page, server.url + path)
+    page.wait_for_timeout(1500)  # let any late element arrive before checking its absence
+    body = page.locator("body").inner_text()
+    assert "Open aged 16-17" not in body
+    assert "Signed in as" not in body
+    assert "Theme 1" not in body
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+    assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 0
+    assert re.search(r"Please sign in|Sign in", body)
+    _no_traceback(page)
+
+
+@pytest.mark.browser
+def test_lead_signs_in_and_sees_the_overview(page: Page, server: Server) -> None:
+    _sign_in(page, server, "lead")
+    _signed_in(page, "lead")
+    for label in ("Open aged 16-17 now", "Turning 18 in the next 6 months"):
+        expect(page.get_by_text(label, exact=True)).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Open to children's services aged 16-17, by locality")).to_be_visible()
+    expect(page.get_by_text("The four themes")).to_be_visible()
+    # 2000 young people: the partnership-wide open count is a real, non-zero number.
+    card = page.locator('[data-testid="stMetric"]').filter(has_text="Open aged 16-17 now")
+    value = card.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")
+    assert value.isdigit() and int(value) > 0
+    page.wait_for_timeout(1000)  # charts finish drawing
+    _no_traceback(page)
+
+    out = ROOT / "test-results" / "overview_lead.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=True)
+    assert out.exists()
+    assert out.stat().st_size > 10 * 1024
+
+
+@pytest.mark.browser
+def test_wrong_password_shows_an_error(page: Page, server: Server) -> None:
+    _sign_in(page, server, "admin", "definitely-wrong")
+    expect(page.get_by_text("Username or password is not right.")).to_be_visible(timeout=WAIT)
+    assert page.get_by_text("Signed in as").count() == 0
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+    _no_traceback(page)
+
+
+@pytest.mark.browser
+def test_board_member_gets_disclosure_control(page: Page, server: Server) -> None:
+    _sign_in(page, server, "board")
+    _signed_in(page, "board")
+    expect(page.get_by_text(re.compile(r"counts from 1 to 5 are shown as c"))).to_be_visible(timeout=WAIT)
+    _no_traceback(page)
+
+
+@pytest.mark.browser
+def test_manager_link_to_other_locality_is_refused(page: Page, server: Server) -> None:
+    _sign_in(page, server, "manager_east")
+    _signed_in(page, "manager_east")
+    page.goto(server.url + "/overview?locality=north")
+    expect(page.get_by_text("You can see East only")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text(re.compile(r"^East · "))).to_be_visible(timeout=WAIT)
+    _no_traceback(page)
+
+
+@pytest.mark.browser
+def test_sign_out_returns_to_the_sign_in_form(page: Page, server: Server) -> None:
+    _sign_in(page, server, "manager_central")
+    _signed_in(page, "manager_central")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Signed in as")).to_have_count(0, timeout=WAIT)
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+    _no_traceback(page)
