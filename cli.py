@@ -68,14 +68,23 @@ def cmd_users(url: str, args: argparse.Namespace) -> None:
             rows = accounts.list_users(session)
             print(f"{'username':<20} {'role':<13} {'locality':<9} {'disabled':<8} failed")
             for r in rows:
-                print(f"{r['username']:<20} {r['role']:<13} {r['locality']:<9} {r['disabled']!s:<8} "
-                      f"{r['failed_attempts']}")
+                print(
+                    f"{r['username']:<20} {r['role']:<13} {r['locality']:<9} {r['disabled']!s:<8} "
+                    f"{r['failed_attempts']}"
+                )
             return
         if args.action == "add":
             if not args.role:
                 raise accounts.AccountError("--role is required (admin, project_lead, manager, board)")
-            accounts.add_user(session, args.username, args.name or args.username, args.role,
-                              _password("Password: "), args.locality, args.email or "")
+            accounts.add_user(
+                session,
+                args.username,
+                args.name or args.username,
+                args.role,
+                _password("Password: "),
+                args.locality,
+                args.email or "",
+            )
         elif args.action in ("disable", "enable"):
             accounts.set_disabled(session, args.username, args.action == "disable")
         elif args.action == "reset-password":
@@ -108,8 +117,9 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="per-page timings on a large synthetic cohort")
     bench.add_argument("--young-people", type=int, default=100_000)
     bench.add_argument("--runs", type=int, default=5)
-    bench.add_argument("--database-url", default=None,
-                       help="database to build or reuse (default: data/bench/bench_<N>.db)")
+    bench.add_argument(
+        "--database-url", default=None, help="database to build or reuse (default: data/bench/bench_<N>.db)"
+    )
     return p
 
 

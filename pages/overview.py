@@ -35,14 +35,19 @@ for i, fig in enumerate(ov.figures):
 st.subheader("Open to children's services aged 16-17, by locality")
 open_table = ov.open_16_17.rename({"locality": "Locality", "young_people": "Young people aged 16-17"})
 total = open_table.filter(pl.col("Locality") == "Total")["Young people aged 16-17"]
-chrome.chart_block(
-    charts.count_bars(open_table, "Locality", "Young people aged 16-17", "Young people aged 16-17"),
-    open_table,
-    f"{total[0] if total.len() else 0} young people aged 16-17 are open to children's services "
-    f"in {filters.locality_label.lower()}; they turn 18 within two years.",
-    "overview_open_16_17",
-    "open",
-)
+where = "across all localities" if filters.locality_label == "All localities" else f"in {filters.locality_label}"
+if open_table.height <= 1:
+    st.info(f"No young people aged 16-17 are open to children's services {where} with these filters.")
+else:
+    shown_total = "fewer than 6" if total[0] == "c" else total[0]
+    chrome.chart_block(
+        charts.count_bars(open_table, "Locality", "Young people aged 16-17", "Young people aged 16-17"),
+        open_table,
+        f"**{shown_total}** young people aged 16-17 are open to children's services {where}; "
+        "all of them turn 18 within two years.",
+        "overview_open_16_17",
+        "open",
+    )
 
 st.subheader("The four themes")
 if ov.themes is not None and not ov.themes.is_empty():

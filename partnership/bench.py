@@ -69,5 +69,8 @@ def run_bench(young_people: int, url: str | None = None, runs: int = 5) -> None:
             started = time.perf_counter()
             at.run()
             warm.append((time.perf_counter() - started) * 1000)
-        print(f"bench page={name} young_people={young_people} cold_ms={cold:.0f} "
-              f"warm_ms={statistics.median(warm):.0f} peak_rss_mb={_peak_rss_mb():.0f}", flush=True)
+        print(
+            f"bench page={name} young_people={young_people} cold_ms={cold:.0f} "
+            f"warm_ms={statistics.median(warm):.0f} peak_rss_mb={_peak_rss_mb():.0f}",
+            flush=True,
+        )

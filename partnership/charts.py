@@ -31,4 +31,4 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("label:N", title=title)],
     )
     labels = base.mark_text(align="left", dx=4, fontSize=13).encode(x="label_x:Q", text="label:N")
-    return alt.layer(bars, labels).properties(height=40 * max(frame.height, 1) + 30)
+    return alt.layer(bars, labels).properties(height=alt.Step(34))

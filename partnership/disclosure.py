@@ -361,7 +361,18 @@ def suppress_table(
     # Built per row so a frame with no value columns still keeps its height.
     columns = [df[c].to_list() for c in value_cols]
     values = [[col[i] for col in columns] for i in range(df.height)]
-    plan = suppression_plan(values, threshold, row_totals, col_totals)
+    if not values:
+        # Nothing to hide in an empty table; its totals are all 0.
+        plan = SuppressionPlan(
+            cells=(),
+            row_totals=(),
+            col_totals=tuple(False for _ in value_cols),
+            grand_total=False,
+            show_row_totals=row_totals,
+            show_col_totals=col_totals,
+        )
+    else:
+        plan = suppression_plan(values, threshold, row_totals, col_totals)
 
     body = df.with_columns(
         pl.Series(

@@ -79,7 +79,7 @@ def build(
         Figure(
             "Open aged 16-17 now",
             _count(int(open_counts["young_people"].sum()), suppressed, threshold),
-            "children's services, all localities in view",
+            "open to children's services now",
             "cohort",
         ),
         Figure(

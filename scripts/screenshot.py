@@ -30,6 +30,8 @@ def main(base: str, username: str, password: str, out: str, path: str = "") -> N
         page.get_by_role("textbox", name="Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text("Signed in as").wait_for(timeout=30000)
+        # The session cookie is written by a component just after sign-in.
+        page.wait_for_function("document.cookie.includes('tsd_session')", timeout=15000)
         if path:
             page.goto(base.rstrip("/") + "/" + path.lstrip("/"))
             page.get_by_text("Signed in as").wait_for(timeout=30000)

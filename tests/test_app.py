@@ -260,6 +260,21 @@ def test_manager_sees_own_locality_only(db: str) -> None:
     assert fresh.query_params["locality"] == "east"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="app bug: ui/filters.py rewrites the URL to the manager's own locality on the run that warns, "
+    "so the next rerun (in the browser, the cookie component's reply arrives within a second) drops the warning",
+)
+def test_manager_scope_warning_survives_a_rerun(db: str) -> None:
+    at = _sign_in("manager_east")
+    at.query_params["locality"] = "north"
+    at.run()
+    assert any(w.value.startswith("You can see East only") for w in at.warning)
+    at.run()  # nothing changed by the user
+    assert not at.exception, at.exception
+    assert any(w.value.startswith("You can see East only") for w in at.warning)
+
+
 def test_lead_can_pick_a_locality_by_url(db: str) -> None:
     as_of = _as_of(db)
     expected = _hand_count_open_16_17(db, as_of)

@@ -14,8 +14,9 @@ def _cli(url: str, *args: str, password: str | None = None) -> subprocess.Comple
     env = {**os.environ, "DATABASE_URL": url}
     if password:
         env["DASHBOARD_NEW_PASSWORD"] = password
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "cli.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_init_seed_and_users(sqlite_url: str) -> None:
@@ -23,8 +24,9 @@ def test_init_seed_and_users(sqlite_url: str) -> None:
     seeded = _cli(sqlite_url, "seed-demo", "--young-people", "120", "--seed", "4", "--as-of", "2026-11")
     assert seeded.returncode == 0, seeded.stderr
     assert "youngperson=120" in seeded.stdout
-    added = _cli(sqlite_url, "users", "add", "sam", "--role", "manager", "--locality", "north",
-                 password="a-long-password")
+    added = _cli(
+        sqlite_url, "users", "add", "sam", "--role", "manager", "--locality", "north", password="a-long-password"
+    )
     assert added.returncode == 0, added.stderr
     listing = _cli(sqlite_url, "users", "list").stdout
     assert "sam" in listing and "north" in listing and "manager_east" in listing
@@ -36,8 +38,9 @@ def test_init_seed_and_users(sqlite_url: str) -> None:
 def test_bad_requests_say_what_is_wrong(sqlite_url: str) -> None:
     bad_role = _cli(sqlite_url, "users", "add", "kim", "--role", "root", password="a-long-password")
     assert bad_role.returncode == 1 and "unknown role 'root'" in bad_role.stderr
-    bad_loc = _cli(sqlite_url, "users", "add", "kim", "--role", "manager", "--locality", "south",
-                   password="a-long-password")
+    bad_loc = _cli(
+        sqlite_url, "users", "add", "kim", "--role", "manager", "--locality", "south", password="a-long-password"
+    )
     assert bad_loc.returncode == 1 and "unknown locality 'south'" in bad_loc.stderr
     missing = _cli(sqlite_url, "users", "disable", "nobody")
     assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr

@@ -29,21 +29,35 @@ def test_upgrade_creates_every_table_and_is_repeatable(db_url: str) -> None:
     upgrade(db_url)
     upgrade(db_url)  # a second upgrade is a no-op, not an error
     tables = set(inspect(get_engine(db_url)).get_table_names())
-    assert {"youngperson", "serviceepisode", "transitionplan", "riskassessment", "outcomeobservation", "post",
-            "postsnapshot", "theme", "intendedimpact", "indicator", "indicatorvalue", "milestone", "user",
-            "auditevent", "alembic_version"} <= tables
+    assert {
+        "youngperson",
+        "serviceepisode",
+        "transitionplan",
+        "riskassessment",
+        "outcomeobservation",
+        "post",
+        "postsnapshot",
+        "theme",
+        "intendedimpact",
+        "indicator",
+        "indicatorvalue",
+        "milestone",
+        "user",
+        "auditevent",
+        "alembic_version",
+    } <= tables
 
 
 @pytest.mark.parametrize(
     ("field", "bad"),
-    [("activity", "F3"), ("activity", "P3"), ("accommodation", "S1"), ("accommodation", "X1"),
-     ("in_touch", "NOPE")],
+    [("activity", "F3"), ("activity", "P3"), ("accommodation", "S1"), ("accommodation", "X1"), ("in_touch", "NOPE")],
 )
 def test_check_constraints_refuse_retired_and_impossible_903_codes(db_url: str, field: str, bad: str) -> None:
     with _reference(db_url) as session:
         loc = session.exec(select(Locality)).first()
-        yp = YoungPerson(pseudo_key="x" * 64, birth_month=dt.date(2007, 1, 1), sex="F", ethnicity="white",
-                         locality_id=loc.id)
+        yp = YoungPerson(
+            pseudo_key="x" * 64, birth_month=dt.date(2007, 1, 1), sex="F", ethnicity="white", locality_id=loc.id
+        )
         session.add(yp)
         session.commit()
         session.add(OutcomeObservation(young_person_id=yp.id, observed_on=dt.date(2026, 1, 1), **{field: bad}))
@@ -65,8 +79,9 @@ def test_seed_and_scoped_queries(db_url: str) -> None:
     with Session(engine) as session:
         east = session.exec(select(Locality).where(Locality.code == "east")).one()
         all_ids = [loc.id for loc in session.exec(select(Locality))]
-        in_east = session.exec(select(func.count()).select_from(YoungPerson)
-                               .where(YoungPerson.locality_id == east.id)).one()
+        in_east = session.exec(
+            select(func.count()).select_from(YoungPerson).where(YoungPerson.locality_id == east.id)
+        ).one()
     # A manager asking for everything gets East only, and every frame holds East's young people only.
     ids = scope_localities(Viewer("manager_east", "manager", east.id), all_ids, all_ids)
     cohort = queries.load_cohort(engine, ids)

@@ -388,3 +388,9 @@ def test_table_matches_plan(values: list[list[int]]) -> None:
             assert out[cols[j]][i] == ("c" if plan.cells[i][j] else str(v))
     assert out["label"][-1] == "Total"
     assert out["Total"][-1] == ("c" if plan.grand_total else str(sum(map(sum, values))))
+
+
+def test_empty_table_shows_zero_totals() -> None:
+    empty = pl.DataFrame(schema={"locality": pl.String, "n": pl.Int64})
+    out = suppress_table(empty, ["n"], row_totals=False)
+    assert out.to_dicts() == [{"locality": "Total", "n": "0"}]

@@ -33,17 +33,41 @@ def _cohort() -> Cohort:
         {
             "id": list(range(1, 12)),
             "pseudo_key": [f"k{i}" for i in range(1, 12)],
-            "birth_month": [D(2009, 3, 1), D(2010, 1, 1), D(2009, 7, 1), D(2008, 12, 1), D(2011, 2, 1),
-                            D(2009, 9, 1), D(2007, 1, 1), D(2007, 6, 1), D(2007, 9, 1), D(2008, 2, 1),
-                            D(2008, 9, 1)],
+            "birth_month": [
+                D(2009, 3, 1),
+                D(2010, 1, 1),
+                D(2009, 7, 1),
+                D(2008, 12, 1),
+                D(2011, 2, 1),
+                D(2009, 9, 1),
+                D(2007, 1, 1),
+                D(2007, 6, 1),
+                D(2007, 9, 1),
+                D(2008, 2, 1),
+                D(2008, 9, 1),
+            ],
             "sex": ["M"] * 11,
             "ethnicity": ["white"] * 11,
             "send": ["none", "ehcp", "none", "sen_support", "none", "none", "none", "none", "none", "none", "none"],
             "care_status": ["none"] * 3 + ["eligible"] + ["none"] * 2 + ["former_relevant"] + ["none"] * 4,
             "locality_id": [1, 1, 2, 2, 2, 3, 1, 1, 2, 3, 3],
-            "locality": ["East", "East", "Central", "Central", "Central", "North", "East", "East", "Central",
-                         "North", "North"],
-            "cce": [True] * 11, "cse": [False] * 11, "gangs": [False] * 11, "trafficking": [False] * 11,
+            "locality": [
+                "East",
+                "East",
+                "Central",
+                "Central",
+                "Central",
+                "North",
+                "East",
+                "East",
+                "Central",
+                "North",
+                "North",
+            ],
+            "cce": [True] * 11,
+            "cse": [False] * 11,
+            "gangs": [False] * 11,
+            "trafficking": [False] * 11,
             "missing": [False] * 11,
         }
     )
@@ -65,22 +89,50 @@ def _cohort() -> Cohort:
         (11, "probation", D(2026, 9, 5), None),
     ]
     episodes = pl.DataFrame(
-        {"young_person_id": [e[0] for e in ep], "service": [e[1] for e in ep], "team_id": [None] * len(ep),
-         "started_on": [e[2] for e in ep], "ended_on": [e[3] for e in ep], "end_reason": [None] * len(ep)},
+        {
+            "young_person_id": [e[0] for e in ep],
+            "service": [e[1] for e in ep],
+            "team_id": [None] * len(ep),
+            "started_on": [e[2] for e in ep],
+            "ended_on": [e[3] for e in ep],
+            "end_reason": [None] * len(ep),
+        },
         schema_overrides={"team_id": pl.Int64, "ended_on": pl.Date, "end_reason": pl.String},
     )
     plans = pl.DataFrame(
-        {"young_person_id": [1, 7, 8], "started_on": [D(2026, 5, 1), D(2024, 3, 1), D(2024, 11, 1)],
-         "agreed_on": [D(2026, 8, 1), D(2024, 6, 15), D(2025, 2, 1)], "post18_service": [None, None, None]},
+        {
+            "young_person_id": [1, 7, 8],
+            "started_on": [D(2026, 5, 1), D(2024, 3, 1), D(2024, 11, 1)],
+            "agreed_on": [D(2026, 8, 1), D(2024, 6, 15), D(2025, 2, 1)],
+            "post18_service": [None, None, None],
+        },
         schema_overrides={"post18_service": pl.String},
     )
     risks = pl.DataFrame(
         {
             "young_person_id": [1, 1, 1, 1, 4, 4, 4, 2, 2],
-            "agency": ["social_care", "police", "health", "health", "social_care", "police", "health",
-                       "social_care", "police"],
-            "assessed_on": [D(2026, 1, 10), D(2026, 2, 1), D(2026, 1, 15), D(2026, 2, 20), D(2026, 3, 1),
-                            D(2026, 3, 20), D(2026, 4, 1), D(2026, 1, 1), D(2026, 6, 1)],
+            "agency": [
+                "social_care",
+                "police",
+                "health",
+                "health",
+                "social_care",
+                "police",
+                "health",
+                "social_care",
+                "police",
+            ],
+            "assessed_on": [
+                D(2026, 1, 10),
+                D(2026, 2, 1),
+                D(2026, 1, 15),
+                D(2026, 2, 20),
+                D(2026, 3, 1),
+                D(2026, 3, 20),
+                D(2026, 4, 1),
+                D(2026, 1, 1),
+                D(2026, 6, 1),
+            ],
             "level": ["high", "high", "medium", "high", "medium", "high", "medium", "low", "low"],
         }
     )
@@ -118,7 +170,12 @@ def test_transitions_gap_plan_and_slipped_through() -> None:
     rows = {r["pseudo_key"]: r for r in trans.to_dicts()}
     assert sorted(rows) == ["k10", "k11", "k7", "k8", "k9"]
     assert {k: r["plan"] for k, r in rows.items()} == {
-        "k7": "on time", "k8": "late", "k9": "none", "k10": "none", "k11": "none"}
+        "k7": "on time",
+        "k8": "late",
+        "k9": "none",
+        "k10": "none",
+        "k11": "none",
+    }
     assert {k: r["gap_days"] for k, r in rows.items()} == {"k7": 21, "k8": 137, "k9": None, "k10": 11, "k11": 5}
     assert {k for k, r in rows.items() if r["picked_3m"]} == {"k7", "k10", "k11"}
     assert {k for k, r in rows.items() if r["intensive"]} == {"k7", "k8", "k9"}

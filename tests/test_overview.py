@@ -7,8 +7,9 @@ import polars as pl
 from partnership import overview
 from tests.test_metrics import AS_OF, _cohort
 
-NO_STAFF = pl.DataFrame(schema={"month": pl.Date, "funded_fte": pl.Float64, "filled_fte": pl.Float64,
-                                "agency_fte": pl.Float64})
+NO_STAFF = pl.DataFrame(
+    schema={"month": pl.Date, "funded_fte": pl.Float64, "filled_fte": pl.Float64, "agency_fte": pl.Float64}
+)
 NO_INDICATORS = pl.DataFrame(schema={"id": pl.Int64, "source": pl.String})
 NO_VALUES = pl.DataFrame(schema={"indicator_id": pl.Int64, "period": pl.Date, "value": pl.Float64})
 

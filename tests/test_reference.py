@@ -35,9 +35,15 @@ def test_staffing_seed_totals_as_hand_counted() -> None:
     """Count the 'N x Role' lines of the staffing structure in the seed: 7
     teams of which East Team 2 has 2 family support workers -> 50 team posts."""
     text = STAFFING_SEED.read_text()
-    block = text[text.index("Staffing structure"): text.index("Multi disciplinary roles")]
-    team_posts = sum(int(n) for n in re.findall(r"(\d)\s*x\s*(?:Exploitation Social|Social|Family Support|"
-                                                  r"Missing From Home|Targeted Youth) Worker", block))
+    block = text[text.index("Staffing structure") : text.index("Multi disciplinary roles")]
+    team_posts = sum(
+        int(n)
+        for n in re.findall(
+            r"(\d)\s*x\s*(?:Exploitation Social|Social|Family Support|"
+            r"Missing From Home|Targeted Youth) Worker",
+            block,
+        )
+    )
     assert team_posts == 50
     assert len(re.findall(r"(EAST|CENTRAL|NORTH) TEAM \d", block)) == 7
     assert block.count("PACE (Lancaster children only)") == 1
@@ -67,8 +73,13 @@ def test_database_establishment_matches_seed(seeded: Session) -> None:
     notes = {(localities[p.locality_id], roles[p.role_id]): p.note for p in shared if p.note}
     assert notes == {("north", "pace"): "Lancaster children only"}
     extra = {r.code for r in seeded.exec(select(Role).where(Role.in_staffing_structure == False))}  # noqa: E712
-    assert extra == {"speech_language", "substance_misuse", "clinical_psychologist", "mental_health",
-                     "child_family_practitioner"}
+    assert extra == {
+        "speech_language",
+        "substance_misuse",
+        "clinical_psychologist",
+        "mental_health",
+        "child_family_practitioner",
+    }
 
 
 def test_themes_and_impacts_are_the_documents_words(seeded: Session) -> None:

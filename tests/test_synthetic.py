@@ -36,8 +36,9 @@ def big(refs: synthetic.OrgRefs) -> dict[str, pl.DataFrame]:
 def _cohort(frames: dict[str, pl.DataFrame]) -> Cohort:
     names = {1: "East", 2: "Central", 3: "North"}
     yp = frames["youngperson"].with_columns(locality=pl.col("locality_id").replace_strict(names))
-    return Cohort(yp, frames["serviceepisode"], frames["transitionplan"], frames["riskassessment"],
-                  frames["outcomeobservation"])
+    return Cohort(
+        yp, frames["serviceepisode"], frames["transitionplan"], frames["riskassessment"], frames["outcomeobservation"]
+    )
 
 
 def test_same_seed_same_data_other_seed_other_data(refs: synthetic.OrgRefs) -> None:

@@ -92,34 +92,43 @@ def _verify(username: str, password: str) -> tuple[Viewer | None, str]:
         return Viewer(user.username, user.role, user.locality_id), ""
 
 
-def _sign_in_form(auth: stauth.Authenticate, is_demo: bool) -> None:
-    st.title("Transitional safeguarding dashboard")
-    st.caption("Young people at risk of exploitation crossing from children's to adult services at 18.")
-    with st.form("sign_in"):
-        st.subheader("Sign in")
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        viewer, message = _verify(username, password)
-        if viewer is None:
-            st.error(message)
-        else:
-            st.session_state["username"] = viewer.username
-            st.session_state["authentication_status"] = True
-            st.session_state["logout"] = None
-            auth.cookie_controller.set_cookie()
-            st.rerun()
-    if is_demo:
-        password_hint = (
-            "the value of DASHBOARD_DEMO_PASSWORD"
-            if data.settings().demo_password != DEFAULT_DEMO_PASSWORD
-            else f"`{DEFAULT_DEMO_PASSWORD}`"
-        )
-        st.info(
-            "**Demo accounts** (synthetic data only): `admin`, `lead`, `board`, `manager_east`, "
-            f"`manager_central`, `manager_north`. Password: {password_hint}."
-        )
+def _sign_in_form(auth: stauth.Authenticate, is_demo: bool) -> Viewer | None:
+    """Draw the sign-in form; on success clear it and return the viewer.
+
+    No st.rerun() after setting the cookie: the cookie is written by a
+    component that must render in this run, or the browser never gets it."""
+    placeholder = st.empty()
+    with placeholder.container():
+        st.title("Transitional safeguarding dashboard")
+        st.caption("Young people at risk of exploitation crossing from children's to adult services at 18.")
+        with st.form("sign_in"):
+            st.subheader("Sign in")
+            username = st.text_input("Username", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+        error = st.empty()
+        if is_demo:
+            password_hint = (
+                "the value of DASHBOARD_DEMO_PASSWORD"
+                if data.settings().demo_password != DEFAULT_DEMO_PASSWORD
+                else f"`{DEFAULT_DEMO_PASSWORD}`"
+            )
+            st.info(
+                "**Demo accounts** (synthetic data only): `admin`, `lead`, `board`, `manager_east`, "
+                f"`manager_central`, `manager_north`. Password: {password_hint}."
+            )
+    if not submitted:
+        return None
+    viewer, message = _verify(username, password)
+    if viewer is None:
+        error.error(message)
+        return None
+    placeholder.empty()
+    st.session_state["username"] = viewer.username
+    st.session_state["authentication_status"] = True
+    st.session_state["logout"] = None
+    auth.cookie_controller.set_cookie()
+    return viewer
 
 
 def _on_logout(details: dict[str, object]) -> None:
@@ -140,12 +149,13 @@ def signed_in_viewer(is_demo: bool) -> Viewer | None:
     viewer = _viewer_for(username) if username else None
     if viewer is None:
         st.session_state.pop("viewer", None)
-        _sign_in_form(auth, is_demo)
-        return None
+        viewer = _sign_in_form(auth, is_demo)
+        if viewer is None:
+            return None
     st.session_state["viewer"] = viewer
     with st.sidebar:
         st.markdown(
-            f"Signed in as **{username}**  \n{USER_ROLES[viewer.role]}"
+            f"Signed in as **{viewer.username}**  \n{USER_ROLES[viewer.role]}"
             + (f", {_locality_name(viewer.locality_id)}" if viewer.locality_id else "")
         )
         auth.logout("Sign out", location="sidebar", callback=_on_logout)

@@ -49,11 +49,11 @@ def _param(name: str, options: dict[str, str], default: str, problems: list[str]
     return value
 
 
-def _select(label: str, name: str, options: dict[str, str], current: str, disabled: bool = False) -> str:
+def _select(label: str, options: dict[str, str], current: str, disabled: bool = False) -> str:
+    # No widget key on purpose: the index comes from the URL, so opening a
+    # shared link (or going back) always shows what the link says.
     keys = list(options)
-    chosen = st.selectbox(
-        label, keys, index=keys.index(current), format_func=options.__getitem__, disabled=disabled, key=f"filter_{name}"
-    )
+    chosen = st.selectbox(label, keys, index=keys.index(current), format_func=options.__getitem__, disabled=disabled)
     return str(chosen)
 
 
@@ -73,23 +73,26 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
     care = _param("care", CARE_OPTIONS, "all", problems) if cohort_filters else "all"
     expl = _param("exploitation", EXPLOITATION_OPTIONS, "all", problems) if cohort_filters else "all"
 
+    parsed = {"locality": loc, "period": period, "send": send, "care": care, "exploitation": expl}
     with st.sidebar:
         st.subheader("Filters")
-        loc = _select("Locality", "locality", loc_options, loc, disabled=viewer.role == "manager")
-        period = _select("Period", "period", periods, period)
+        loc = _select("Locality", loc_options, loc, disabled=viewer.role == "manager")
+        period = _select("Period", periods, period)
         if cohort_filters:
-            send = _select("SEND", "send", SEND_OPTIONS, send)
-            care = _select("Care status", "care", CARE_OPTIONS, care)
-            expl = _select("Exploitation", "exploitation", EXPLOITATION_OPTIONS, expl)
+            send = _select("SEND", SEND_OPTIONS, send)
+            care = _select("Care status", CARE_OPTIONS, care)
+            expl = _select("Exploitation", EXPLOITATION_OPTIONS, expl)
+    # A refused or unknown value stays in the URL, with its warning, until the
+    # viewer picks something else: the page never silently rewrites a link.
     for problem in problems:
         st.warning(problem)
-
-    wanted = {"locality": loc, "period": period, "send": send, "care": care, "exploitation": expl}
-    for key, value in wanted.items():
-        default = "12m" if key == "period" else "all"
-        if value == default:
+    chosen = {"locality": loc, "period": period, "send": send, "care": care, "exploitation": expl}
+    for key, value in chosen.items():
+        if value == parsed[key]:
+            continue
+        if value == ("12m" if key == "period" else "all"):
             st.query_params.pop(key, None)
-        elif st.query_params.get(key) != value:
+        else:
             st.query_params[key] = value
     requested = None if loc == "all" else [codes[loc]["id"]]
     ids = scope_localities(viewer, requested, [r["id"] for r in codes.values()])
