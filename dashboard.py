@@ -15,5 +15,8 @@ viewer = signed_in_viewer(is_demo)
 if viewer is None:
     st.stop()
 
-pages = [st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True)]
+pages = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/cohort.py", title="Cohort flow across 18", icon=":material/conversion_path:", url_path="cohort"),
+]
 st.navigation(pages).run()

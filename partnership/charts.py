@@ -32,3 +32,122 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
     )
     labels = base.mark_text(align="left", dx=4, fontSize=13).encode(x="label_x:Q", text="label:N")
     return alt.layer(bars, labels).properties(height=alt.Step(34))
+
+
+def flow_diagram(nodes: pl.DataFrame, ribbons: pl.DataFrame, height: int = 520) -> alt.LayerChart:
+    """Sankey-style flow from node rectangles and ribbon polygons (see
+    partnership.flow.layout). Hover gives count and share of the cohort."""
+    y_scale = alt.Scale(domain=[0, 1.0], reverse=True)
+    x_scale = alt.Scale(domain=[0, 1.0])
+    bands = (
+        alt.Chart(ribbons)
+        .mark_area(opacity=0.35, interpolate="monotone")
+        .encode(
+            x=alt.X("x:Q", scale=x_scale, axis=None),
+            y=alt.Y("y0:Q", scale=y_scale, axis=None),
+            y2="y1:Q",
+            detail="link:N",
+            color=alt.Color("source:N", legend=None, scale=alt.Scale(range=PALETTE)),
+            tooltip=[
+                alt.Tooltip("source:N", title="From"),
+                alt.Tooltip("target:N", title="To"),
+                alt.Tooltip("value:Q", title="Young people"),
+                alt.Tooltip("share:Q", title="Share", format=".0%"),
+            ],
+        )
+    )
+    rects = (
+        alt.Chart(nodes)
+        .mark_rect(color="#1B1B1B")
+        .encode(
+            x=alt.X("x0:Q", scale=x_scale),
+            x2="x1:Q",
+            y=alt.Y("y0:Q", scale=y_scale),
+            y2="y1:Q",
+            tooltip=[
+                alt.Tooltip("stage:N", title="Stage"),
+                alt.Tooltip("name:N", title="Group"),
+                alt.Tooltip("value:Q", title="Young people"),
+                alt.Tooltip("share:Q", title="Share", format=".0%"),
+            ],
+        )
+    )
+    label_frame = nodes.with_columns(
+        ymid=(pl.col("y0") + pl.col("y1")) / 2,
+        text=pl.format("{} ({})", pl.col("name"), pl.col("value")),
+        xl=pl.col("x1") + 0.004,
+    )
+    labels = (
+        alt.Chart(label_frame)
+        .mark_text(align="left", fontSize=11)
+        .encode(x=alt.X("xl:Q", scale=x_scale), y=alt.Y("ymid:Q", scale=y_scale), text="text:N")
+    )
+    titles = nodes.group_by("stage", "stage_index").agg(x=pl.col("x0").first()).with_columns(y=pl.lit(-0.04))
+    heads = (
+        alt.Chart(titles)
+        .mark_text(align="left", fontSize=12, fontWeight="bold")
+        .encode(
+            x=alt.X("x:Q", scale=x_scale),
+            y=alt.Y("y:Q", scale=alt.Scale(domain=[-0.06, 1.0], reverse=True)),
+            text="stage:N",
+        )
+    )
+    return alt.layer(bands, rects, labels, heads).properties(height=height).resolve_scale(y="shared")
+
+
+def share_bars(table: pl.DataFrame, category: str, value: str, title: str, colour: str = PALETTE[0]) -> alt.Chart:
+    """Bars of a percentage column held as text; suppressed or missing rows get no bar."""
+    frame = table.with_columns(
+        shown=pl.col(value).cast(pl.Float64, strict=False),
+        label=pl.col(value).fill_null("no data"),
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=colour)
+        .encode(
+            y=alt.Y(f"{category}:N", sort=None, title=None),
+            x=alt.X("shown:Q", title=title),
+            tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("label:N", title=title)],
+        )
+        .properties(height=alt.Step(30))
+    )
+
+
+def trend_line(table: pl.DataFrame, x: str, y: str, title: str) -> alt.Chart:
+    frame = table.with_columns(shown=pl.col(y).cast(pl.Float64, strict=False))
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True, color=PALETTE[5])
+        .encode(
+            x=alt.X(f"{x}:T", title="Quarter of 18th birthday"),
+            y=alt.Y("shown:Q", title=title),
+            tooltip=[alt.Tooltip(f"{x}:T", title="Quarter", format="%Y-%m"), alt.Tooltip(f"{y}:N", title=title)],
+        )
+        .properties(height=260)
+    )
+
+
+def ratio_chart(table: pl.DataFrame) -> alt.LayerChart:
+    """Representation ratios with 95% intervals; 1 = same share as the cohort.
+    Flagged groups are also marked by shape, not colour alone."""
+    frame = table.filter(pl.col("ratio_value").is_not_null()).with_columns(
+        label=pl.format("{}: {}", pl.col("Characteristic"), pl.col("Group")),
+        flagged=pl.when(pl.col("Flag") == "").then(pl.lit("Interval includes 1")).otherwise(pl.col("Flag")),
+    )
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)))
+    whiskers = base.mark_rule(color="#555555").encode(x=alt.X("lo:Q", title="Ratio to cohort share"), x2="hi:Q")
+    points = base.mark_point(filled=True, size=70).encode(
+        x="ratio_value:Q",
+        shape=alt.Shape("flagged:N", title=None),
+        color=alt.Color(
+            "flagged:N",
+            title=None,
+            scale=alt.Scale(
+                domain=["Over-represented", "Under-represented", "Interval includes 1"],
+                range=[PALETTE[5], PALETTE[0], "#777777"],
+            ),
+        ),
+        tooltip=["label:N", "Ratio:N", "95% interval:N", "Flag:N"],
+    )
+    one = alt.Chart(pl.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return alt.layer(whiskers, points, one).properties(height=alt.Step(26))

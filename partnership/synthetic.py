@@ -383,8 +383,12 @@ def _risks(
     p_agree = np.clip(0.58 + np.clip(t18 + 3.0, -3.0, 4.0) * 0.04, 0.35, 0.9)
     levels = list(codes.RISK_LEVELS)
     frames = []
-    for k, agency in enumerate(rng.permutation(list(codes.RISK_AGENCIES))):
-        has = n_agencies > k
+    # Each young person is assessed by their own random set of agencies;
+    # social care and police are the most likely to be involved.
+    priority = rng.random((n, 4)) * np.array([0.4, 0.6, 0.8, 1.0])
+    rank = priority.argsort(axis=1).argsort(axis=1)
+    for k, agency in enumerate(codes.RISK_AGENCIES):
+        has = rank[:, k] < n_agencies
         agree = rng.random(n) < p_agree
         shift = np.where(rng.random(n) < 0.5, -1, 1)
         level = np.where(agree, true_level, np.clip(true_level + shift, 0, 3))

@@ -1,13 +1,15 @@
-"""Sign in as a user in headless Chromium and save a full-page screenshot.
+"""Sign in as a user in headless Chromium and save screenshots of a page,
+one per tab named (or one of the page as it opens).
 
-Usage: python scripts/screenshot.py URL USERNAME PASSWORD OUT.png [PATH]
+Usage: python scripts/screenshot.py URL USERNAME PASSWORD OUT_PREFIX [PATH] [TAB ...]
+Writes OUT_PREFIX.png, or OUT_PREFIX_<n>.png per tab.
 """
 
 from __future__ import annotations
 
 import sys
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -21,22 +23,31 @@ CHROMIUM_ARGS = [
 ]
 
 
-def main(base: str, username: str, password: str, out: str, path: str = "") -> None:
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").wait_for(timeout=30000)
+    # The session cookie is written by a component just after sign-in.
+    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=15000)
+
+
+def main(base: str, username: str, password: str, out: str, path: str = "", *tabs: str) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(base)
-        page.get_by_role("textbox", name="Username").fill(username)
-        page.get_by_role("textbox", name="Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_text("Signed in as").wait_for(timeout=30000)
-        # The session cookie is written by a component just after sign-in.
-        page.wait_for_function("document.cookie.includes('tsd_session')", timeout=15000)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        sign_in(page, base, username, password)
         if path:
             page.goto(base.rstrip("/") + "/" + path.lstrip("/"))
             page.get_by_text("Signed in as").wait_for(timeout=30000)
         page.wait_for_timeout(2500)
-        page.screenshot(path=out, full_page=True)
+        if not tabs:
+            page.screenshot(path=f"{out}.png", full_page=True)
+        for i, tab in enumerate(tabs):
+            page.get_by_role("tab", name=tab, exact=True).first.click()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=f"{out}_{i}.png", full_page=True)
         browser.close()
 
 

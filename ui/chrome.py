@@ -34,6 +34,20 @@ def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
     return settings
 
 
+def _download(table: pl.DataFrame, filename: str, key: str) -> None:
+    stamp = dt.date.today().isoformat()
+    st.download_button(
+        "Download CSV", table.write_csv(), file_name=f"{filename}_{stamp}.csv", mime="text/csv", key=f"dl_{key}"
+    )
+
+
+def table_block(table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
+    """A table with its one-line summary and a CSV of exactly what is shown."""
+    st.markdown(summary)
+    st.dataframe(table, hide_index=True, width="stretch")
+    _download(table, filename, key)
+
+
 def chart_block(chart: alt.TopLevelMixin, table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
     """A chart with its data as a table, a one-line summary and a CSV of
     exactly what is shown."""
@@ -43,7 +57,4 @@ def chart_block(chart: alt.TopLevelMixin, table: pl.DataFrame, summary: str, fil
         st.altair_chart(chart, width="stretch")
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
-    stamp = dt.date.today().isoformat()
-    st.download_button(
-        "Download CSV", table.write_csv(), file_name=f"{filename}_{stamp}.csv", mime="text/csv", key=f"dl_{key}"
-    )
+    _download(table, filename, key)

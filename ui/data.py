@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from models.db import get_engine
+from partnership import cohort as cohort_figures
 from partnership import metrics, overview, queries
 from partnership.demo import ensure_database
 from partnership.settings import Settings, get_settings
@@ -79,4 +80,19 @@ def overview_figures(
         period,
         suppressed,
         settings().suppression_threshold,
+    )
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the cohort figures ...")
+def cohort_page(
+    version: str,
+    locality_ids: tuple[int, ...],
+    flt: metrics.CohortFilter,
+    period: str,
+    suppressed: bool,
+    show_rows: bool,
+    as_of: dt.date,
+) -> cohort_figures.CohortPage:
+    return cohort_figures.build_page(
+        cohort(version, list(locality_ids), flt), as_of, period, suppressed, show_rows, settings().suppression_threshold
     )
