@@ -26,11 +26,18 @@ st.caption(
     + (" · counts from 1 to 5 are shown as **c** (fewer than 6)" if viewer.suppressed else "")
 )
 
+PAGE_FILES = {"cohort": ("pages/cohort.py", "Cohort flow across 18")}
 cols = st.columns(3)
 for i, fig in enumerate(ov.figures):
     with cols[i % 3], st.container(border=True):
         st.metric(fig.label, fig.value)
         st.caption(fig.detail)
+        if fig.link in PAGE_FILES:
+            path, title = PAGE_FILES[fig.link]
+            # Carry the filters over, so the linked page shows the same view.
+            st.page_link(
+                path, label=f"See {title.lower()}", icon=":material/arrow_forward:", query_params=dict(st.query_params)
+            )
 
 st.subheader("Open to children's services aged 16-17, by locality")
 open_table = ov.open_16_17.rename({"locality": "Locality", "young_people": "Young people aged 16-17"})

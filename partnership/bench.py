@@ -16,7 +16,7 @@ import time
 
 from partnership.settings import DATA_DIR, ROOT
 
-PAGES = [("overview", "pages/overview.py")]
+PAGES = [("overview", "pages/overview.py"), ("cohort", "pages/cohort.py")]
 
 
 def _peak_rss_mb() -> float:
