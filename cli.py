@@ -6,6 +6,8 @@
     python cli.py users add USERNAME --role ROLE [--locality CODE] [--name NAME] [--email E]
     python cli.py users disable|enable USERNAME
     python cli.py users reset-password USERNAME
+    python cli.py import-benchmark FILE [--dataset NAME]   DfE tidy CSV (care leavers, workforce, ...)
+    python cli.py import-neighbours FILE                   DfE statistical neighbour groupings
     python cli.py bench [--young-people N]
 
 The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
@@ -19,12 +21,14 @@ import datetime as dt
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from sqlmodel import Session
 
 from models.db import get_engine, upgrade
 from models.reference import load_reference
 from partnership import accounts
+from partnership.importers.common import ImportRejected
 from partnership.settings import get_settings
 
 
@@ -46,11 +50,33 @@ def _month(text: str) -> dt.date:
 
 
 def cmd_init(url: str, _args: argparse.Namespace) -> None:
+    from partnership.demo import load_comparators
+
     upgrade(url)
     with Session(get_engine(url)) as session:
         load_reference(session)
+        for message in load_comparators(session):
+            print(message)
         session.commit()
     print("Database at the latest schema, reference data in place.")
+
+
+def cmd_import_benchmark(url: str, args: argparse.Namespace) -> None:
+    from partnership.importers.benchmark import import_benchmark
+
+    upgrade(url)
+    with Session(get_engine(url)) as session:
+        print(import_benchmark(session, Path(args.file), args.dataset))
+        session.commit()
+
+
+def cmd_import_neighbours(url: str, args: argparse.Namespace) -> None:
+    from partnership.importers.benchmark import import_neighbours
+
+    upgrade(url)
+    with Session(get_engine(url)) as session:
+        print(import_neighbours(session, Path(args.file)))
+        session.commit()
 
 
 def cmd_seed_demo(url: str, args: argparse.Namespace) -> None:
@@ -114,6 +140,11 @@ def parser() -> argparse.ArgumentParser:
     users.add_argument("--locality")
     users.add_argument("--name")
     users.add_argument("--email")
+    bench_file = sub.add_parser("import-benchmark", help="import a DfE Explore Education Statistics tidy CSV")
+    bench_file.add_argument("file")
+    bench_file.add_argument("--dataset", default=None, help="name to file it under (default: the file name)")
+    neighbours = sub.add_parser("import-neighbours", help="import DfE statistical neighbour groupings")
+    neighbours.add_argument("file")
     bench = sub.add_parser("bench", help="per-page timings on a large synthetic cohort")
     bench.add_argument("--young-people", type=int, default=100_000)
     bench.add_argument("--runs", type=int, default=5)
@@ -129,11 +160,24 @@ def main(argv: list[str] | None = None) -> int:
         print("error: a username is needed", file=sys.stderr)
         return 2
     url = get_settings().database_url
-    handlers = {"init": cmd_init, "seed-demo": cmd_seed_demo, "users": cmd_users, "bench": cmd_bench}
+    handlers = {
+        "init": cmd_init,
+        "seed-demo": cmd_seed_demo,
+        "users": cmd_users,
+        "bench": cmd_bench,
+        "import-benchmark": cmd_import_benchmark,
+        "import-neighbours": cmd_import_neighbours,
+    }
     try:
         handlers[args.command](url, args)
     except accounts.AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ImportRejected as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"error: no such file: {exc.filename}", file=sys.stderr)
         return 1
     return 0
 

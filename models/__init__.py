@@ -2,7 +2,9 @@
 
 from models.tables import (
     AuditEvent,
+    BenchmarkValue,
     Funding,
+    ImportBatch,
     Indicator,
     IndicatorValue,
     IntendedImpact,
@@ -15,6 +17,7 @@ from models.tables import (
     Role,
     ServiceEpisode,
     Setting,
+    StatNeighbour,
     Team,
     Theme,
     TransitionPlan,
@@ -24,7 +27,9 @@ from models.tables import (
 
 __all__ = [
     "AuditEvent",
+    "BenchmarkValue",
     "Funding",
+    "ImportBatch",
     "Indicator",
     "IndicatorValue",
     "IntendedImpact",
@@ -37,6 +42,7 @@ __all__ = [
     "Role",
     "ServiceEpisode",
     "Setting",
+    "StatNeighbour",
     "Team",
     "Theme",
     "TransitionPlan",

@@ -312,3 +312,53 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=200)
+
+
+# --- published benchmarks and imports --------------------------------------------
+
+
+class BenchmarkValue(SQLModel, table=True):
+    """One indicator value of a DfE Explore Education Statistics tidy file.
+    A suppressed or unavailable value keeps its GSS symbol and no number."""
+
+    __table_args__ = (
+        CheckConstraint("symbol IS NULL OR symbol IN ('c', 'z', 'x', 'k', 'low', 'u')", name="benchmark_symbol"),
+        CheckConstraint("value IS NOT NULL OR symbol IS NOT NULL", name="benchmark_value_or_symbol"),
+        Index("ix_benchmark_lookup", "dataset", "indicator", "geographic_level", "geo_code"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dataset: str = Field(max_length=80)
+    time_period: str = Field(max_length=12)
+    geographic_level: str = Field(max_length=30)
+    # old_la_code for a local authority, region_code for a region, country_code for England.
+    geo_code: str = Field(max_length=12)
+    geo_name: str = Field(max_length=80)
+    region_code: str | None = Field(default=None, max_length=12)
+    filters: str = Field(default="", max_length=400)  # "column=value|column=value", sorted
+    indicator: str = Field(max_length=60)
+    value: float | None = None
+    symbol: str | None = Field(default=None, max_length=4)
+
+
+class StatNeighbour(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("la_code", "rank", name="uq_neighbour_rank"),)
+    id: int | None = Field(default=None, primary_key=True)
+    la_code: str = Field(max_length=6, index=True)
+    la_name: str = Field(max_length=80)
+    neighbour_code: str = Field(max_length=6)
+    rank: int
+    closeness: str = Field(default="", max_length=30)
+
+
+class ImportBatch(SQLModel, table=True):
+    """An accepted import: what came in, from where, checked by checksum so
+    the same file twice changes nothing the second time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30, index=True)
+    source: str = Field(max_length=80)
+    file_name: str = Field(max_length=200)
+    checksum: str = Field(max_length=64, index=True)
+    rows: str = Field(default="", max_length=500)  # "table=count|table=count"
+    imported_by: str = Field(default="cli", max_length=40)
+    imported_at: dt.datetime = Field(default_factory=_utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from partnership import charts, queries
+from partnership import benchmarks, charts, queries
 from partnership.access import ALL_ROLES
 from partnership.cohort import words_count, words_pct
 from ui import chrome, data
@@ -145,6 +145,24 @@ with tabs[3]:
         "outcomes_19_21",
         "outcomes",
     )
+
+    st.subheader("Beside England, our region and our statistical neighbours")
+    values, neighbours = data.care_leaver_benchmarks(settings.get("data_version", "0"))
+    if values.is_empty():
+        st.info("No published comparators imported yet: `python cli.py import-benchmark FILE`.")
+    else:
+        comparison = benchmarks.care_leaver_table(values, data.settings().our_la_code, neighbours, page.care_leavers)
+        row = comparison.filter((pl.col("Age") == "19 to 21") & (pl.col("Measure (%)") == "NEET")).to_dicts()[0]
+        chrome.table_block(
+            comparison,
+            f"NEET at 19-21: **{words_pct(row['Our cohort'] or None)}** in our cohort ({filters.period_label.lower()}) "
+            f"against {row['England']}% for care leavers in England and {row['Statistical neighbours (mean)']}% "
+            f"across our statistical neighbours ({row['Published year']}). Published figures are for care leavers "
+            "(DfE, year ending 31 March); ours are every young person in this cohort. Symbols: c suppressed, "
+            "z not applicable, x not available, k below 0.5.",
+            "care_leaver_comparison",
+            "bench",
+        )
 
 with tabs[4]:
     st.subheader("Do partners agree on the level of risk?")

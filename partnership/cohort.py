@@ -362,6 +362,21 @@ def outcomes_by_route(
     )
 
 
+def our_care_leaver_figures(
+    cohort: Cohort, start: dt.date, end: dt.date, suppressed: bool, threshold: int
+) -> dict[tuple[str, str], str]:
+    """NEET and 'information not known' shares of our records in the period,
+    in the age bands and words DfE publishes for care leavers."""
+    out: dict[tuple[str, str], str] = {}
+    for band, ages in (("17 to 18 years", (17, 18)), ("19 to 21 years", (19, 21))):
+        obs = metrics.outcomes_at(cohort, ages).filter(pl.col("observed_on").is_between(start, end))
+        not_known = int((pl.Series(obs["activity"]).is_null() | (obs["activity"] == "0")).sum())
+        for measure, k in (("NEET", int(obs["neet"].sum())), ("Information not known", not_known)):
+            value = _pct(k, obs.height, suppressed, threshold)
+            out[(band, measure)] = "" if value is None else str(value)
+    return out
+
+
 # --- 5. shared view of risk --------------------------------------------------------
 
 
@@ -517,6 +532,7 @@ class CohortPage:
     risk_summary: dict[str, object]
     risk_pairs: pl.DataFrame
     representation: dict[str, tuple[pl.DataFrame, int | str, int | str]]
+    care_leavers: dict[tuple[str, str], str]
 
 
 def build_page(
@@ -548,4 +564,5 @@ def build_page(
         risk_summary=risk_summary,
         risk_pairs=risk_pairs,
         representation=representation_tables(cohort, trans, start, end, suppressed, threshold),
+        care_leavers=our_care_leaver_figures(cohort, start, end, suppressed, threshold),
     )

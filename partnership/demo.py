@@ -26,7 +26,14 @@ from models import (
 from models.db import get_engine, upgrade
 from models.reference import load_reference
 from partnership import accounts, store, synthetic
-from partnership.settings import get_settings, pseudonym_key
+from partnership.importers.benchmark import import_benchmark, import_neighbours
+from partnership.settings import DATA_DIR, get_settings, pseudonym_key
+
+REFERENCE = DATA_DIR / "reference"
+COMPARATOR_FILES = [
+    ("dfe_care_leavers_activity_2023_2025.csv", "la_care_leavers_activity"),
+    ("dfe_csww_indicators_2017_to_2025.csv", "csww_indicators"),
+]
 
 # Children before parents on delete, parents before children on insert.
 COHORT_TABLES = [OutcomeObservation, RiskAssessment, TransitionPlan, ServiceEpisode, YoungPerson]
@@ -38,6 +45,16 @@ INSERT_ORDER = [
     "outcomeobservation",
     "postsnapshot",
 ]
+
+
+def load_comparators(session: Session) -> list[str]:
+    """Published DfE comparators shipped in data/reference; each file is
+    skipped when an identical one was imported before."""
+    messages = [
+        import_benchmark(session, REFERENCE / name, dataset, actor="system") for name, dataset in COMPARATOR_FILES
+    ]
+    messages.append(import_neighbours(session, REFERENCE / "dfe_statistical_neighbours_2021.csv", actor="system"))
+    return messages
 
 
 def org_refs(session: Session) -> synthetic.OrgRefs:
@@ -73,6 +90,7 @@ def seed_demo(
     started = time.perf_counter()
     with Session(engine) as session:
         load_reference(session)
+        load_comparators(session)
         session.commit()
         refs = org_refs(session)
         frames = synthetic.generate(young_people, seed, as_of, refs, pseudonym_key())
@@ -106,6 +124,7 @@ def ensure_database(url: str, log: callable = print) -> bool:  # type: ignore[va
     upgrade(url)
     with Session(get_engine(url)) as session:
         load_reference(session)
+        load_comparators(session)
         session.commit()
         has_users = session.exec(select(accounts.User)).first() is not None
     if has_users:

@@ -43,6 +43,8 @@ class Settings:
     caseload_threshold: float = field(default_factory=lambda: _env_float("DASHBOARD_CASELOAD_THRESHOLD", 15.0))
     # Failed sign-ins before an account is locked until an admin resets it.
     max_failed_attempts: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_FAILED_ATTEMPTS", 5))
+    # Our authority in DfE files (old_la_code), for comparisons; 888 = Lancashire.
+    our_la_code: str = field(default_factory=lambda: os.environ.get("DASHBOARD_OUR_LA", "").strip() or "888")
     cookie_expiry_days: float = field(default_factory=lambda: _env_float("DASHBOARD_COOKIE_EXPIRY_DAYS", 1.0))
 
     @property

@@ -306,7 +306,7 @@ def _outcomes(
     for age in range(17, 22):
         when = _months(birth, np.full(n, age * 12))
         due = when <= asof
-        base = 0.36 if age < 19 else 0.37
+        base = 0.36 if age < 19 else 0.33
         p_neet = (
             base
             + 0.10 * (plan_kind == "none")

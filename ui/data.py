@@ -10,8 +10,8 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from models.db import get_engine
+from partnership import benchmarks, metrics, overview, queries
 from partnership import cohort as cohort_figures
-from partnership import metrics, overview, queries
 from partnership.demo import ensure_database
 from partnership.settings import Settings, get_settings
 
@@ -95,4 +95,13 @@ def cohort_page(
 ) -> cohort_figures.CohortPage:
     return cohort_figures.build_page(
         cohort(version, list(locality_ids), flt), as_of, period, suppressed, show_rows, settings().suppression_threshold
+    )
+
+
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def care_leaver_benchmarks(version: str) -> tuple[pl.DataFrame, list[str]]:
+    """Published care-leaver activity values and our statistical neighbours."""
+    return (
+        benchmarks.load_indicator(engine(), "care_leaver_percent"),
+        benchmarks.load_neighbours(engine(), settings().our_la_code),
     )

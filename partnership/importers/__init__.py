@@ -1,0 +1,1 @@
+"""Importers: validate everything first, then write in one transaction."""
