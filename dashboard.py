@@ -18,5 +18,6 @@ if viewer is None:
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/cohort.py", title="Cohort flow across 18", icon=":material/conversion_path:", url_path="cohort"),
+    st.Page("pages/capacity.py", title="Team capacity", icon=":material/groups:", url_path="capacity"),
 ]
 st.navigation(pages).run()

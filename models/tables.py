@@ -362,3 +362,16 @@ class ImportBatch(SQLModel, table=True):
     rows: str = Field(default="", max_length=500)  # "table=count|table=count"
     imported_by: str = Field(default="cli", max_length=40)
     imported_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+class Scenario(SQLModel, table=True):
+    """A saved 'what if' for staffing. Never mixed with recorded figures: it
+    is shown only where it is labelled as a scenario."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    month: dt.date
+    locality_id: int | None = Field(default=None, foreign_key="locality.id")
+    changes: str = Field(max_length=4000)  # JSON: {"fill": {team: fte}, "add": {team: fte}}
+    created_by: str = Field(max_length=40)
+    created_at: dt.datetime = Field(default_factory=_utcnow)

@@ -26,7 +26,10 @@ st.caption(
     + (" · counts from 1 to 5 are shown as **c** (fewer than 6)" if viewer.suppressed else "")
 )
 
-PAGE_FILES = {"cohort": ("pages/cohort.py", "Cohort flow across 18")}
+PAGE_FILES = {
+    "cohort": ("pages/cohort.py", "Cohort flow across 18"),
+    "capacity": ("pages/capacity.py", "Team capacity"),
+}
 cols = st.columns(3)
 for i, fig in enumerate(ov.figures):
     with cols[i % 3], st.container(border=True):

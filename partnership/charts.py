@@ -151,3 +151,87 @@ def ratio_chart(table: pl.DataFrame) -> alt.LayerChart:
     )
     one = alt.Chart(pl.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return alt.layer(whiskers, points, one).properties(height=alt.Step(26))
+
+
+def fill_heatmap(frame: pl.DataFrame) -> alt.LayerChart:
+    """Team x role fill rate. The percentage is written in each cell, so the
+    colour is never the only carrier of the value."""
+    data = frame.with_columns(
+        pct=pl.col("fill_rate") * 100, text=pl.format("{}%", (pl.col("fill_rate") * 100).round(0).cast(pl.Int64))
+    )
+    base = alt.Chart(data).encode(
+        x=alt.X("role:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
+        y=alt.Y("team:N", sort=None, title=None),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("pct:Q", title="Fill rate (%)", scale=alt.Scale(domain=[0, 100], scheme="blues")),
+        tooltip=[
+            alt.Tooltip("team:N"),
+            alt.Tooltip("role:N"),
+            alt.Tooltip("funded_fte:Q", title="Funded FTE"),
+            alt.Tooltip("filled_fte:Q", title="Filled FTE"),
+            alt.Tooltip("text:N", title="Fill rate"),
+        ],
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text="text:N", color=alt.condition("datum.pct >= 60", alt.value("white"), alt.value("black"))
+    )
+    return alt.layer(cells, text).properties(height=alt.Step(30))
+
+
+def caseload_bars(frame: pl.DataFrame, threshold: float, england: float) -> alt.LayerChart:
+    """Cases per case-holding FTE per team, with the threshold and England's figure as lines."""
+    data = frame.filter(pl.col("caseload").is_not_null())
+    bars = (
+        alt.Chart(data)
+        .mark_bar(color=PALETTE[0])
+        .encode(
+            y=alt.Y("team:N", sort=None, title=None),
+            x=alt.X("caseload:Q", title="Cases per case-holding FTE"),
+            tooltip=[
+                alt.Tooltip("team:N"),
+                alt.Tooltip("caseload:Q", format=".1f", title="Cases per FTE"),
+                alt.Tooltip("cases:Q", title="Cases"),
+                alt.Tooltip("case_fte:Q", title="Case-holding FTE"),
+            ],
+        )
+    )
+    lines = pl.DataFrame({"x": [threshold, england], "what": [f"Threshold ({threshold:g})", f"England ({england:g})"]})
+    rules = (
+        alt.Chart(lines)
+        .mark_rule(strokeDash=[5, 3], size=2)
+        .encode(
+            x="x:Q",
+            color=alt.Color("what:N", title=None, scale=alt.Scale(range=[PALETTE[5], "#555555"])),
+            strokeDash=alt.StrokeDash("what:N", legend=None),
+        )
+    )
+    return alt.layer(bars, rules).properties(height=alt.Step(28))
+
+
+def trend_lines(
+    frame: pl.DataFrame, value: str, title: str, rule: float | None = None, percent: bool = False
+) -> alt.LayerChart:
+    """One line per locality over the months held; shape as well as colour marks each locality."""
+    data = frame.with_columns(shown=pl.col(value) * (100 if percent else 1))
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:T", title=None),
+            y=alt.Y("shown:Q", title=title),
+            color=alt.Color("locality:N", title="Locality", scale=alt.Scale(range=PALETTE)),
+            shape=alt.Shape("locality:N", title="Locality"),
+            tooltip=[
+                alt.Tooltip("month:T", format="%b %Y"),
+                "locality:N",
+                alt.Tooltip("shown:Q", title=title, format=".1f"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [lines]
+    if rule is not None:
+        layers.append(
+            alt.Chart(pl.DataFrame({"y": [rule]})).mark_rule(strokeDash=[5, 3], color=PALETTE[5]).encode(y="y:Q")
+        )
+    return alt.layer(*layers).properties(height=280)

@@ -124,12 +124,14 @@ def load_cohort(engine: Engine, locality_ids: list[int]) -> Cohort:
 
 
 def load_staffing(engine: Engine, locality_ids: list[int]) -> pl.DataFrame:
-    """Latest version of each post's monthly snapshot, with post, team and role."""
+    """Latest version of each post's monthly snapshot, with post, team and role.
+    Posts shared by a locality's teams are grouped as '<Locality> shared posts'."""
     ids = _ids_clause(locality_ids)
     return _read(
         engine,
-        "SELECT s.post_id, s.month, s.filled_fte, s.agency_fte, s.vacant_fte, s.cases_held, p.fte AS funded_fte, "
-        "p.note, r.name AS role, r.case_holding, COALESCE(t.name, l.name || ' shared') AS team, "
+        "SELECT s.post_id, s.month, s.filled_fte, s.agency_fte, s.vacant_fte, s.cases_held, s.version, "
+        "p.fte AS funded_fte, p.note, r.code AS role_code, r.name AS role, r.id AS role_order, r.case_holding, "
+        "COALESCE(t.name, l.name || ' shared posts') AS team, COALESCE(t.id, 1000) AS team_order, "
         "l.name AS locality, p.locality_id "
         "FROM postsnapshot s "
         "JOIN post p ON p.id = s.post_id JOIN role r ON r.id = p.role_id "
@@ -143,11 +145,15 @@ def load_staffing(engine: Engine, locality_ids: list[int]) -> pl.DataFrame:
             "agency_fte": pl.Float64,
             "vacant_fte": pl.Float64,
             "cases_held": pl.Int64,
+            "version": pl.Int64,
             "funded_fte": pl.Float64,
             "note": pl.String,
+            "role_code": pl.String,
             "role": pl.String,
+            "role_order": pl.Int64,
             "case_holding": pl.Boolean,
             "team": pl.String,
+            "team_order": pl.Int64,
             "locality": pl.String,
             "locality_id": pl.Int64,
         },

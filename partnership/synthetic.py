@@ -416,6 +416,7 @@ def _snapshots(rng: np.random.Generator, posts: pl.DataFrame, as_of: dt.date, mo
     post_rows = posts.sort("id").to_dicts()
     vacant = {p["id"]: rng.random() < VACANCY[p["locality_code"]] for p in post_rows}
     agency = {p["id"]: False for p in post_rows}
+    weight: dict[object, float] = {}
     for month in month_list:
         team_working: dict[object, float] = {}
         for p in post_rows:
@@ -425,19 +426,23 @@ def _snapshots(rng: np.random.Generator, posts: pl.DataFrame, as_of: dt.date, mo
             fill_p = leave_p * (1 - v_rate) / v_rate
             if vacant[p["id"]]:
                 vacant[p["id"]] = rng.random() >= fill_p
-                agency[p["id"]] = vacant[p["id"]] and (agency[p["id"]] or rng.random() < 0.5)
+                # Agency cover, once found, usually stays; about half of
+                # vacancies are covered at any time.
+                agency[p["id"]] = vacant[p["id"]] and rng.random() < (0.92 if agency[p["id"]] else 0.35)
             else:
                 vacant[p["id"]] = rng.random() < leave_p
                 agency[p["id"]] = vacant[p["id"]] and rng.random() < 0.5
+            weight[p["id"]] = rng.uniform(0.7, 1.3)
             if p["case_holding"] and (not vacant[p["id"]] or agency[p["id"]]):
-                team_working[p["team_id"]] = team_working.get(p["team_id"], 0.0) + 1.0
+                team_working[p["team_id"]] = team_working.get(p["team_id"], 0.0) + weight[p["id"]]
         team_cases = {
             team: int(rng.poisson(CASELOAD[_team_loc(post_rows, team)] * 4.0))
             for team in {p["team_id"] for p in post_rows if p["case_holding"]}
         }
         for p in post_rows:
             working = p["case_holding"] and (not vacant[p["id"]] or agency[p["id"]])
-            share = team_cases.get(p["team_id"], 0) / team_working[p["team_id"]] if working else 0.0
+            # Cases are shared unevenly over whoever is working in the team.
+            share = team_cases.get(p["team_id"], 0) * weight[p["id"]] / team_working[p["team_id"]] if working else 0.0
             rows.append(
                 {
                     "post_id": p["id"],

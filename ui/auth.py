@@ -13,6 +13,7 @@ import copy
 import streamlit as st
 import streamlit_authenticator as stauth
 from sqlmodel import Session, select
+from streamlit.delta_generator import DeltaGenerator
 
 from models import Locality, User
 from models.codes import USER_ROLES
@@ -92,12 +93,13 @@ def _verify(username: str, password: str) -> tuple[Viewer | None, str]:
         return Viewer(user.username, user.role, user.locality_id), ""
 
 
-def _sign_in_form(auth: stauth.Authenticate, is_demo: bool) -> Viewer | None:
+def _sign_in_form(
+    auth: stauth.Authenticate, is_demo: bool, placeholder: DeltaGenerator, cookie_slot: DeltaGenerator
+) -> Viewer | None:
     """Draw the sign-in form; on success clear it and return the viewer.
 
     No st.rerun() after setting the cookie: the cookie is written by a
     component that must render in this run, or the browser never gets it."""
-    placeholder = st.empty()
     with placeholder.container():
         st.title("Transitional safeguarding dashboard")
         st.caption("Young people at risk of exploitation crossing from children's to adult services at 18.")
@@ -127,7 +129,8 @@ def _sign_in_form(auth: stauth.Authenticate, is_demo: bool) -> Viewer | None:
     st.session_state["username"] = viewer.username
     st.session_state["authentication_status"] = True
     st.session_state["logout"] = None
-    auth.cookie_controller.set_cookie()
+    with cookie_slot.container():
+        auth.cookie_controller.set_cookie()
     return viewer
 
 
@@ -140,6 +143,10 @@ def _on_logout(details: dict[str, object]) -> None:
 
 def signed_in_viewer(is_demo: bool) -> Viewer | None:
     """Run the sign-in flow; returns the viewer, or None after drawing the form."""
+    # Both slots exist on every run, signed in or not, so the page below them
+    # keeps the same element positions on the run after sign-in; otherwise
+    # Streamlit briefly shows the old and new elements side by side.
+    form_slot, cookie_slot = st.empty(), st.sidebar.empty()
     auth = _authenticator()
     try:
         auth.login(location="unrendered")  # restores a session from a valid cookie
@@ -149,7 +156,7 @@ def signed_in_viewer(is_demo: bool) -> Viewer | None:
     viewer = _viewer_for(username) if username else None
     if viewer is None:
         st.session_state.pop("viewer", None)
-        viewer = _sign_in_form(auth, is_demo)
+        viewer = _sign_in_form(auth, is_demo, form_slot, cookie_slot)
         if viewer is None:
             return None
     st.session_state["viewer"] = viewer

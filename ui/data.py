@@ -105,3 +105,13 @@ def care_leaver_benchmarks(version: str) -> tuple[pl.DataFrame, list[str]]:
         benchmarks.load_indicator(engine(), "care_leaver_percent"),
         benchmarks.load_neighbours(engine(), settings().our_la_code),
     )
+
+
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def workforce_benchmarks(version: str) -> tuple[dict[str, pl.DataFrame], list[str]]:
+    """Published social work workforce indicators (DfE CSWW) and our neighbours."""
+    wanted = ("caseload_fte", "vacancy_rate_fte", "agency_rate_fte")
+    return (
+        {name: benchmarks.load_indicator(engine(), name) for name in wanted},
+        benchmarks.load_neighbours(engine(), settings().our_la_code),
+    )

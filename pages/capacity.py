@@ -1,0 +1,320 @@
+"""Team capacity across the EmPower localities: funded, filled, vacant,
+agency and caseloads, by locality, team and role."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+from sqlmodel import Session
+
+from partnership import benchmarks, capacity, charts, queries
+from partnership.access import ALL_ROLES
+from ui import chrome, data
+from ui.auth import guard
+from ui.filters import filter_bar
+
+viewer = guard(ALL_ROLES)
+settings = chrome.page_header(viewer, "capacity", "Team capacity")
+as_of = queries.as_of_date(settings)
+filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
+version = settings.get("data_version", "0")
+threshold = data.settings().caseload_threshold
+staffing = data.staffing(version, filters.locality_ids)
+if staffing.is_empty():
+    st.info("No staffing has been recorded yet.")
+    st.stop()
+
+months = sorted(staffing["month"].unique().to_list(), reverse=True)
+month_param = st.query_params.get("month")
+default_month = next((m for m in months if m.strftime("%Y-%m") == month_param), months[0])
+if month_param and month_param != default_month.strftime("%Y-%m"):
+    st.warning(f"No staffing recorded for '{month_param}'; showing {default_month:%B %Y}.")
+month = st.sidebar.selectbox("Month", months, index=months.index(default_month), format_func=lambda d: f"{d:%B %Y}")
+if month != default_month:
+    st.query_params["month"] = month.strftime("%Y-%m")
+rows = capacity.month_of(staffing, month)
+where = "across all localities" if filters.locality_label == "All localities" else f"in {filters.locality_label}"
+st.caption(
+    f"{filters.locality_label} · staffing for {month:%B %Y} · caseload threshold {threshold:g} cases per "
+    "case-holding FTE (England 2025: 15.2)"
+)
+
+tab_names = ["Establishment", "Caseloads", "Trend", "What if"]
+can_record = viewer.role in ("project_lead", "admin")
+if can_record:
+    tab_names.append("Record a month")
+tabs = st.tabs(tab_names)
+
+with tabs[0]:
+    by_loc = capacity.establishment(rows, ["locality"])
+    totals = by_loc.select(
+        pl.col("posts").sum(),
+        pl.col("funded_fte").sum(),
+        pl.col("filled_fte").sum(),
+        pl.col("vacant_fte").sum(),
+        pl.col("agency_fte").sum(),
+    ).row(0)
+    cols = st.columns(4)
+    cols[0].metric("Funded posts", f"{totals[0]}", help="The establishment from the staffing structure.")
+    cols[1].metric("Filled (permanent FTE)", f"{totals[2]:g}")
+    cols[2].metric("Vacant FTE", f"{totals[3]:g}")
+    cols[3].metric("Covered by agency (FTE)", f"{totals[4]:g}")
+    st.subheader("By locality")
+    chrome.table_block(
+        capacity.display_table(by_loc, ["locality"]),
+        f"{totals[0]} funded posts {where} ({totals[1]:g} FTE): {totals[2]:g} filled by permanent staff, "
+        f"{totals[3]:g} vacant, of which {totals[4]:g} FTE covered by agency staff.",
+        "establishment_locality",
+        "est_loc",
+    )
+    st.subheader("By team")
+    st.caption("Posts shared by a locality's teams are shown as their own group.")
+    by_team = capacity.establishment(rows, ["locality", "team"])
+    chrome.table_block(
+        capacity.display_table(by_team, ["locality", "team"]),
+        f"{by_team.height} groups: EmPower teams and each locality's shared posts.",
+        "establishment_team",
+        "est_team",
+    )
+    st.subheader("Fill rate by team and role")
+    by_role = capacity.establishment(rows, ["locality", "team", "role"])
+    notes = rows.filter(pl.col("note").is_not_null()).select("team", "role", "note").unique()
+    chrome.chart_block(
+        charts.fill_heatmap(by_role),
+        capacity.display_table(by_role, ["locality", "team", "role"]),
+        "Each cell is a team's posts in one role; the number in the cell is the share filled by permanent staff."
+        + "".join(f" {r['team']}, {r['role']}: *{r['note']}*." for r in notes.to_dicts()),
+        "fill_rate_team_role",
+        "heat",
+    )
+
+with tabs[1]:
+    st.subheader("Cases per case-holding FTE")
+    teams = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"])
+    over = capacity.over_threshold(rows, threshold)
+    over_total = int(over["over"].sum())
+    shown_over = capacity.suppress_team_counts(
+        over.rename({"over": "Case holders over threshold"}),
+        "Case holders over threshold",
+        viewer.suppressed,
+        data.settings().suppression_threshold,
+    )
+    loc_cases = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality"])
+    worst = teams.sort("caseload", descending=True, nulls_last=True).row(0, named=True)
+    chrome.chart_block(
+        charts.caseload_bars(teams, threshold, capacity.ENGLAND_CASELOAD),
+        capacity.display_table(teams, ["locality", "team"]),
+        f"Highest caseload: **{worst['team']}** at {capacity.fmt_caseload(worst['caseload'])} cases per "
+        f"case-holding FTE, against a threshold of {threshold:g} and England's 15.2.",
+        "caseload_team",
+        "case",
+    )
+    st.subheader("Case holders over the threshold")
+    st.caption("Counted, never named.")
+    over_words = "fewer than 6" if viewer.suppressed and 0 < over_total <= 5 else str(over_total)
+    chrome.table_block(
+        shown_over.rename({"locality": "Locality", "team": "Team", "case_holders": "Case holders"}),
+        f"{over_words} case holder(s) {where} hold more than {threshold:g} cases per FTE.",
+        "over_threshold",
+        "over",
+    )
+    st.subheader("Open cases against case-holding capacity")
+    capacity_table = loc_cases.select(
+        pl.col("locality").alias("Locality"),
+        pl.col("cases").alias("Cases held"),
+        pl.col("case_fte").round(1).alias("Case-holding FTE"),
+        (pl.col("case_fte") * threshold).round(0).alias(f"Capacity at {threshold:g} per FTE"),
+        (pl.col("cases") - pl.col("case_fte") * threshold).round(0).alias("Cases over capacity"),
+    )
+    chrome.table_block(capacity_table, "Capacity is case-holding FTE times the threshold.", "case_capacity", "capacity")
+
+with tabs[2]:
+    series = capacity.trend(staffing)
+    st.subheader("Vacancy rate")
+    chrome.chart_block(
+        charts.trend_lines(series, "vacancy_rate", "Vacancy rate (%)", percent=True),
+        series.select("month", "locality", (pl.col("vacancy_rate") * 100).round(1).alias("Vacancy rate (%)")),
+        f"Vacant FTE as a share of vacant plus filled FTE, month by month, {where}.",
+        "vacancy_trend",
+        "vac",
+    )
+    st.subheader("Agency rate")
+    chrome.chart_block(
+        charts.trend_lines(series, "agency_rate", "Agency rate (%)", percent=True),
+        series.select("month", "locality", (pl.col("agency_rate") * 100).round(1).alias("Agency rate (%)")),
+        "Agency FTE as a share of agency plus filled FTE.",
+        "agency_trend",
+        "agency",
+    )
+    st.subheader("Caseload per case-holding FTE")
+    chrome.chart_block(
+        charts.trend_lines(series, "caseload", "Cases per FTE", rule=threshold),
+        series.select("month", "locality", pl.col("caseload").round(1).alias("Cases per FTE")),
+        f"The dashed line is the threshold of {threshold:g}.",
+        "caseload_trend",
+        "cl",
+    )
+    published, neighbours = data.workforce_benchmarks(version)
+    if not published["caseload_fte"].is_empty():
+        st.subheader("Beside England, our region and our statistical neighbours")
+        latest = capacity.trend(rows).row(0, named=True) if filters.locality_label != "All localities" else None
+        ours_all = capacity.establishment(rows, []).row(0, named=True) if latest is None else latest
+        comp_rows = []
+        for name, label, ours in (
+            ("caseload_fte", "Caseload per FTE", capacity.fmt_caseload(ours_all["caseload"])),
+            ("vacancy_rate_fte", "Vacancy rate (%)", f"{100 * ours_all['vacancy_rate']:.1f}"),
+            ("agency_rate_fte", "Agency rate (%)", f"{100 * ours_all['agency_rate']:.1f}"),
+        ):
+            comp = benchmarks.comparators(published[name], data.settings().our_la_code, neighbours, "") or {}
+            comp_rows.append(
+                {
+                    "Measure": label,
+                    "EmPower teams": ours,
+                    "Our authority (published)": comp.get("authority", ""),
+                    "Region": comp.get("region", ""),
+                    "Statistical neighbours (mean)": comp.get("neighbours", ""),
+                    "England": comp.get("england", ""),
+                    "Published year": comp.get("period", ""),
+                }
+            )
+        chrome.table_block(
+            pl.DataFrame(comp_rows),
+            "Published figures are for all children's social workers (DfE workforce statistics); "
+            "ours are the EmPower posts in view.",
+            "workforce_comparison",
+            "wf",
+        )
+
+with tabs[3]:
+    st.subheader("What if vacancies were filled or posts added?")
+    teams_now = capacity.project(rows, capacity.WhatIf({}, {}))
+    can_try = viewer.role in ("project_lead", "admin", "manager")
+    if not can_try:
+        st.info("The project lead and locality managers can try scenarios here; saved scenarios are listed below.")
+    else:
+        st.caption("Try it: nothing here is saved unless the project lead saves it as a named scenario.")
+        editor = st.data_editor(
+            teams_now.select(
+                pl.col("team").alias("Team"),
+                pl.lit(0.0).alias("Vacancies filled (FTE)"),
+                pl.lit(0.0).alias("New case-holding posts (FTE)"),
+            ),
+            hide_index=True,
+            disabled=["Team"],
+            key="whatif",
+            column_config={
+                "Vacancies filled (FTE)": st.column_config.NumberColumn(min_value=0.0, max_value=10.0, step=0.5),
+                "New case-holding posts (FTE)": st.column_config.NumberColumn(min_value=0.0, max_value=10.0, step=0.5),
+            },
+        )
+        edited = pl.DataFrame(editor) if not isinstance(editor, pl.DataFrame) else editor
+        trial = capacity.WhatIf(
+            {r["Team"]: float(r["Vacancies filled (FTE)"] or 0) for r in edited.to_dicts()},
+            {r["Team"]: float(r["New case-holding posts (FTE)"] or 0) for r in edited.to_dicts()},
+        )
+        projected = capacity.project(rows, trial)
+        st.dataframe(
+            projected.select(
+                pl.col("team").alias("Team"),
+                pl.col("cases").alias("Cases"),
+                pl.col("caseload_now").round(1).alias("Cases per FTE now"),
+                pl.col("vacancies_filled").alias("Vacancies filled"),
+                pl.col("posts_added").alias("Posts added"),
+                pl.col("caseload_then").round(1).alias("Cases per FTE in this scenario"),
+            ),
+            hide_index=True,
+        )
+        if viewer.role == "project_lead" and (any(trial.fill.values()) or any(trial.add.values())):
+            with st.form("save_scenario"):
+                name = st.text_input("Scenario name")
+                if st.form_submit_button("Save as a scenario"):
+                    try:
+                        with Session(data.engine()) as session:
+                            capacity.save_scenario(session, name, month, None, trial, viewer.username)
+                            session.commit()
+                        st.success(f"Saved scenario '{name.strip()}'.")
+                    except ValueError as exc:
+                        st.error(str(exc))
+    with Session(data.engine()) as session:
+        saved = capacity.load_scenarios(session, filters.locality_ids)
+    if saved:
+        st.subheader("Saved scenarios")
+        for scenario, what in saved:
+            result = capacity.project(rows, what).filter((pl.col("vacancies_filled") > 0) | (pl.col("posts_added") > 0))
+            with st.container(border=True):
+                st.markdown(
+                    f"**SCENARIO: {scenario.name}** — not recorded staffing; saved by {scenario.created_by} "
+                    f"for {scenario.month:%B %Y}, applied here to {month:%B %Y}."
+                )
+                st.dataframe(
+                    result.select(
+                        pl.col("team").alias("Team"),
+                        pl.col("vacancies_filled").alias("Vacancies filled"),
+                        pl.col("posts_added").alias("Posts added"),
+                        pl.col("caseload_now").round(1).alias("Cases per FTE now"),
+                        pl.col("caseload_then").round(1).alias("Scenario: cases per FTE"),
+                    ),
+                    hide_index=True,
+                )
+
+if can_record:
+    with tabs[4]:
+        st.subheader("Record or correct a month")
+        st.caption("Every save is one transaction and is audited; earlier figures are kept as history.")
+        next_month = (months[0] + dt.timedelta(days=32)).replace(day=1)
+        # A month can be recorded once it has begun, never ahead of time.
+        choices = [*months, *([next_month] if next_month <= dt.date.today() else [])]
+        target = st.selectbox(
+            "Month to record",
+            choices,
+            format_func=lambda d: f"{d:%B %Y}" + (" (new)" if d == next_month else ""),
+            key="record_month",
+        )
+        base = capacity.post_labels(capacity.month_of(staffing, target if target != next_month else months[0]))
+        group = st.selectbox("Team or group", base["team"].unique(maintain_order=True).to_list(), key="record_team")
+        mine = base.filter(pl.col("team") == group)
+        edited = st.data_editor(
+            mine.select(
+                pl.col("label").alias("Post"),
+                pl.col("funded_fte").alias("Funded FTE"),
+                pl.col("filled_fte").alias("Filled FTE"),
+                pl.col("agency_fte").alias("Agency FTE"),
+                pl.col("vacant_fte").alias("Vacant FTE"),
+                pl.col("cases_held").alias("Cases held"),
+            ),
+            hide_index=True,
+            disabled=["Post", "Funded FTE"],
+            key=f"record_{target}_{group}",
+        )
+        edited_rows = (pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited).to_dicts()
+        if st.button("Save month", type="primary"):
+            snapshot_rows = [
+                capacity.SnapshotRow(
+                    int(p),
+                    r["Post"],
+                    float(r["Funded FTE"]),
+                    r["Filled FTE"],
+                    r["Agency FTE"],
+                    r["Vacant FTE"],
+                    r["Cases held"],
+                )
+                for p, r in zip(mine["post_id"].to_list(), edited_rows, strict=True)
+            ]
+            try:
+                with Session(data.engine()) as session:
+                    written = capacity.save_month(session, target, snapshot_rows, viewer.username)
+                    session.commit()
+                st.success(
+                    f"Saved: {written} post(s) changed for {target:%B %Y}."
+                    if written
+                    else "Nothing changed; nothing saved."
+                )
+            except ValueError as exc:
+                st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- {p}" for p in str(exc).split("\n")))
+        st.markdown("**History of a post this month**")
+        post = st.selectbox("Post", mine["label"].to_list(), key="history_post")
+        with Session(data.engine()) as session:
+            hist = capacity.history(session, int(mine.filter(pl.col("label") == post)["post_id"][0]), target)
+        st.dataframe(hist, hide_index=True) if hist.height else st.caption("No figures recorded for this month yet.")
