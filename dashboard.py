@@ -19,5 +19,6 @@ pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/cohort.py", title="Cohort flow across 18", icon=":material/conversion_path:", url_path="cohort"),
     st.Page("pages/capacity.py", title="Team capacity", icon=":material/groups:", url_path="capacity"),
+    st.Page("pages/themes.py", title="Programme progress", icon=":material/flag:", url_path="themes"),
 ]
 st.navigation(pages).run()

@@ -375,3 +375,17 @@ class Scenario(SQLModel, table=True):
     changes: str = Field(max_length=4000)  # JSON: {"fill": {team: fte}, "add": {team: fte}}
     created_by: str = Field(max_length=40)
     created_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+class ThemeCommentary(SQLModel, table=True):
+    """The project lead's narrative for a theme and period. Stored and shown
+    as plain text; a rewrite adds a version and keeps the earlier one."""
+
+    __table_args__ = (UniqueConstraint("theme_id", "period", "version", name="uq_commentary_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    period: dt.date
+    text: str = Field(max_length=2000)
+    version: int = 1
+    written_by: str = Field(max_length=40)
+    written_at: dt.datetime = Field(default_factory=_utcnow)

@@ -16,7 +16,12 @@ import time
 
 from partnership.settings import DATA_DIR, ROOT
 
-PAGES = [("overview", "pages/overview.py"), ("cohort", "pages/cohort.py")]
+PAGES = [
+    ("overview", "pages/overview.py"),
+    ("cohort", "pages/cohort.py"),
+    ("capacity", "pages/capacity.py"),
+    ("themes", "pages/themes.py"),
+]
 
 
 def _peak_rss_mb() -> float:

@@ -235,3 +235,71 @@ def trend_lines(
             alt.Chart(pl.DataFrame({"y": [rule]})).mark_rule(strokeDash=[5, 3], color=PALETTE[5]).encode(y="y:Q")
         )
     return alt.layer(*layers).properties(height=280)
+
+
+def indicator_trend(
+    series: pl.DataFrame, name: str, unit: str, baseline: float, target: float, target_date: object
+) -> alt.LayerChart:
+    """An indicator's values with its target (dashed line and a marked point
+    at the target date) and its baseline (dotted line)."""
+    data = series.drop_nulls("value")
+    line = (
+        alt.Chart(data)
+        .mark_line(point=True, color=PALETTE[0])
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("value:Q", title=name if len(name) < 40 else unit.capitalize()),
+            tooltip=[
+                alt.Tooltip("period:T", title="Quarter starting", format="%b %Y"),
+                alt.Tooltip("shown:N", title="Value"),
+            ],
+        )
+    )
+    refs = pl.DataFrame({"y": [target, baseline], "what": ["Target", "Baseline"]})
+    rules = (
+        alt.Chart(refs)
+        .mark_rule(size=2)
+        .encode(
+            y="y:Q",
+            color=alt.Color(
+                "what:N", title=None, scale=alt.Scale(domain=["Target", "Baseline"], range=[PALETTE[5], "#777777"])
+            ),
+            strokeDash=alt.StrokeDash(
+                "what:N", legend=None, scale=alt.Scale(domain=["Target", "Baseline"], range=[[6, 3], [2, 2]])
+            ),
+            tooltip=["what:N", alt.Tooltip("y:Q", title="Value")],
+        )
+    )
+    goal = (
+        alt.Chart(pl.DataFrame({"x": [target_date], "y": [target]}))
+        .mark_point(shape="diamond", size=120, filled=True, color=PALETTE[5])
+        .encode(x="x:T", y="y:Q")
+    )
+    return alt.layer(line, rules, goal).properties(height=220)
+
+
+def milestone_timeline(frame: pl.DataFrame, today: object) -> alt.LayerChart:
+    """Milestones on a time axis; status shown by shape and in the tooltip as
+    well as by colour. The red rule is today."""
+    domain = ["Done", "On track", "Late"]
+    points = (
+        alt.Chart(frame)
+        .mark_point(size=160, filled=True)
+        .encode(
+            x=alt.X("due:T", title="Due"),
+            y=alt.Y("title:N", sort=None, title=None, axis=alt.Axis(labelLimit=380)),
+            color=alt.Color(
+                "status:N", scale=alt.Scale(domain=domain, range=[PALETTE[2], PALETTE[0], PALETTE[5]]), title="Status"
+            ),
+            shape=alt.Shape(
+                "status:N", scale=alt.Scale(domain=domain, range=["circle", "square", "triangle-up"]), title="Status"
+            ),
+            tooltip=["title:N", "owner:N", alt.Tooltip("due:T", format="%d %b %Y"), "status:N"],
+        )
+    )
+    now = (
+        alt.Chart(pl.DataFrame({"x": [today], "label": ["Today"]}))
+        .mark_rule(color="#B00020")
+        .encode(x="x:T", tooltip=["label:N"])
+    )
+    return alt.layer(points, now).properties(height=alt.Step(34))

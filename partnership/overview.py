@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from partnership import disclosure, metrics, progress
+from partnership import disclosure, metrics, themes
 from partnership.queries import Cohort
 
 DISPLAY_THRESHOLD_DEFAULT = 5
@@ -127,27 +127,6 @@ def build(
 def theme_statuses(
     cohort: Cohort, indicators: pl.DataFrame, entered: pl.DataFrame, as_of: dt.date, tolerance: float
 ) -> pl.DataFrame:
-    per_theme: dict[int, list[tuple[str, progress.Status]]] = {}
-    titles: dict[int, str] = {}
-    for ind in indicators.to_dicts():
-        if ind["source"] == "computed":
-            series = metrics.indicator_series(ind["metric_key"], cohort, as_of).select("period", "value")
-        else:
-            series = entered.filter(pl.col("indicator_id") == ind["id"]).select("period", "value")
-        status = progress.indicator_status(
-            series, ind["baseline"], ind["target"], ind["target_date"], ind["polarity"], as_of, ind["unit"], tolerance
-        )
-        per_theme.setdefault(ind["theme"], []).append((ind["name"], status))
-        titles[ind["theme"]] = ind["theme_title"]
-    rows = []
-    for number in sorted(per_theme):
-        status = progress.theme_status(per_theme[number])
-        rows.append(
-            {
-                "theme": number,
-                "title": titles[number],
-                "status": progress.STATUS_LABELS[status.status],
-                "reason": status.reason,
-            }
-        )
-    return pl.DataFrame(rows, schema={"theme": pl.Int64, "title": pl.String, "status": pl.String, "reason": pl.String})
+    views = themes.indicator_views(indicators, cohort, entered, as_of, suppressed=False, tolerance=tolerance)
+    titles = dict(zip(indicators["theme"], indicators["theme_title"], strict=True)) if indicators.height else {}
+    return themes.theme_summary(views, titles)

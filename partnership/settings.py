@@ -41,6 +41,9 @@ class Settings:
     # DfE children-in-need statistics suppress counts 1 to 5.
     suppression_threshold: int = field(default_factory=lambda: _env_int("DASHBOARD_SUPPRESSION_THRESHOLD", 5))
     caseload_threshold: float = field(default_factory=lambda: _env_float("DASHBOARD_CASELOAD_THRESHOLD", 15.0))
+    # At risk (not off track) when short of target by no more than this share
+    # of the distance from baseline to target.
+    status_tolerance: float = field(default_factory=lambda: _env_float("DASHBOARD_STATUS_TOLERANCE", 0.25))
     # Failed sign-ins before an account is locked until an admin resets it.
     max_failed_attempts: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_FAILED_ATTEMPTS", 5))
     # Our authority in DfE files (old_la_code), for comparisons; 888 = Lancashire.

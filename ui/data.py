@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from models.db import get_engine
-from partnership import benchmarks, metrics, overview, queries
+from partnership import benchmarks, metrics, overview, queries, themes
 from partnership import cohort as cohort_figures
 from partnership.demo import ensure_database
 from partnership.settings import Settings, get_settings
@@ -80,6 +80,7 @@ def overview_figures(
         period,
         suppressed,
         settings().suppression_threshold,
+        settings().status_tolerance,
     )
 
 
@@ -114,4 +115,25 @@ def workforce_benchmarks(version: str) -> tuple[dict[str, pl.DataFrame], list[st
     return (
         {name: benchmarks.load_indicator(engine(), name) for name in wanted},
         benchmarks.load_neighbours(engine(), settings().our_la_code),
+    )
+
+
+def indicators(version: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return _indicators(version)
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the indicators ...")
+def indicator_views(
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date
+) -> list[themes.IndicatorView]:
+    """Computed indicators follow the locality filter; entered ones are partnership-wide."""
+    defs, values = _indicators(version)
+    return themes.indicator_views(
+        defs,
+        cohort(version, list(locality_ids), metrics.CohortFilter()),
+        values,
+        as_of,
+        suppressed,
+        settings().suppression_threshold,
+        settings().status_tolerance,
     )

@@ -1,0 +1,150 @@
+"""Theme-by-theme progress against the programme's intended impacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+from sqlmodel import Session
+
+from partnership import charts, progress, queries, themes
+from partnership.access import ALL_ROLES
+from ui import chrome, data
+from ui.auth import guard
+from ui.filters import filter_bar
+
+viewer = guard(ALL_ROLES)
+settings = chrome.page_header(viewer, "themes", "Programme progress by theme")
+as_of = queries.as_of_date(settings)
+filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
+version = settings.get("data_version", "0")
+views = data.indicator_views(version, tuple(filters.locality_ids), viewer.suppressed, as_of)
+impacts = queries.load_impacts(data.engine())
+titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
+summary = themes.theme_summary(views, titles)
+today = dt.date.today()
+with Session(data.engine()) as session:
+    milestones = themes.milestones(session, today)
+    commentary = themes.latest_commentary(session)
+
+tolerance = data.settings().status_tolerance
+st.caption(
+    f"Indicators computed from the cohort follow the locality filter ({filters.locality_label}); entered ones "
+    "cover the partnership. Status rule: **on track** if the straight-line trend, projected to the target date "
+    "(or the latest value once that date has passed), meets the target; **at risk** if short by no more than "
+    f"{tolerance:.0%} of the distance from baseline to target; **off track** otherwise; **not yet measurable** "
+    "with fewer than three values."
+)
+
+can_record = viewer.role in ("project_lead", "admin")
+tabs = st.tabs(
+    ["Programme summary", *[f"Theme {n}" for n in sorted(titles)], *(["Record values"] if can_record else [])]
+)
+
+with tabs[0]:
+    counts = summary.group_by("status").len()
+    count_words = ", ".join(f"{r['len']} {r['status'].lower()}" for r in counts.sort("status").to_dicts())
+    table = summary.join(
+        impacts.group_by("theme").agg(pl.col("text").str.join(" ").alias("Intended impact")), on="theme"
+    ).select(
+        pl.col("theme").alias("Theme"),
+        pl.col("title").alias("Title"),
+        "Intended impact",
+        pl.col("status").alias("Status"),
+        pl.col("reason").alias("Why"),
+    )
+    chrome.table_block(table, f"Of the four themes: {count_words}.", "programme_summary", "summary")
+
+for i, number in enumerate(sorted(titles), start=1):
+    with tabs[i]:
+        row = summary.filter(pl.col("theme") == number).row(0, named=True)
+        st.subheader(f"Theme {number}: {titles[number]}")
+        st.markdown(f"**Status: {row['status']}** — {row['reason']}")
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown("**Intended impact** (in the project's own words)")
+            for text in impacts.filter(pl.col("theme") == number)["text"]:
+                st.markdown(f"> {themes.plain(text)}")
+        with right, st.container(border=True):
+            st.markdown("**Commentary from the project lead**")
+            if number in commentary:
+                period, text, author = commentary[number]
+                st.caption(f"{period.year} Q{(period.month - 1) // 3 + 1}, by {author}")
+                st.markdown(themes.plain(text))
+            else:
+                st.caption("No commentary yet.")
+        mine = [v for v in views if v.theme == number]
+        chrome.table_block(
+            themes.indicator_table(mine),
+            f"{len(mine)} indicators; {sum(v.status.status == 'on_track' for v in mine)} on track.",
+            f"theme_{number}_indicators",
+            f"ind_{number}",
+        )
+        for view in mine:
+            st.markdown(f"**{view.name}**")
+            if view.series.drop_nulls("value").is_empty():
+                st.caption("No values to draw yet" + (" (all suppressed)" if view.series.height else "") + ".")
+                continue
+            chrome.chart_block(
+                charts.indicator_trend(view.series, view.name, view.unit, view.baseline, view.target, view.target_date),
+                view.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value")),
+                f"Latest {view.latest} against a baseline of {themes.fmt(view.baseline, view.unit)} and a target of "
+                f"{themes.fmt(view.target, view.unit)} by {view.target_date:%B %Y}; {view.direction}; "
+                f"{progress.STATUS_LABELS[view.status.status].lower()}.",
+                f"indicator_{view.code}",
+                f"ind_chart_{view.code}",
+            )
+        st.markdown("**Milestones**")
+        ms = milestones.filter(pl.col("theme") == number)
+        late = ms.filter(pl.col("status") == "Late").height
+        chrome.chart_block(
+            charts.milestone_timeline(ms, today),
+            ms.select(
+                pl.col("title").alias("Milestone"),
+                pl.col("owner").alias("Owner"),
+                pl.col("due").alias("Due"),
+                pl.col("status").alias("Status"),
+            ),
+            f"{ms.height} milestones, {late} late (late ones first).",
+            f"theme_{number}_milestones",
+            f"ms_{number}",
+        )
+
+if can_record:
+    with tabs[-1]:
+        entered = [v for v in views if v.source == "entered"]
+        st.subheader("Enter or correct a value")
+        st.caption("A correction adds a new version; earlier versions are kept and every change is audited.")
+        names = {v.code: v.name for v in entered}
+        with st.form("record_value"):
+            code = st.selectbox("Indicator", list(names), format_func=names.__getitem__)
+            period = st.text_input("Quarter (e.g. 2026-Q3)", value=f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+            value = st.text_input("Value")
+            note = st.text_input("Note (optional)")
+            if st.form_submit_button("Save value", type="primary"):
+                try:
+                    with Session(data.engine()) as session:
+                        saved = themes.record_value(session, code, period, value, note, viewer.username, today)
+                        session.commit()
+                        st.success(f"Saved version {saved.version} for {period}.")
+                except ValueError as exc:
+                    st.error(f"Not saved. {exc}")
+        with Session(data.engine()) as session:
+            history = themes.value_history(session, code)
+        st.markdown(f"**History: {names[code]}**")
+        st.dataframe(history, hide_index=True, width="stretch")
+
+        st.subheader("Commentary")
+        with st.form("commentary"):
+            theme_number = st.selectbox("Theme", sorted(titles), format_func=lambda n: f"Theme {n}")
+            c_period = st.text_input("Quarter", value=f"{today.year}-Q{(today.month - 1) // 3 + 1}", key="c_q")
+            text = st.text_area("Commentary (plain text)", max_chars=themes.MAX_COMMENTARY)
+            if st.form_submit_button("Save commentary"):
+                try:
+                    with Session(data.engine()) as session:
+                        themes.save_commentary(session, theme_number, c_period, text, viewer.username, today)
+                        session.commit()
+                    st.success("Commentary saved.")
+                except ValueError as exc:
+                    st.error(f"Not saved. {exc}")

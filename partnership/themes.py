@@ -1,0 +1,323 @@
+"""Programme progress: each theme's indicators with status and direction,
+entered values with history, milestones and the lead's commentary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import polars as pl
+from sqlmodel import Session, func, select
+
+from models import Indicator, IndicatorValue, Milestone, Theme, ThemeCommentary
+from partnership import accounts, disclosure, metrics, progress, store
+from partnership.queries import Cohort
+
+UNIT_RANGES = {"percent": (0.0, 100.0), "count": (0.0, None), "days": (0.0, None), "rate": (0.0, None)}
+MAX_COMMENTARY = 2000
+
+
+@dataclass(frozen=True)
+class IndicatorView:
+    id: int
+    code: str
+    name: str
+    theme: int
+    impact: int
+    unit: str
+    polarity: str
+    baseline: float
+    baseline_period: str
+    target: float
+    target_date: dt.date
+    source: str
+    series: pl.DataFrame  # period, value (None where hidden), shown
+    status: progress.Status
+    direction: str
+    latest: str
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit == "percent":
+        return f"{value:.1f}%"
+    if unit == "rate":
+        return f"{value:.2f}"
+    if unit == "days":
+        return f"{value:.0f} days"
+    return f"{value:,.0f}"
+
+
+def _computed_series(metric_key: str, cohort: Cohort, as_of: dt.date, suppressed: bool, threshold: int) -> pl.DataFrame:
+    # The quarter in progress is left out: a part-quarter would swing the latest value.
+    this_quarter = dt.date(as_of.year, as_of.month - (as_of.month - 1) % 3, 1)
+    series = metrics.indicator_series(metric_key, cohort, as_of).filter(pl.col("period") < this_quarter)
+    if series.is_empty():
+        return pl.DataFrame(schema={"period": pl.Date, "value": pl.Float64, "hidden": pl.Boolean})
+    rate = metric_key == "crisis_contacts_19_21"
+
+    def small(n: float | None) -> bool:
+        return n is not None and disclosure.is_small(int(n), threshold)
+
+    hidden = [
+        suppressed and (small(d) or (not rate and small(n)))
+        for n, d in zip(series["numerator"], series["denominator"], strict=True)
+    ]
+    return series.with_columns(hidden=pl.Series(hidden, dtype=pl.Boolean)).select("period", "value", "hidden")
+
+
+def indicator_views(
+    indicators: pl.DataFrame,
+    cohort: Cohort,
+    entered: pl.DataFrame,
+    as_of: dt.date,
+    suppressed: bool,
+    threshold: int = 5,
+    tolerance: float = 0.25,
+) -> list[IndicatorView]:
+    views = []
+    for ind in indicators.to_dicts():
+        if ind["source"] == "computed":
+            series = _computed_series(ind["metric_key"], cohort, as_of, suppressed, threshold)
+        else:
+            series = (
+                entered.filter(pl.col("indicator_id") == ind["id"])
+                .select("period", "value")
+                .with_columns(hidden=pl.lit(False))
+                .sort("period")
+            )
+        full = series.select("period", "value")
+        status = progress.indicator_status(
+            full, ind["baseline"], ind["target"], ind["target_date"], ind["polarity"], as_of, ind["unit"], tolerance
+        )
+        shown = series.with_columns(
+            value=pl.when(pl.col("hidden")).then(None).otherwise(pl.col("value")),
+            shown=pl.when(pl.col("hidden"))
+            .then(pl.lit(disclosure.SUPPRESSED))
+            .otherwise(pl.col("value").map_elements(lambda v, u=ind["unit"]: fmt(v, u), return_dtype=pl.String)),
+        ).drop("hidden")
+        latest = shown["shown"][-1] if shown.height else "no data yet"
+        views.append(
+            IndicatorView(
+                id=ind["id"],
+                code=ind["code"],
+                name=ind["name"],
+                theme=ind["theme"],
+                impact=ind["impact"],
+                unit=ind["unit"],
+                polarity=ind["polarity"],
+                baseline=ind["baseline"],
+                baseline_period=ind["baseline_period"],
+                target=ind["target"],
+                target_date=ind["target_date"],
+                source=ind["source"],
+                series=shown,
+                status=status,
+                direction=progress.direction(shown.drop_nulls("value"), ind["polarity"]),
+                latest=latest,
+            )
+        )
+    return views
+
+
+def theme_summary(views: list[IndicatorView], titles: dict[int, str]) -> pl.DataFrame:
+    rows = []
+    for number in sorted(titles):
+        mine = [(v.name, v.status) for v in views if v.theme == number]
+        status = progress.theme_status(mine)
+        rows.append(
+            {
+                "theme": number,
+                "title": titles[number],
+                "status": progress.STATUS_LABELS[status.status],
+                "reason": status.reason,
+            }
+        )
+    return pl.DataFrame(rows, schema={"theme": pl.Int64, "title": pl.String, "status": pl.String, "reason": pl.String})
+
+
+def indicator_table(views: list[IndicatorView]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "Indicator": v.name,
+                "Source": "From the cohort" if v.source == "computed" else "Entered by the project lead",
+                "Baseline": f"{fmt(v.baseline, v.unit)} ({v.baseline_period})",
+                "Latest": v.latest,
+                "Target": fmt(v.target, v.unit),
+                "Target date": f"{v.target_date:%b %Y}",
+                "Better when": "higher" if v.polarity == "higher" else "lower",
+                "Direction": v.direction,
+                "Status": progress.STATUS_LABELS[v.status.status],
+                "Why": v.status.reason,
+            }
+            for v in views
+        ]
+    )
+
+
+# --- entered values ------------------------------------------------------------
+
+
+def parse_period(text: str) -> dt.date:
+    """'2025-Q3' or '2025-07' or '2025-07-01' -> first day of that quarter."""
+    text = text.strip()
+    m = re.fullmatch(r"(\d{4})-?Q([1-4])", text, flags=re.IGNORECASE)
+    if m:
+        return dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        month = int(m.group(2))
+        return dt.date(int(m.group(1)), month - (month - 1) % 3, 1)
+    raise ValueError(f"period: not a quarter such as 2025-Q3 ({text})")
+
+
+def record_value(
+    session: Session,
+    indicator_code: str,
+    period_text: str,
+    value_text: str,
+    note: str,
+    actor: str,
+    today: dt.date | None = None,
+) -> IndicatorValue:
+    """Add a value (or a corrected version) for an entered indicator. Refuses
+    with a message naming the field; audited; earlier versions are kept."""
+    today = today or dt.date.today()
+    ind = session.exec(select(Indicator).where(Indicator.code == indicator_code)).first()
+    if ind is None:
+        raise ValueError(f"indicator: unknown indicator ({indicator_code})")
+    if ind.source != "entered":
+        raise ValueError(f"indicator: {ind.name} is computed from the cohort and cannot be entered")
+    period = parse_period(period_text)
+    if period > today:
+        raise ValueError(f"period: {period_text} has not started yet")
+    try:
+        value = float(value_text.strip().rstrip("%").replace(",", ""))
+    except ValueError:
+        raise ValueError(f"value: not a number ({value_text})") from None
+    low, high = UNIT_RANGES[ind.unit]
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise ValueError(f"value: a {ind.unit} must be {bounds} ({value_text})")
+    if len(note) > 500:
+        raise ValueError(f"note: at most 500 characters ({len(note)})")
+    latest = session.exec(
+        select(func.max(IndicatorValue.version)).where(
+            IndicatorValue.indicator_id == ind.id, IndicatorValue.period == period
+        )
+    ).one()
+    row = IndicatorValue(
+        indicator_id=ind.id,
+        period=period,
+        value=value,
+        note=note.strip() or None,
+        version=(latest or 0) + 1,
+        entered_by=actor,
+    )
+    session.add(row)
+    accounts.audit(
+        session,
+        actor,
+        "indicator_value" if not latest else "indicator_corrected",
+        f"{ind.code} {period:%Y-%m} = {value:g} (version {row.version})",
+    )
+    store.bump_data_version(session)
+    return row
+
+
+def value_history(session: Session, indicator_code: str) -> pl.DataFrame:
+    ind = session.exec(select(Indicator).where(Indicator.code == indicator_code)).one()
+    rows = session.exec(
+        select(IndicatorValue)
+        .where(IndicatorValue.indicator_id == ind.id)
+        .order_by(IndicatorValue.period, IndicatorValue.version)
+    ).all()  # type: ignore[arg-type]
+    return pl.DataFrame(
+        [
+            {
+                "Period": f"{r.period.year}-Q{(r.period.month - 1) // 3 + 1}",
+                "Version": r.version,
+                "Value": r.value,
+                "Note": r.note or "",
+                "Entered by": r.entered_by,
+                "Entered at": r.entered_at.strftime("%Y-%m-%d %H:%M"),
+            }
+            for r in rows
+        ]
+    )
+
+
+# --- milestones and commentary ----------------------------------------------------
+
+
+def milestones(session: Session, today: dt.date) -> pl.DataFrame:
+    """Milestones with a status as of today: anything past due and not done is late."""
+    themes = {t.id: t.number for t in session.exec(select(Theme))}
+    rows = []
+    for m in session.exec(select(Milestone)):
+        status = "done" if m.status == "done" else ("late" if m.due_on < today else m.status)
+        rows.append(
+            {
+                "theme": themes[m.theme_id],
+                "title": m.title,
+                "owner": m.owner,
+                "due": m.due_on,
+                "status": {"done": "Done", "on_track": "On track", "late": "Late"}[status],
+            }
+        )
+    order = {"Late": 0, "On track": 1, "Done": 2}
+    frame = pl.DataFrame(
+        rows, schema={"theme": pl.Int64, "title": pl.String, "owner": pl.String, "due": pl.Date, "status": pl.String}
+    )
+    return (
+        frame.with_columns(rank=pl.col("status").replace_strict(order, return_dtype=pl.Int32))
+        .sort("rank", "due")
+        .drop("rank")
+    )
+
+
+def plain(text: str) -> str:
+    """User text made safe for st.markdown: every Markdown and HTML
+    character escaped, so it shows exactly as typed and renders nothing."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)
+
+
+def save_commentary(
+    session: Session, theme_number: int, period_text: str, text: str, actor: str, today: dt.date | None = None
+) -> ThemeCommentary:
+    today = today or dt.date.today()
+    text = text.strip()
+    if not text:
+        raise ValueError("commentary: empty")
+    if len(text) > MAX_COMMENTARY:
+        raise ValueError(f"commentary: at most {MAX_COMMENTARY} characters ({len(text)})")
+    period = parse_period(period_text)
+    if period > today:
+        raise ValueError(f"period: {period_text} has not started yet")
+    theme = session.exec(select(Theme).where(Theme.number == theme_number)).one()
+    latest = session.exec(
+        select(func.max(ThemeCommentary.version)).where(
+            ThemeCommentary.theme_id == theme.id, ThemeCommentary.period == period
+        )
+    ).one()
+    row = ThemeCommentary(theme_id=theme.id, period=period, text=text, version=(latest or 0) + 1, written_by=actor)
+    session.add(row)
+    accounts.audit(session, actor, "commentary_saved", f"theme {theme_number} {period:%Y-%m} v{row.version}")
+    return row
+
+
+def latest_commentary(session: Session) -> dict[int, tuple[dt.date, str, str]]:
+    """Per theme: the most recent period's latest version (period, text, author)."""
+    themes = {t.id: t.number for t in session.exec(select(Theme))}
+    out: dict[int, tuple[dt.date, str, str]] = {}
+    for row in session.exec(
+        select(ThemeCommentary).order_by(
+            ThemeCommentary.period,  # type: ignore[arg-type]
+            ThemeCommentary.version,
+        )
+    ):
+        out[themes[row.theme_id]] = (row.period, row.text, row.written_by)
+    return out

@@ -1,0 +1,116 @@
+"""Programme progress: entered values with history, validation, milestones,
+commentary, and computed indicators on the hand-worked cohort."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from sqlmodel import Session, select
+
+from models import AuditEvent, IndicatorValue
+from models.db import get_engine, upgrade
+from models.reference import load_reference
+from partnership import queries, themes
+from tests.test_metrics import AS_OF, _cohort
+
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture
+def session(db_url: str) -> Session:
+    upgrade(db_url)
+    with Session(get_engine(db_url)) as s:
+        load_reference(s)
+        s.commit()
+        yield s
+
+
+def test_enter_correct_and_keep_history(session: Session) -> None:
+    first = themes.record_value(session, "shared_risk_assessment", "2026-Q2", "41.5", "first count", "lead", TODAY)
+    session.commit()
+    fixed = themes.record_value(session, "shared_risk_assessment", "2026-04", "43%", "recounted", "lead", TODAY)
+    session.commit()
+    assert (first.version, fixed.version, fixed.period) == (1, 2, dt.date(2026, 4, 1))
+    history = themes.value_history(session, "shared_risk_assessment")
+    assert history.select("Period", "Version", "Value", "Note").to_dicts() == [
+        {"Period": "2026-Q2", "Version": 1, "Value": 41.5, "Note": "first count"},
+        {"Period": "2026-Q2", "Version": 2, "Value": 43.0, "Note": "recounted"},
+    ]
+    # Pages read the latest version only; the first stays in the table.
+    latest = queries.load_indicator_values(session.get_bind())
+    assert latest.filter(pl.col("period") == dt.date(2026, 4, 1))["value"].to_list() == [43.0]
+    actions = [a.action for a in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["indicator_value", "indicator_corrected"]
+
+
+@pytest.mark.parametrize(
+    ("code", "period", "value", "message"),
+    [
+        ("shared_risk_assessment", "2026-Q2", "about half", "value: not a number (about half)"),
+        ("shared_risk_assessment", "2027-Q1", "40", "period: 2027-Q1 has not started yet"),
+        ("shared_risk_assessment", "2026-Q2", "140", "value: a percent must be between 0 and 100 (140)"),
+        ("shared_risk_assessment", "spring", "40", "period: not a quarter such as 2025-Q3 (spring)"),
+        ("neet_19_21", "2026-Q2", "40", "computed from the cohort and cannot be entered"),
+        ("no_such", "2026-Q2", "40", "indicator: unknown indicator (no_such)"),
+    ],
+)
+def test_bad_values_are_refused_and_nothing_is_saved(
+    session: Session, code: str, period: str, value: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        themes.record_value(session, code, period, value, "", "lead", TODAY)
+    session.rollback()
+    assert session.exec(select(IndicatorValue)).first() is None
+
+
+def test_milestones_late_first_and_past_due_is_late(session: Session) -> None:
+    ms = themes.milestones(session, TODAY)
+    # Every milestone is due by April 2025: those not done are late by now.
+    assert ms["status"].to_list()[:5] == ["Late"] * 5
+    assert set(ms["status"][5:]) == {"Done"}
+    early = themes.milestones(session, dt.date(2024, 1, 1))
+    assert "On track" in set(early["status"])
+
+
+def test_commentary_is_plain_text(session: Session) -> None:
+    themes.save_commentary(session, 1, "2026-Q3", "<b>Good</b> [link](http://x) **progress**", "lead", TODAY)
+    session.commit()
+    period, text, author = themes.latest_commentary(session)[1]
+    assert (period, author) == (dt.date(2026, 7, 1), "lead")
+    shown = themes.plain(text)
+    assert "<b>" not in shown and "\\<b\\>" in shown and "\\*\\*progress\\*\\*" in shown and "\\[link\\]" in shown
+    with pytest.raises(ValueError, match="at most 2000"):
+        themes.save_commentary(session, 1, "2026-Q3", "x" * 2001, "lead", TODAY)
+
+
+def test_computed_indicator_on_the_hand_cohort_and_board_suppression() -> None:
+    indicators = pl.DataFrame(
+        {
+            "id": [1],
+            "code": ["slipped_through"],
+            "name": ["Slipped through the net"],
+            "unit": ["percent"],
+            "polarity": ["lower"],
+            "baseline": [30.0],
+            "baseline_period": ["2022-23"],
+            "target": [15.0],
+            "target_date": [dt.date(2025, 3, 31)],
+            "source": ["computed"],
+            "metric_key": ["slipped_through"],
+            "theme": [4],
+            "theme_title": ["Well-planned transition"],
+            "impact": [1],
+        }
+    )
+    no_values = pl.DataFrame(schema={"indicator_id": pl.Int64, "period": pl.Date, "value": pl.Float64})
+    lead = themes.indicator_views(indicators, _cohort(), no_values, AS_OF, suppressed=False)[0]
+    # G (Q1 2025) and H (Q2 2025) were picked up within 6 months; I (Q3 2025) slipped.
+    assert lead.series["value"].to_list() == [0.0, 0.0, 100.0]
+    assert lead.latest == "100.0%" and lead.direction == "worsening"
+    assert lead.status.status == "off_track"  # latest 100% against a target of 15%, lower is better
+    board = themes.indicator_views(indicators, _cohort(), no_values, AS_OF, suppressed=True)[0]
+    # Each quarter rests on one young person: every point is hidden from board members.
+    assert board.series["shown"].to_list() == ["c", "c", "c"]
+    assert board.series["value"].null_count() == 3
