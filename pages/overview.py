@@ -60,6 +60,12 @@ else:
     )
 
 st.subheader("The four themes")
+st.page_link(
+    "pages/themes.py",
+    label="See programme progress by theme",
+    icon=":material/arrow_forward:",
+    query_params=dict(st.query_params),
+)
 if ov.themes is not None and not ov.themes.is_empty():
     counts = ov.themes.group_by("status").len()
     st.markdown(" · ".join(f"**{row['len']}** {row['status'].lower()}" for row in counts.sort("status").to_dicts()))

@@ -29,11 +29,29 @@ def _open(page: Page, url: str) -> None:
     expect(page.get_by_text(re.compile(r"Sign in|Please sign in")).first).to_be_visible(timeout=WAIT)
 
 
+def _idle(page: Page) -> None:
+    """Wait until the app's script run has finished: the cookie component
+    triggers a rerun just after the page loads, and a form submitted during
+    that rerun can be dropped."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=WAIT
+    )
+
+
 def _sign_in(page: Page, server: Server, username: str, password: str = TEST_PASSWORD) -> None:
     _open(page, server.url + "/")
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    outcome = page.get_by_text(re.compile(r"Signed in as|not right|locked")).first
+    for _attempt in range(3):
+        _idle(page)
+        page.wait_for_timeout(300)
+        page.get_by_role("textbox", name="Username").fill(username)
+        page.get_by_role("textbox", name="Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        try:
+            expect(outcome).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            continue  # the click landed in a rerun; the form is still there, try again
 
 
 def _signed_in(page: Page, username: str) -> None:
