@@ -95,6 +95,9 @@ with tabs[1]:
     teams = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"])
     over = capacity.over_threshold(rows, threshold)
     over_total = int(over["over"].sum())
+    if viewer.suppressed:
+        # Teams have at most four case holders: board members get localities only.
+        over = over.group_by("locality", maintain_order=True).agg(pl.col("case_holders").sum(), pl.col("over").sum())
     shown_over = capacity.suppress_team_counts(
         over.rename({"over": "Case holders over threshold"}),
         "Case holders over threshold",
@@ -115,7 +118,9 @@ with tabs[1]:
     st.caption("Counted, never named.")
     over_words = "fewer than 6" if viewer.suppressed and 0 < over_total <= 5 else str(over_total)
     chrome.table_block(
-        shown_over.rename({"locality": "Locality", "team": "Team", "case_holders": "Case holders"}),
+        shown_over.rename({"locality": "Locality", "case_holders": "Case holders"}).rename(
+            {"team": "Team"}, strict=False
+        ),
         f"{over_words} case holder(s) {where} hold more than {threshold:g} cases per FTE.",
         "over_threshold",
         "over",
@@ -135,7 +140,11 @@ with tabs[2]:
     st.subheader("Vacancy rate")
     chrome.chart_block(
         charts.trend_lines(series, "vacancy_rate", "Vacancy rate (%)", percent=True),
-        series.select("month", "locality", (pl.col("vacancy_rate") * 100).round(1).alias("Vacancy rate (%)")),
+        series.select(
+            pl.col("month").alias("Month"),
+            pl.col("locality").alias("Locality"),
+            (pl.col("vacancy_rate") * 100).round(1).alias("Vacancy rate (%)"),
+        ),
         f"Vacant FTE as a share of vacant plus filled FTE, month by month, {where}.",
         "vacancy_trend",
         "vac",
@@ -143,7 +152,11 @@ with tabs[2]:
     st.subheader("Agency rate")
     chrome.chart_block(
         charts.trend_lines(series, "agency_rate", "Agency rate (%)", percent=True),
-        series.select("month", "locality", (pl.col("agency_rate") * 100).round(1).alias("Agency rate (%)")),
+        series.select(
+            pl.col("month").alias("Month"),
+            pl.col("locality").alias("Locality"),
+            (pl.col("agency_rate") * 100).round(1).alias("Agency rate (%)"),
+        ),
         "Agency FTE as a share of agency plus filled FTE.",
         "agency_trend",
         "agency",
@@ -151,7 +164,11 @@ with tabs[2]:
     st.subheader("Caseload per case-holding FTE")
     chrome.chart_block(
         charts.trend_lines(series, "caseload", "Cases per FTE", rule=threshold),
-        series.select("month", "locality", pl.col("caseload").round(1).alias("Cases per FTE")),
+        series.select(
+            pl.col("month").alias("Month"),
+            pl.col("locality").alias("Locality"),
+            pl.col("caseload").round(1).alias("Cases per FTE"),
+        ),
         f"The dashed line is the threshold of {threshold:g}.",
         "caseload_trend",
         "cl",
@@ -234,9 +251,10 @@ with tabs[3]:
                         with Session(data.engine()) as session:
                             capacity.save_scenario(session, name, month, None, trial, viewer.username)
                             session.commit()
-                        st.success(f"Saved scenario '{name.strip()}'.")
                     except ValueError as exc:
                         st.error(str(exc))
+                    else:
+                        chrome.flash(f"Saved scenario '{name.strip()}'.")
     with Session(data.engine()) as session:
         saved = capacity.load_scenarios(session, filters.locality_ids)
     if saved:
@@ -313,8 +331,17 @@ if can_record:
                 )
             except ValueError as exc:
                 st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- {p}" for p in str(exc).split("\n")))
+            else:
+                chrome.flash(
+                    f"Saved: {written} post(s) changed for {target:%B %Y}."
+                    if written
+                    else "Nothing changed; nothing saved."
+                )
         st.markdown("**History of a post this month**")
         post = st.selectbox("Post", mine["label"].to_list(), key="history_post")
         with Session(data.engine()) as session:
             hist = capacity.history(session, int(mine.filter(pl.col("label") == post)["post_id"][0]), target)
-        st.dataframe(hist, hide_index=True) if hist.height else st.caption("No figures recorded for this month yet.")
+        if hist.height:
+            st.dataframe(hist, hide_index=True)
+        else:
+            st.caption("No figures recorded for this month yet.")

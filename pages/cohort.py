@@ -53,12 +53,24 @@ with tabs[0]:
             f"**{words_pct(g.no_adult_3m)}** of the {words_count(g.turned_18, threshold)} young people who turned 18 "
             f"{where} ({filters.period_label.lower()}) had no adult service within 3 months."
         )
+        not_yet = int(
+            page.flow_links.filter((pl.col("stage") == 2) & (pl.col("target") == "Not yet 19"))["value"].sum()
+        )
+        if not_yet:
+            summary += (
+                f" {words_count(not_yet if not_yet > threshold or not viewer.suppressed else 'c', threshold)} are "
+                "not yet 19: choose an earlier year under Period to follow young people to 19-21."
+            )
         if viewer.suppressed:
-            summary += f" Bands of 1 to {threshold} are folded into *Other / suppressed*" + (
-                f"; {words_count(page.flow_hidden if page.flow_hidden > threshold else 'c', threshold)}"
-                " young people are left out of the drawing."
-                if page.flow_hidden
-                else "."
+            summary += (
+                f" Bands of 1 to {threshold} are folded into *Other / suppressed*, so some groups here look smaller "
+                "than in the headline figures"
+                + (
+                    f"; {words_count(page.flow_hidden if page.flow_hidden > threshold else 'c', threshold)}"
+                    " young people are left out of the drawing."
+                    if page.flow_hidden
+                    else "."
+                )
             )
         table = page.flow_links.select(
             pl.col("stage")

@@ -45,16 +45,29 @@ tabs = st.tabs(
 with tabs[0]:
     counts = summary.group_by("status").len()
     count_words = ", ".join(f"{r['len']} {r['status'].lower()}" for r in counts.sort("status").to_dicts())
-    table = summary.join(
-        impacts.group_by("theme").agg(pl.col("text").str.join(" ").alias("Intended impact")), on="theme"
-    ).select(
-        pl.col("theme").alias("Theme"),
-        pl.col("title").alias("Title"),
-        "Intended impact",
-        pl.col("status").alias("Status"),
-        pl.col("reason").alias("Why"),
+    st.markdown(f"Of the four themes: **{count_words}**.")
+    for row in summary.sort("theme").to_dicts():
+        with st.container(border=True):
+            st.markdown(f"**Theme {row['theme']}: {themes.plain(row['title'])}**")
+            st.markdown(f"Status: **{row['status']}** — {themes.plain(row['reason'])}")
+            for text in impacts.filter(pl.col("theme") == row["theme"])["text"]:
+                st.caption(text)
+    table = (
+        summary.sort("theme")
+        .join(
+            impacts.group_by("theme").agg(pl.col("text").str.join(" ").alias("Intended impact")),
+            on="theme",
+            maintain_order="left",
+        )
+        .select(
+            pl.col("theme").alias("Theme"),
+            pl.col("title").alias("Title"),
+            pl.col("status").alias("Status"),
+            pl.col("reason").alias("Why"),
+            "Intended impact",
+        )
     )
-    chrome.table_block(table, f"Of the four themes: {count_words}.", "programme_summary", "summary")
+    chrome.table_block(table, "The same, as a table.", "programme_summary", "summary")
 
 for i, number in enumerate(sorted(titles), start=1):
     with tabs[i]:
@@ -114,12 +127,15 @@ for i, number in enumerate(sorted(titles), start=1):
 if can_record:
     with tabs[-1]:
         entered = [v for v in views if v.source == "entered"]
+        # Default to the last quarter that has ended: the one figures are usually entered for.
+        q_start = dt.date(today.year, today.month - (today.month - 1) % 3, 1) - dt.timedelta(days=1)
+        last_quarter = f"{q_start.year}-Q{(q_start.month - 1) // 3 + 1}"
         st.subheader("Enter or correct a value")
         st.caption("A correction adds a new version; earlier versions are kept and every change is audited.")
         names = {v.code: v.name for v in entered}
         with st.form("record_value"):
             code = st.selectbox("Indicator", list(names), format_func=names.__getitem__)
-            period = st.text_input("Quarter (e.g. 2026-Q3)", value=f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+            period = st.text_input("Quarter (e.g. 2026-Q3)", value=last_quarter)
             value = st.text_input("Value")
             note = st.text_input("Note (optional)")
             if st.form_submit_button("Save value", type="primary"):
@@ -127,9 +143,11 @@ if can_record:
                     with Session(data.engine()) as session:
                         saved = themes.record_value(session, code, period, value, note, viewer.username, today)
                         session.commit()
-                        st.success(f"Saved version {saved.version} for {period}.")
+                        saved_version = saved.version
                 except ValueError as exc:
                     st.error(f"Not saved. {exc}")
+                else:
+                    chrome.flash(f"Saved version {saved_version} for {period}.")
         with Session(data.engine()) as session:
             history = themes.value_history(session, code)
         st.markdown(f"**History: {names[code]}**")
@@ -138,13 +156,14 @@ if can_record:
         st.subheader("Commentary")
         with st.form("commentary"):
             theme_number = st.selectbox("Theme", sorted(titles), format_func=lambda n: f"Theme {n}")
-            c_period = st.text_input("Quarter", value=f"{today.year}-Q{(today.month - 1) // 3 + 1}", key="c_q")
+            c_period = st.text_input("Quarter", value=last_quarter, key="c_q")
             text = st.text_area("Commentary (plain text)", max_chars=themes.MAX_COMMENTARY)
             if st.form_submit_button("Save commentary"):
                 try:
                     with Session(data.engine()) as session:
                         themes.save_commentary(session, theme_number, c_period, text, viewer.username, today)
                         session.commit()
-                    st.success("Commentary saved.")
                 except ValueError as exc:
                     st.error(f"Not saved. {exc}")
+                else:
+                    chrome.flash("Commentary saved.")

@@ -116,11 +116,14 @@ class WhatIf:
 def project(month_rows: pl.DataFrame, scenario: WhatIf) -> pl.DataFrame:
     """Caseload per case-holding FTE per team now and under the scenario.
     Filling is capped at the team's vacant case-holding FTE."""
-    teams = _sums(month_rows.filter(pl.col("case_holding")), ["locality", "team"]).join(
-        month_rows.filter(pl.col("case_holding"))
-        .group_by("team")
-        .agg(vacant_holding=(pl.col("vacant_fte") - pl.col("agency_fte")).clip(lower_bound=0).sum()),
+    holding = month_rows.filter(pl.col("case_holding")).sort("locality_id", "team_order")
+    # Order is kept throughout: the page's editor rows and these results must line up.
+    teams = _sums(holding, ["locality", "team"]).join(
+        holding.group_by("team", maintain_order=True).agg(
+            vacant_holding=(pl.col("vacant_fte") - pl.col("agency_fte")).clip(lower_bound=0).sum()
+        ),
         on="team",
+        maintain_order="left",
     )
     rows = []
     for t in teams.to_dicts():

@@ -25,7 +25,7 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
         )
         .with_columns(label_x=pl.col("shown").fill_null(0))
     )
-    base = alt.Chart(frame).encode(y=alt.Y(f"{category}:N", title=None, sort=None))
+    base = alt.Chart(frame).encode(y=alt.Y(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelLimit=240)))
     bars = base.mark_bar(color=PALETTE[0]).encode(
         x=alt.X("shown:Q", title=title),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("label:N", title=title)],
@@ -119,7 +119,7 @@ def trend_line(table: pl.DataFrame, x: str, y: str, title: str) -> alt.Chart:
         alt.Chart(frame)
         .mark_line(point=True, color=PALETTE[5])
         .encode(
-            x=alt.X(f"{x}:T", title="Quarter of 18th birthday"),
+            x=alt.X(f"{x}:T", title="Quarter of 18th birthday", axis=alt.Axis(format="%b %Y")),
             y=alt.Y("shown:Q", title=title),
             tooltip=[alt.Tooltip(f"{x}:T", title="Quarter", format="%Y-%m"), alt.Tooltip(f"{y}:N", title=title)],
         )
@@ -135,7 +135,10 @@ def ratio_chart(table: pl.DataFrame) -> alt.LayerChart:
         flagged=pl.when(pl.col("Flag") == "").then(pl.lit("Interval includes 1")).otherwise(pl.col("Flag")),
     )
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)))
-    whiskers = base.mark_rule(color="#555555").encode(x=alt.X("lo:Q", title="Ratio to cohort share"), x2="hi:Q")
+    # Intervals on tiny groups can reach far out; the axis stops at 4 so the rest stays readable.
+    whiskers = base.mark_rule(color="#555555").encode(
+        x=alt.X("lo:Q", title="Ratio to cohort share", scale=alt.Scale(domain=[0, 4], clamp=True)), x2="hi:Q"
+    )
     points = base.mark_point(filled=True, size=70).encode(
         x="ratio_value:Q",
         shape=alt.Shape("flagged:N", title=None),
@@ -160,8 +163,8 @@ def fill_heatmap(frame: pl.DataFrame) -> alt.LayerChart:
         pct=pl.col("fill_rate") * 100, text=pl.format("{}%", (pl.col("fill_rate") * 100).round(0).cast(pl.Int64))
     )
     base = alt.Chart(data).encode(
-        x=alt.X("role:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=200)),
-        y=alt.Y("team:N", sort=None, title=None),
+        x=alt.X("role:N", sort=None, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=220, labelOverlap=False)),
+        y=alt.Y("team:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("pct:Q", title="Fill rate (%)", scale=alt.Scale(domain=[0, 100], scheme="blues")),
@@ -247,7 +250,7 @@ def indicator_trend(
         alt.Chart(data)
         .mark_line(point=True, color=PALETTE[0])
         .encode(
-            x=alt.X("period:T", title=None),
+            x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y")),
             y=alt.Y("value:Q", title=name if len(name) < 40 else unit.capitalize()),
             tooltip=[
                 alt.Tooltip("period:T", title="Quarter starting", format="%b %Y"),

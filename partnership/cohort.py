@@ -27,7 +27,7 @@ from partnership.queries import Cohort
 SUPPRESSED = disclosure.SUPPRESSED
 AGES = list(range(14, 26))
 GAP_BINS = [
-    ("Same day or overlap", 0, 0),
+    ("No gap", 0, 0),
     ("1-28 days", 1, 28),
     ("29-90 days", 29, 90),
     ("91-180 days", 91, 180),
@@ -52,7 +52,7 @@ def _rate(total: float, den: int, suppressed: bool, threshold: int) -> float | s
         return None
     if suppressed and disclosure.is_small(den, threshold):
         return SUPPRESSED
-    return round(total / den, 2)
+    return f"{total / den:.2f}"  # type: ignore[return-value]
 
 
 def words_count(value: int | str | None, threshold: int = 5) -> str:
@@ -197,7 +197,7 @@ def turning_18_list(cohort: Cohort, as_of: dt.date, months: int = 12) -> pl.Data
             pl.col("pseudo_key").map_elements(short_key, return_dtype=pl.String).alias("Young person (key)"),
             pl.col("locality").alias("Locality"),
             pl.format("{}y {}m", pl.col("months") // 12, pl.col("months") % 12).alias("Age"),
-            pl.col("b18").alias("Turns 18"),
+            pl.col("b18").dt.strftime("%Y-%m-%d").alias("Turns 18"),
             pl.col("service").replace_strict(SERVICES, default="None open").alias("Current service"),
             pl.when(pl.col("agreed_on").is_not_null() & (pl.col("agreed_on") <= as_of))
             .then(pl.lit("Agreed"))
@@ -482,17 +482,19 @@ def representation(focus: pl.DataFrame, base: pl.DataFrame, suppressed: bool, th
                     "hi": None if hide or not n_focus else hi / q,
                 }
             )
-    return pl.DataFrame(
-        rows,
-        schema_overrides={
-            "ratio_value": pl.Float64,
-            "lo": pl.Float64,
-            "hi": pl.Float64,
-            "Share of focus group (%)": pl.String,
-            "Ratio": pl.String,
-            "95% interval": pl.String,
-        },
-    )
+    # A full schema even with no rows: an empty cohort is a normal case.
+    text_cols = [
+        "Characteristic",
+        "Group",
+        "In focus group",
+        "Share of focus group (%)",
+        "Share of cohort (%)",
+        "Ratio",
+        "95% interval",
+        "Flag",
+    ]
+    schema = {**dict.fromkeys(text_cols, pl.String), "ratio_value": pl.Float64, "lo": pl.Float64, "hi": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)
 
 
 def representation_tables(

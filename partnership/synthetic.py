@@ -469,8 +469,10 @@ def entered_indicator_values(rng_seed: int, indicators: pl.DataFrame, as_of: dt.
     rng = np.random.default_rng(rng_seed + 1)
     quarters = []
     year, q = 2023, 1
-    while dt.date(year, q * 3, 1) < as_of.replace(day=1):
-        quarters.append(dt.date(year, q * 3, 1))
+    # A quarter is keyed by its first day, as parse_period reads "2025-Q3",
+    # and only quarters that have ended by as-of get a value.
+    while dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) <= as_of.replace(day=1):
+        quarters.append(dt.date(year, 3 * q - 2, 1))
         year, q = (year + 1, 1) if q == 4 else (year, q + 1)
     rows = []
     for ind in indicators.to_dicts():

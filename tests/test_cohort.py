@@ -72,7 +72,7 @@ def test_case_list_for_managers() -> None:
         "Young person (key)": "k4",
         "Locality": "Central",
         "Age": "17y 11m",
-        "Turns 18": D(2026, 12, 1),
+        "Turns 18": "2026-12-01",
         "Current service": "Looked after",
         "Transition plan": "None",
         "Latest risk level": "Medium",
@@ -98,7 +98,7 @@ def test_gap_figures_for_2025() -> None:
         median_gap=79.0,
     )
     assert dict(dist.iter_rows()) == {
-        "Same day or overlap": "0",
+        "No gap": "0",
         "1-28 days": "1",
         "29-90 days": "0",
         "91-180 days": "1",
@@ -121,13 +121,13 @@ def test_outcomes_by_what_happened_at_18() -> None:
         "Records at 19-21": "1",
         "NEET (%)": "100.0",
         "Homeless or emergency housing (%)": "100.0",
-        "Missing episodes per record": "2.0",
-        "Crisis contacts per record": "3.0",
+        "Missing episodes per record": "2.00",
+        "Crisis contacts per record": "3.00",
     }
     # H (in work) and I (not known, 2 A&E): not picked up within 3 months.
     assert rows["Not picked up"]["NEET (%)"] == "0.0"
-    assert rows["Not picked up"]["Missing episodes per record"] == "0.5"
-    assert rows["Not picked up"]["Crisis contacts per record"] == "1.0"
+    assert rows["Not picked up"]["Missing episodes per record"] == "0.50"
+    assert rows["Not picked up"]["Crisis contacts per record"] == "1.00"
 
 
 def test_risk_agreement_and_pairs() -> None:

@@ -34,9 +34,10 @@ def test_enter_correct_and_keep_history(session: Session) -> None:
     session.commit()
     assert (first.version, fixed.version, fixed.period) == (1, 2, dt.date(2026, 4, 1))
     history = themes.value_history(session, "shared_risk_assessment")
+    # Newest first, so the latest correction is at the top.
     assert history.select("Period", "Version", "Value", "Note").to_dicts() == [
-        {"Period": "2026-Q2", "Version": 1, "Value": 41.5, "Note": "first count"},
         {"Period": "2026-Q2", "Version": 2, "Value": 43.0, "Note": "recounted"},
+        {"Period": "2026-Q2", "Version": 1, "Value": 41.5, "Note": "first count"},
     ]
     # Pages read the latest version only; the first stays in the table.
     latest = queries.load_indicator_values(session.get_bind())

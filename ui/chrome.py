@@ -25,6 +25,7 @@ def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
             icon=":material/science:",
         )
     st.title(title)
+    show_flash()
     # One audit row per page visit, not per widget click.
     if st.session_state.get("_last_page") != page:
         st.session_state["_last_page"] = page
@@ -32,6 +33,19 @@ def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
             accounts.audit(session, viewer.username, "page_view", page)
             session.commit()
     return settings
+
+
+def flash(message: str) -> None:
+    """Show a message on the next run: used after a save, which reruns the
+    page so every figure on it reflects what was just saved."""
+    st.session_state["_flash"] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(message)
 
 
 def _download(table: pl.DataFrame, filename: str, key: str) -> None:
@@ -58,3 +72,23 @@ def chart_block(chart: alt.TopLevelMixin, table: pl.DataFrame, summary: str, fil
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
     _download(table, filename, key)
+
+
+def section_picker(sections: list[str], key: str = "view") -> str:
+    """One section of a page at a time, chosen with a segmented control and
+    kept in the URL (?view=...), so a link opens that section and only its
+    figures and charts are built on each rerun."""
+    slugs = {_slug(s): s for s in sections}
+    wanted = st.query_params.get(key, "")
+    current = slugs.get(wanted, sections[0])
+    if wanted and wanted not in slugs:
+        st.warning(f"'{wanted}' is not a section of this page; showing {sections[0]}.")
+    chosen = st.segmented_control("Section", sections, default=current, label_visibility="collapsed")
+    chosen = chosen or current  # clicking the selected option again deselects it: keep the section
+    if _slug(chosen) != wanted and (wanted or chosen != sections[0]):
+        st.query_params[key] = _slug(chosen)
+    return chosen
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
