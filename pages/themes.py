@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 from sqlmodel import Session
 
-from partnership import charts, progress, queries, themes
+from partnership import progress, queries, themes
 from partnership.access import ALL_ROLES
 from ui import chrome, data
 from ui.auth import guard
@@ -24,8 +24,9 @@ impacts = queries.load_impacts(data.engine())
 titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
 summary = themes.theme_summary(views, titles)
 today = dt.date.today()
+milestones, milestone_charts = data.milestone_specs(version, today)
+chart_specs = data.indicator_chart_specs(version, tuple(filters.locality_ids), viewer.suppressed, as_of)
 with Session(data.engine()) as session:
-    milestones = themes.milestones(session, today)
     commentary = themes.latest_commentary(session)
 
 tolerance = data.settings().status_tolerance
@@ -100,7 +101,7 @@ for i, number in enumerate(sorted(titles), start=1):
                 st.caption("No values to draw yet" + (" (all suppressed)" if view.series.height else "") + ".")
                 continue
             chrome.chart_block(
-                charts.indicator_trend(view.series, view.name, view.unit, view.baseline, view.target, view.target_date),
+                chart_specs[view.code],
                 view.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value")),
                 f"Latest {view.latest} against a baseline of {themes.fmt(view.baseline, view.unit)} and a target of "
                 f"{themes.fmt(view.target, view.unit)} by {view.target_date:%B %Y}; {view.direction}; "
@@ -112,7 +113,7 @@ for i, number in enumerate(sorted(titles), start=1):
         ms = milestones.filter(pl.col("theme") == number)
         late = ms.filter(pl.col("status") == "Late").height
         chrome.chart_block(
-            charts.milestone_timeline(ms, today),
+            milestone_charts[number],
             ms.select(
                 pl.col("title").alias("Milestone"),
                 pl.col("owner").alias("Owner"),

@@ -62,13 +62,16 @@ def table_block(table: pl.DataFrame, summary: str, filename: str, key: str) -> N
     _download(table, filename, key)
 
 
-def chart_block(chart: alt.TopLevelMixin, table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
+def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
     """A chart with its data as a table, a one-line summary and a CSV of
     exactly what is shown."""
     st.markdown(summary)
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
-        st.altair_chart(chart, width="stretch")
+        if isinstance(chart, dict):  # a Vega-Lite spec built once and cached
+            st.vega_lite_chart(chart, width="stretch")
+        else:
+            st.altair_chart(chart, width="stretch")
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
     _download(table, filename, key)

@@ -8,9 +8,10 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import benchmarks, metrics, overview, queries, themes
+from partnership import benchmarks, charts, metrics, overview, queries, themes
 from partnership import cohort as cohort_figures
 from partnership.demo import ensure_database
 from partnership.settings import Settings, get_settings
@@ -137,3 +138,27 @@ def indicator_views(
         settings().suppression_threshold,
         settings().status_tolerance,
     )
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
+def indicator_chart_specs(
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date
+) -> dict[str, dict]:
+    """Vega-Lite specs of every indicator's trend chart, built once per data
+    version and scope: building and validating Altair charts is most of the
+    time a rerun of the themes page would otherwise take."""
+    return {
+        v.code: charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date).to_dict()
+        for v in indicator_views(version, locality_ids, suppressed, as_of)
+    }
+
+
+@st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
+def milestone_specs(version: str, today: dt.date) -> tuple[pl.DataFrame, dict[int, dict]]:
+    with Session(engine()) as session:
+        frame = themes.milestones(session, today)
+    specs = {
+        int(n): charts.milestone_timeline(frame.filter(pl.col("theme") == n), today).to_dict()
+        for n in frame["theme"].unique().to_list()
+    }
+    return frame, specs
