@@ -233,8 +233,8 @@ def value_history(session: Session, indicator_code: str) -> pl.DataFrame:
     rows = session.exec(
         select(IndicatorValue)
         .where(IndicatorValue.indicator_id == ind.id)
-        .order_by(IndicatorValue.period, IndicatorValue.version)
-    ).all()  # type: ignore[arg-type]
+        .order_by(IndicatorValue.period.desc(), IndicatorValue.version.desc())  # type: ignore[attr-defined]
+    ).all()
     return pl.DataFrame(
         [
             {

@@ -224,7 +224,7 @@ def test_lead_enters_and_corrects_a_value(db: str) -> None:
 
     history = _history(at)
     ours = history[history["Period"] == "2022-Q4"]
-    assert list(ours["Version"]) == [1, 2]
+    assert list(ours["Version"]) == [2, 1]  # newest first
     assert list(ours["Value"]) == [44.0, 46.0]
     assert list(ours["Note"]) == ["first count", "recount"]
     assert list(ours["Entered by"]) == ["lead", "lead"]
@@ -249,7 +249,7 @@ def test_correcting_a_seeded_quarter_adds_version_2(db: str) -> None:
     _save_value(at, "2026-Q2", "44")
     assert [s.value for s in at.success] == ["Saved version 2 for 2026-Q2."]
     ours = _history(at)
-    assert list(ours[ours["Period"] == "2026-Q2"]["Version"]) == [1, 2]
+    assert list(ours[ours["Period"] == "2026-Q2"]["Version"]) == [2, 1]  # newest first
 
 
 # --- commentary ------------------------------------------------------------------
