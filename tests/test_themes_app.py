@@ -225,8 +225,8 @@ def test_lead_enters_and_corrects_a_value(db: str) -> None:
     history = _history(at)
     ours = history[history["Period"] == "2022-Q4"]
     assert list(ours["Version"]) == [2, 1]  # newest first
-    assert list(ours["Value"]) == [44.0, 46.0]
-    assert list(ours["Note"]) == ["first count", "recount"]
+    assert list(ours["Value"]) == [46.0, 44.0]
+    assert list(ours["Note"]) == ["recount", "first count"]
     assert list(ours["Entered by"]) == ["lead", "lead"]
     assert [d for _, d in _audit(db, "indicator_value")] == [f"{CODE} 2022-10 = 44 (version 1)"]
     assert _audit(db, "indicator_corrected") == [("lead", f"{CODE} 2022-10 = 46 (version 2)")]
