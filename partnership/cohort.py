@@ -341,12 +341,10 @@ def outcomes_by_route(
                     "Records at 19-21": str(_count(mine.height, suppressed, threshold)),
                     "NEET (%)": _pct(neet, mine.height, suppressed, threshold),
                     "Homeless or emergency housing (%)": _pct(home, mine.height, suppressed, threshold),
-                    "Missing episodes per record": _rate(
-                        float(mine["missing_episodes"].sum()), mine.height, suppressed, threshold
+                    "Missing episodes per young person": _rate(
+                        float(mine["missing_episodes"].sum()), yp, suppressed, threshold
                     ),
-                    "Crisis contacts per record": _rate(
-                        float(mine["crisis"].sum()), mine.height, suppressed, threshold
-                    ),
+                    "Crisis contacts per young person": _rate(float(mine["crisis"].sum()), yp, suppressed, threshold),
                 }
             )
     return pl.DataFrame(rows).with_columns(
@@ -355,8 +353,8 @@ def outcomes_by_route(
             for c in (
                 "NEET (%)",
                 "Homeless or emergency housing (%)",
-                "Missing episodes per record",
-                "Crisis contacts per record",
+                "Missing episodes per young person",
+                "Crisis contacts per young person",
             )
         ]
     )

@@ -121,13 +121,13 @@ def test_outcomes_by_what_happened_at_18() -> None:
         "Records at 19-21": "1",
         "NEET (%)": "100.0",
         "Homeless or emergency housing (%)": "100.0",
-        "Missing episodes per record": "2.00",
-        "Crisis contacts per record": "3.00",
+        "Missing episodes per young person": "2.00",
+        "Crisis contacts per young person": "3.00",
     }
     # H (in work) and I (not known, 2 A&E): not picked up within 3 months.
     assert rows["Not picked up"]["NEET (%)"] == "0.0"
-    assert rows["Not picked up"]["Missing episodes per record"] == "0.50"
-    assert rows["Not picked up"]["Crisis contacts per record"] == "1.00"
+    assert rows["Not picked up"]["Missing episodes per young person"] == "0.50"
+    assert rows["Not picked up"]["Crisis contacts per young person"] == "1.00"
 
 
 def test_risk_agreement_and_pairs() -> None:

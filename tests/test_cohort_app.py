@@ -687,8 +687,8 @@ NOT_COUNTS = {
     "Flag",
     "Ratio",
     "95% interval",
-    "Missing episodes per record",
-    "Crisis contacts per record",
+    "Missing episodes per young person",
+    "Crisis contacts per young person",
 }
 # A table whose rows are measures in per cent (ours beside published comparators) holds no counts.
 SHARE_TABLE_MARKERS = {"Measure (%)"}
