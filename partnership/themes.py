@@ -139,18 +139,18 @@ def theme_summary(views: list[IndicatorView], titles: dict[int, str]) -> pl.Data
 
 
 def indicator_table(views: list[IndicatorView]) -> pl.DataFrame:
+    # Status and the latest value first: they are what a reader looks for.
     return pl.DataFrame(
         [
             {
                 "Indicator": v.name,
-                "Source": "From the cohort" if v.source == "computed" else "Entered by the project lead",
-                "Baseline": f"{fmt(v.baseline, v.unit)} ({v.baseline_period})",
-                "Latest": v.latest,
-                "Target": fmt(v.target, v.unit),
-                "Target date": f"{v.target_date:%b %Y}",
-                "Better when": "higher" if v.polarity == "higher" else "lower",
-                "Direction": v.direction,
                 "Status": progress.STATUS_LABELS[v.status.status],
+                "Latest": v.latest,
+                "Target": f"{fmt(v.target, v.unit)} by {v.target_date:%b %Y}",
+                "Direction": v.direction,
+                "Baseline": f"{fmt(v.baseline, v.unit)} ({v.baseline_period})",
+                "Better when": "higher" if v.polarity == "higher" else "lower",
+                "Source": "From the cohort" if v.source == "computed" else "Entered by the project lead",
                 "Why": v.status.reason,
             }
             for v in views
