@@ -8,6 +8,7 @@
     python cli.py users reset-password USERNAME
     python cli.py import-benchmark FILE [--dataset NAME]   DfE tidy CSV (care leavers, workforce, ...)
     python cli.py import-neighbours FILE                   DfE statistical neighbour groupings
+    python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
     python cli.py bench [--young-people N]
 
 The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
@@ -67,6 +68,18 @@ def cmd_import_benchmark(url: str, args: argparse.Namespace) -> None:
     upgrade(url)
     with Session(get_engine(url)) as session:
         print(import_benchmark(session, Path(args.file), args.dataset))
+        session.commit()
+
+
+def cmd_import_903(url: str, args: argparse.Namespace) -> None:
+    from partnership.importers.ssda903 import import_903
+
+    upgrade(url)
+    with Session(get_engine(url)) as session:
+        try:
+            print(import_903(session, Path(args.folder), args.locality, args.year, dry_run=args.dry_run))
+        except ValueError as exc:
+            raise accounts.AccountError(str(exc)) from exc
         session.commit()
 
 
@@ -143,6 +156,11 @@ def parser() -> argparse.ArgumentParser:
     bench_file = sub.add_parser("import-benchmark", help="import a DfE Explore Education Statistics tidy CSV")
     bench_file.add_argument("file")
     bench_file.add_argument("--dataset", default=None, help="name to file it under (default: the file name)")
+    ssda = sub.add_parser("import-903", help="import SSDA903 CSVs (header, episodes, oc3, missing) from a folder")
+    ssda.add_argument("folder")
+    ssda.add_argument("--locality", required=True, help="locality the children belong to (east, central, north)")
+    ssda.add_argument("--year", type=int, default=None, help="collection year ending 31 March, needed for oc3.csv")
+    ssda.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     neighbours = sub.add_parser("import-neighbours", help="import DfE statistical neighbour groupings")
     neighbours.add_argument("file")
     bench = sub.add_parser("bench", help="per-page timings on a large synthetic cohort")
@@ -167,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": cmd_bench,
         "import-benchmark": cmd_import_benchmark,
         "import-neighbours": cmd_import_neighbours,
+        "import-903": cmd_import_903,
     }
     try:
         handlers[args.command](url, args)

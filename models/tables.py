@@ -389,3 +389,17 @@ class ThemeCommentary(SQLModel, table=True):
     version: int = 1
     written_by: str = Field(max_length=40)
     written_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+class MissingEpisode(SQLModel, table=True):
+    """A period missing (M) or away without authorisation (A), as the 903 records it."""
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('M', 'A')", name="missing_kind"),
+        CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="missing_dates"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    young_person_id: int = Field(foreign_key="youngperson.id", index=True)
+    kind: str = Field(max_length=1)
+    started_on: dt.date
+    ended_on: dt.date | None = None

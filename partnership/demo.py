@@ -13,6 +13,7 @@ from models import (
     Indicator,
     IndicatorValue,
     Locality,
+    MissingEpisode,
     OutcomeObservation,
     Post,
     PostSnapshot,
@@ -36,7 +37,7 @@ COMPARATOR_FILES = [
 ]
 
 # Children before parents on delete, parents before children on insert.
-COHORT_TABLES = [OutcomeObservation, RiskAssessment, TransitionPlan, ServiceEpisode, YoungPerson]
+COHORT_TABLES = [MissingEpisode, OutcomeObservation, RiskAssessment, TransitionPlan, ServiceEpisode, YoungPerson]
 INSERT_ORDER = [
     "youngperson",
     "serviceepisode",

@@ -72,6 +72,11 @@ def read_csv_text(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
         problems.raise_if_any(0)
     text, note = decode(data, path.name)
     notes = [note] if note else []
+    # Old Mac and Windows line endings alike; a NUL byte means it is not text.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        problems.add(None, "file", "not a text file (it contains NUL bytes)")
+        problems.raise_if_any(0)
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
     sep = sniff_separator(first)
@@ -79,7 +84,12 @@ def read_csv_text(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
     rows: list[list[str]] = []
     line_numbers: list[int] = []
     header: list[str] | None = None
-    for number, record in enumerate(reader, start=1):
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        problems.add(reader.line_num, "file", f"not a readable CSV file: {exc}")
+        problems.raise_if_any(0)
+    for number, record in enumerate(records, start=1):
         if not any(cell.strip() for cell in record):
             continue  # blank line
         if header is None:
