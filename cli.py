@@ -9,6 +9,8 @@
     python cli.py import-benchmark FILE [--dataset NAME]   DfE tidy CSV (care leavers, workforce, ...)
     python cli.py import-neighbours FILE                   DfE statistical neighbour groupings
     python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
+    python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
+    python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
     python cli.py bench [--young-people N]
 
 The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
@@ -78,6 +80,28 @@ def cmd_import_903(url: str, args: argparse.Namespace) -> None:
     with Session(get_engine(url)) as session:
         try:
             print(import_903(session, Path(args.folder), args.locality, args.year, dry_run=args.dry_run))
+        except ValueError as exc:
+            raise accounts.AccountError(str(exc)) from exc
+        session.commit()
+
+
+def cmd_template(url: str, args: argparse.Namespace) -> None:
+    from partnership.importers.templates import TEMPLATES, template_bytes
+
+    if args.table not in TEMPLATES:
+        raise accounts.AccountError(f"unknown table '{args.table}' (known: {', '.join(TEMPLATES)})")
+    out = Path(args.out or f"{args.table}_template.{'xlsx' if args.excel else 'csv'}")
+    out.write_bytes(template_bytes(args.table, args.excel))
+    print(f"wrote {out}")
+
+
+def cmd_import_table(url: str, args: argparse.Namespace) -> None:
+    from partnership.importers.templates import import_table
+
+    upgrade(url)
+    with Session(get_engine(url)) as session:
+        try:
+            print(import_table(session, args.table, Path(args.file), dry_run=args.dry_run))
         except ValueError as exc:
             raise accounts.AccountError(str(exc)) from exc
         session.commit()
@@ -161,6 +185,14 @@ def parser() -> argparse.ArgumentParser:
     ssda.add_argument("--locality", required=True, help="locality the children belong to (east, central, north)")
     ssda.add_argument("--year", type=int, default=None, help="collection year ending 31 March, needed for oc3.csv")
     ssda.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    tmpl = sub.add_parser("template", help="write a blank import template (CSV, or Excel with --excel)")
+    tmpl.add_argument("table")
+    tmpl.add_argument("--excel", action="store_true")
+    tmpl.add_argument("--out", default=None)
+    table_import = sub.add_parser("import", help="import the partnership's own CSV or Excel file into a table")
+    table_import.add_argument("table")
+    table_import.add_argument("file")
+    table_import.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     neighbours = sub.add_parser("import-neighbours", help="import DfE statistical neighbour groupings")
     neighbours.add_argument("file")
     bench = sub.add_parser("bench", help="per-page timings on a large synthetic cohort")
@@ -186,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         "import-benchmark": cmd_import_benchmark,
         "import-neighbours": cmd_import_neighbours,
         "import-903": cmd_import_903,
+        "template": cmd_template,
+        "import": cmd_import_table,
     }
     try:
         handlers[args.command](url, args)

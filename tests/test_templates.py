@@ -1,0 +1,121 @@
+"""The partnership's own files through the templates, CSV and Excel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlmodel import Session, func, select
+
+from models import IndicatorValue, OutcomeObservation, ServiceEpisode, YoungPerson
+from models.db import get_engine, upgrade
+from models.reference import load_reference
+from partnership.importers.common import ImportRejected
+from partnership.importers.templates import TEMPLATES, import_table, template_bytes
+
+TODAY = dt.date(2026, 11, 22)
+PEOPLE = (
+    "child_id,birth_date,sex,ethnicity,send,care_status,locality,cce,cse,gangs,trafficking,missing\n"
+    "A1,15/03/2008,M,white,none,none,north,Y,N,N,N,Y\n"
+    "A2,2007-11-02,F,black,ehcp,former_relevant,east,N,Y,,,\n"
+)
+
+
+@pytest.fixture
+def session(db_url: str) -> Session:
+    upgrade(db_url)
+    with Session(get_engine(db_url)) as s:
+        load_reference(s)
+        s.commit()
+        yield s
+
+
+def _count(session: Session, model: type) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_templates_list_every_column_with_a_guide() -> None:
+    for table, columns in TEMPLATES.items():
+        csv_text = template_bytes(table, excel=False).decode()
+        assert csv_text.splitlines()[0] == ",".join(c.name for c in columns)
+        assert "# child_id (required)" in csv_text or table in ("staffing_snapshots", "indicator_values")
+        book = template_bytes(table, excel=True)
+        guide = pl.read_excel(io.BytesIO(book), sheet_name="README")
+        assert guide["column"].to_list() == [c.name for c in columns]
+
+
+def test_people_then_episodes_csv_and_excel(session: Session, tmp_path: Path) -> None:
+    assert "imported 2 young_people" in import_table(
+        session, "young_people", _file(tmp_path, "p.csv", PEOPLE), today=TODAY
+    )
+    session.commit()
+    a1 = session.exec(select(YoungPerson).where(YoungPerson.sex == "M")).one()
+    assert a1.birth_month == dt.date(2008, 3, 1) and a1.cce and a1.missing and not a1.cse
+    episodes = pl.DataFrame(
+        {
+            "child_id": ["A1", "A2"],
+            "service": ["looked_after", "leaving_care_pa"],
+            "start_date": ["01/02/2020", "2025-11-10"],
+            "end_date": ["14/03/2026", ""],
+            "end_reason": ["independent_living", ""],
+        }
+    )
+    xlsx = tmp_path / "episodes.xlsx"
+    episodes.write_excel(xlsx)
+    assert "imported 2 service_episodes" in import_table(session, "service_episodes", xlsx, today=TODAY)
+    session.commit()
+    assert _count(session, ServiceEpisode) == 2
+    assert "already imported" in import_table(session, "service_episodes", xlsx, today=TODAY)
+
+
+def test_bad_rows_are_named_and_nothing_is_written(session: Session, tmp_path: Path) -> None:
+    import_table(session, "young_people", _file(tmp_path, "p.csv", PEOPLE), today=TODAY)
+    session.commit()
+    bad = _file(
+        tmp_path,
+        "outcomes.csv",
+        "child_id,observed_date,activity,accommodation,in_touch,missing_episodes,ae_attendances,"
+        "police_custody,emergency_housing\n"
+        "A1,15/03/2026,F3,S1,YES,1,0,0,0\n"
+        "A2,31/02/2026,G5,U1,YES,-1,0,0,0\n"
+        "ZZ,15/03/2026,G5,U1,YES,0,0,0,0\n"
+        "A1,15/03/2026,G5,U1,YES,0,0,0,0\n",
+    )
+    with pytest.raises(ImportRejected) as err:
+        import_table(session, "outcomes", bad, today=TODAY)
+    session.rollback()
+    text = str(err.value)
+    assert "outcomes.csv:2:activity: not one of the codes in the template guide (F3)" in text
+    assert "outcomes.csv:2:accommodation: not one of the codes in the template guide (S1)" in text
+    assert "outcomes.csv:3:observed_date: not a date as dd/mm/YYYY or YYYY-MM-DD (31/02/2026)" in text
+    assert "outcomes.csv:3:missing_episodes: not a whole number of 0 or more (-1)" in text
+    assert _count(session, OutcomeObservation) == 0
+
+
+def test_unknown_child_is_refused(session: Session, tmp_path: Path) -> None:
+    path = _file(tmp_path, "risk.csv", "child_id,agency,assessed_date,level\nNOPE,police,01/01/2026,high\n")
+    with pytest.raises(ImportRejected, match="no such young person"):
+        import_table(session, "risk_assessments", path, today=TODAY)
+
+
+def test_indicator_values_and_dry_run(session: Session, tmp_path: Path) -> None:
+    path = _file(tmp_path, "values.csv", "indicator,period,value,note\nshared_risk_assessment,2026-Q2,52,from audit\n")
+    assert "dry run" in import_table(session, "indicator_values", path, dry_run=True, today=TODAY)
+    session.commit()
+    assert _count(session, IndicatorValue) == 0
+    assert "imported 1 indicator_values" in import_table(session, "indicator_values", path, today=TODAY)
+    session.commit()
+    assert _count(session, IndicatorValue) == 1
+    future = _file(tmp_path, "future.csv", "indicator,period,value,note\nshared_risk_assessment,2099-Q1,52,\n")
+    with pytest.raises(ImportRejected, match=re.escape("future.csv:2:period: 2099-Q1 has not started yet")):
+        import_table(session, "indicator_values", future, today=TODAY)
