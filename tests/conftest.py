@@ -156,3 +156,15 @@ def browser_type_launch_args() -> dict[str, object]:
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches() -> Iterator[None]:
+    """ui/data.py caches the engine and figures process-wide; each test has its own database."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()

@@ -5,7 +5,6 @@ directly, not read back from the page code."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,16 +31,6 @@ ROLE_LABELS = {
     "manager_central": "Locality manager, Central",
     "manager_north": "Locality manager, North",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """ui/data.py caches the engine and settings process-wide; each test has its own DB."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 @pytest.fixture

@@ -9,19 +9,17 @@ or partnership.queries."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
-from conftest import DEMO_AS_OF, TEST_PASSWORD, seed_small
+from conftest import DEMO_AS_OF
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from models.db import get_engine
 from partnership.settings import get_settings
+from tests.apptest_support import private_copy, seeded_once, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
@@ -44,54 +42,22 @@ LATEST_SNAPSHOTS = """
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """ui/data.py caches the engine and figures process-wide; each test has its own DB."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
 @pytest.fixture(scope="module")
 def _seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("capacity") / "seeded.db"
-    url = f"sqlite:///{path}"
-    seed_small(url, 400, 11)
-    # SQLite runs in WAL mode: closing every connection folds the log into the file before copying.
-    get_engine(url).dispose()
-    assert not path.with_name("seeded.db-wal").exists()
-    return path
+    return seeded_once(tmp_path_factory, "seeded")
 
 
 @pytest.fixture
 def db(_seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A private copy of the seeded database, so writes stay in one test."""
-    shutil.copy(_seeded, tmp_path / "test.db")
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
+    return private_copy(_seeded, tmp_path, monkeypatch)
 
 
 # --- driving the app ------------------------------------------------------------
 
 
 def _capacity_page(username: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    inputs = {t.label: t for t in at.text_input}
-    inputs["Username"].input(username)
-    inputs["Password"].input(TEST_PASSWORD)
-    (submit,) = [b for b in at.button if b.label == "Sign in"]
-    submit.click()
-    at.run()
-    assert not at.exception, at.exception
-    assert at.session_state["viewer"].username == username
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
+    at = signed_in(username, PAGE)
     assert [t.value for t in at.title] == ["Team capacity"]
     assert not at.get("help") or username in ("lead", "admin"), "stray object help outside the lead's record tab"
     return at

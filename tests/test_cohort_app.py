@@ -26,14 +26,12 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
-from conftest import DEMO_AS_OF, TEST_PASSWORD, seed_small
+from conftest import DEMO_AS_OF, seed_small
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -51,6 +49,7 @@ from models.codes import (
     SEX,
 )
 from models.db import get_engine
+from tests.apptest_support import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
@@ -75,16 +74,6 @@ PERIODS = {
 LOCALITIES = {"Central", "East", "North"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """ui/data.py caches the engine and figures process-wide; each test has its own DB."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
 @pytest.fixture
 def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     seed_small(sqlite_url, 400, 11)
@@ -103,18 +92,7 @@ def tiny_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _sign_in(username: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    inputs = {t.label: t for t in at.text_input}
-    inputs["Username"].input(username)
-    inputs["Password"].input(TEST_PASSWORD)
-    (submit,) = [b for b in at.button if b.label == "Sign in"]
-    submit.click()
-    at.run()
-    assert not at.exception, at.exception
-    assert at.session_state["viewer"].username == username
-    return at
+    return signed_in(username)
 
 
 def _cohort_page(username: str, **params: str) -> AppTest:
