@@ -137,42 +137,51 @@ with tabs[1]:
 
 with tabs[2]:
     series = capacity.trend(staffing)
-    st.subheader("Vacancy rate")
-    chrome.chart_block(
-        charts.trend_lines(series, "vacancy_rate", "Vacancy rate (%)", percent=True),
-        series.select(
-            pl.col("month").alias("Month"),
-            pl.col("locality").alias("Locality"),
-            (pl.col("vacancy_rate") * 100).round(1).alias("Vacancy rate (%)"),
+    trend_views = [
+        (
+            "Vacancy rate",
+            "vacancy_rate",
+            "Vacancy rate (%)",
+            True,
+            None,
+            f"Vacant FTE as a share of vacant plus filled FTE, month by month, {where}.",
+            "vacancy_trend",
+            "vac",
         ),
-        f"Vacant FTE as a share of vacant plus filled FTE, month by month, {where}.",
-        "vacancy_trend",
-        "vac",
-    )
-    st.subheader("Agency rate")
-    chrome.chart_block(
-        charts.trend_lines(series, "agency_rate", "Agency rate (%)", percent=True),
-        series.select(
-            pl.col("month").alias("Month"),
-            pl.col("locality").alias("Locality"),
-            (pl.col("agency_rate") * 100).round(1).alias("Agency rate (%)"),
+        (
+            "Agency rate",
+            "agency_rate",
+            "Agency rate (%)",
+            True,
+            None,
+            "Agency FTE as a share of agency plus filled FTE.",
+            "agency_trend",
+            "agency",
         ),
-        "Agency FTE as a share of agency plus filled FTE.",
-        "agency_trend",
-        "agency",
-    )
-    st.subheader("Caseload per case-holding FTE")
-    chrome.chart_block(
-        charts.trend_lines(series, "caseload", "Cases per FTE", rule=threshold),
-        series.select(
-            pl.col("month").alias("Month"),
-            pl.col("locality").alias("Locality"),
-            pl.col("caseload").round(1).alias("Cases per FTE"),
+        (
+            "Caseload per case-holding FTE",
+            "caseload",
+            "Cases per FTE",
+            False,
+            threshold,
+            f"The dashed line is the threshold of {threshold:g}.",
+            "caseload_trend",
+            "cl",
         ),
-        f"The dashed line is the threshold of {threshold:g}.",
-        "caseload_trend",
-        "cl",
-    )
+    ]
+    for heading, column, label, percent, rule, summary, filename, key in trend_views:
+        st.subheader(heading)
+        chrome.chart_block(
+            charts.trend_lines(series, column, label, rule=rule, percent=percent),
+            series.select(
+                pl.col("month").alias("Month"),
+                pl.col("locality").alias("Locality"),
+                (pl.col(column) * (100 if percent else 1)).round(1).alias(label),
+            ),
+            summary,
+            filename,
+            key,
+        )
     published, neighbours = data.workforce_benchmarks(version)
     if not published["caseload_fte"].is_empty():
         st.subheader("Beside England, our region and our statistical neighbours")

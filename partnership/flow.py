@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 
 import polars as pl
 
@@ -257,7 +256,3 @@ def layout(link_table: pl.DataFrame, gap: float = 0.02, samples: int = 24) -> tu
                 }
             )
     return pl.DataFrame(node_rows), pl.DataFrame(ribbons)
-
-
-def fmt_share(value: float) -> str:
-    return "" if math.isnan(value) else f"{100 * value:.0f}%"

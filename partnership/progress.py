@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-STATUSES = ("on_track", "at_risk", "off_track", "not_measurable")
 STATUS_LABELS = {
     "on_track": "On track",
     "at_risk": "At risk",

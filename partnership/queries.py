@@ -10,8 +10,6 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Engine, text
 
-from models.codes import ADULT_SERVICES, CHILDREN_SERVICES
-
 
 @dataclass(frozen=True)
 class Cohort:
@@ -160,17 +158,6 @@ def load_staffing(engine: Engine, locality_ids: list[int]) -> pl.DataFrame:
     )
 
 
-def load_posts(engine: Engine, locality_ids: list[int]) -> pl.DataFrame:
-    ids = _ids_clause(locality_ids)
-    return _read(
-        engine,
-        "SELECT p.id, p.fte, p.note, r.name AS role, COALESCE(t.name, l.name || ' shared') AS team, "
-        f"l.name AS locality FROM post p JOIN role r ON r.id = p.role_id JOIN locality l ON l.id = p.locality_id "
-        f"LEFT JOIN team t ON t.id = p.team_id WHERE p.locality_id IN ({ids})",
-        {"id": pl.Int64, "fte": pl.Float64},
-    )
-
-
 def load_localities(engine: Engine) -> pl.DataFrame:
     return _read(engine, "SELECT id, code, name FROM locality ORDER BY id", {"id": pl.Int64})
 
@@ -215,10 +202,6 @@ def as_of_date(settings: dict[str, str], today: dt.date | None = None) -> dt.dat
     if settings.get("synthetic") == "true" and settings.get("as_of"):
         return dt.date.fromisoformat(settings["as_of"])
     return today or dt.date.today()
-
-
-CHILDREN = list(CHILDREN_SERVICES)
-ADULT = list(ADULT_SERVICES)
 
 
 def load_impacts(engine: Engine) -> pl.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from sqlalchemy import Connection, delete, text
-from sqlmodel import Session, select
+from sqlalchemy import Connection, text
+from sqlmodel import Session
 
 from models import Setting
 
@@ -66,11 +66,3 @@ def bump_data_version(session: Session) -> str:
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
     set_setting(session, "data_version", version)
     return version
-
-
-def clear_settings(session: Session, keys: list[str]) -> None:
-    session.exec(delete(Setting).where(Setting.key.in_(keys)))  # type: ignore[attr-defined]
-
-
-def all_settings(session: Session) -> dict[str, str]:
-    return {row.key: row.value for row in session.exec(select(Setting))}

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -168,3 +169,16 @@ def _fresh_streamlit_caches() -> Iterator[None]:
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    """A session on a fresh database (each engine) at the latest schema, with the seeds' reference data."""
+    from models.db import get_engine, upgrade
+    from models.reference import load_reference
+
+    upgrade(db_url)
+    with Session(get_engine(db_url)) as s:
+        load_reference(s)
+        s.commit()
+        yield s

@@ -29,13 +29,6 @@ def _count(session: Session) -> int:
     return session.exec(select(func.count()).select_from(BenchmarkValue)).one()
 
 
-@pytest.fixture
-def session(db_url: str) -> Session:
-    upgrade(db_url)
-    with Session(get_engine(db_url)) as s:
-        yield s
-
-
 def test_real_files_import_with_symbols_kept(session: Session) -> None:
     import_benchmark(session, CARE_LEAVERS)
     import_benchmark(session, CSWW)

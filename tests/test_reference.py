@@ -6,11 +6,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 
 from models import Funding, IntendedImpact, Locality, Post, Role, Team, Theme
-from models.db import get_engine, upgrade
 from models.reference import POWER2_OUTCOMES, THEMES, load_reference
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
@@ -20,15 +18,6 @@ STAFFING_SEED = SEEDS / "002_b7ae711ea6a34039.txt"
 
 def _words(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u2019", "'")).strip()
-
-
-@pytest.fixture
-def seeded(db_url: str) -> Session:
-    upgrade(db_url)
-    with Session(get_engine(db_url)) as session:
-        load_reference(session)
-        session.commit()
-        yield session
 
 
 def test_staffing_seed_totals_as_hand_counted() -> None:
@@ -49,11 +38,11 @@ def test_staffing_seed_totals_as_hand_counted() -> None:
     assert block.count("PACE (Lancaster children only)") == 1
 
 
-def test_database_establishment_matches_seed(seeded: Session) -> None:
-    teams = {t.id: t for t in seeded.exec(select(Team))}
-    localities = {loc.id: loc.code for loc in seeded.exec(select(Locality))}
-    roles = {r.id: r.code for r in seeded.exec(select(Role))}
-    posts = list(seeded.exec(select(Post)))
+def test_database_establishment_matches_seed(session: Session) -> None:
+    teams = {t.id: t for t in session.exec(select(Team))}
+    localities = {loc.id: loc.code for loc in session.exec(select(Locality))}
+    roles = {r.id: r.code for r in session.exec(select(Role))}
+    posts = list(session.exec(select(Post)))
     empower = [t for t in teams.values() if t.kind == "empower"]
     assert len(empower) == 7
     assert Counter(localities[t.locality_id] for t in empower) == {"east": 2, "central": 3, "north": 2}
@@ -72,7 +61,7 @@ def test_database_establishment_matches_seed(seeded: Session) -> None:
         assert mine == sorted(["parenting_support", "mentor", "exploitation_nurse", "specialist_nurse", "pace"])
     notes = {(localities[p.locality_id], roles[p.role_id]): p.note for p in shared if p.note}
     assert notes == {("north", "pace"): "Lancaster children only"}
-    extra = {r.code for r in seeded.exec(select(Role).where(Role.in_staffing_structure == False))}  # noqa: E712
+    extra = {r.code for r in session.exec(select(Role).where(Role.in_staffing_structure == False))}  # noqa: E712
     assert extra == {
         "speech_language",
         "substance_misuse",
@@ -82,31 +71,31 @@ def test_database_establishment_matches_seed(seeded: Session) -> None:
     }
 
 
-def test_themes_and_impacts_are_the_documents_words(seeded: Session) -> None:
+def test_themes_and_impacts_are_the_documents_words(session: Session) -> None:
     seed_text = _words(PROJECT_SEED.read_text())
-    themes = {t.number: t for t in seeded.exec(select(Theme))}
+    themes = {t.number: t for t in session.exec(select(Theme))}
     assert sorted(themes) == [1, 2, 3, 4]
     for number, theme in themes.items():
         assert f"Theme {number} " in seed_text
         assert _words(theme.title) in seed_text, theme.title
-        impacts = list(seeded.exec(select(IntendedImpact).where(IntendedImpact.theme_id == theme.id)))
+        impacts = list(session.exec(select(IntendedImpact).where(IntendedImpact.theme_id == theme.id)))
         assert impacts, f"theme {number} has no intended impact"
         for impact in impacts:
             assert _words(impact.text) in seed_text, impact.text
     assert len(THEMES) == 4
 
 
-def test_turnaround_grant_figures(seeded: Session) -> None:
+def test_turnaround_grant_figures(session: Session) -> None:
     text = STAFFING_SEED.read_text()
     assert "£1,023,397.83" in text and "£98,579.62" in text and "May 2023" in text and "March 2025" in text
-    funding = {f.name: f for f in seeded.exec(select(Funding))}
+    funding = {f.name: f for f in session.exec(select(Funding))}
     total = next(f for f in funding.values() if f.parent_id is None)
     asb = next(f for f in funding.values() if f.parent_id == total.id)
     assert total.amount_pence == 1_023_397_83
     assert asb.amount_pence == 98_579_62
     assert asb.committed_on.isoformat() == "2023-05-01"
     assert total.funded_until.isoformat() == "2025-03-31"
-    pd_teams = sorted(t.name for t in seeded.exec(select(Team).where(Team.kind == "prevention_diversion")))
+    pd_teams = sorted(t.name for t in session.exec(select(Team).where(Team.kind == "prevention_diversion")))
     assert pd_teams == ["East P&D team", "North P&D team", "South/Central P&D team"]
 
 
@@ -118,7 +107,7 @@ def test_power2_outcomes_are_in_the_seed() -> None:
     assert len(POWER2_OUTCOMES) == 10
 
 
-def test_reference_load_is_idempotent(seeded: Session) -> None:
-    load_reference(seeded)
-    seeded.commit()
-    assert len(list(seeded.exec(select(Post)))) == 65
+def test_reference_load_is_idempotent(session: Session) -> None:
+    load_reference(session)
+    session.commit()
+    assert len(list(session.exec(select(Post)))) == 65

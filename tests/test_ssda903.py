@@ -29,15 +29,6 @@ def _counts(session: Session) -> tuple[int, int, int, int]:
     )
 
 
-@pytest.fixture
-def session(db_url: str) -> Session:
-    upgrade(db_url)
-    with Session(get_engine(db_url)) as s:
-        load_reference(s)
-        s.commit()
-        yield s
-
-
 def _fixed_copy(tmp_path: Path) -> Path:
     """The real files with the invalid oc3 rows corrected: retired activity
     codes to their current ones, impossible accommodation codes to 'not known'

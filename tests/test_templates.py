@@ -12,8 +12,6 @@ import pytest
 from sqlmodel import Session, func, select
 
 from models import IndicatorValue, OutcomeObservation, ServiceEpisode, YoungPerson
-from models.db import get_engine, upgrade
-from models.reference import load_reference
 from partnership.importers.common import ImportRejected
 from partnership.importers.templates import TEMPLATES, import_table, template_bytes
 
@@ -23,15 +21,6 @@ PEOPLE = (
     "A1,15/03/2008,M,white,none,none,north,Y,N,N,N,Y\n"
     "A2,2007-11-02,F,black,ehcp,former_relevant,east,N,Y,,,\n"
 )
-
-
-@pytest.fixture
-def session(db_url: str) -> Session:
-    upgrade(db_url)
-    with Session(get_engine(db_url)) as s:
-        load_reference(s)
-        s.commit()
-        yield s
 
 
 def _count(session: Session, model: type) -> int:

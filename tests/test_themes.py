@@ -10,21 +10,10 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditEvent, IndicatorValue
-from models.db import get_engine, upgrade
-from models.reference import load_reference
 from partnership import queries, themes
 from tests.test_metrics import AS_OF, _cohort
 
 TODAY = dt.date(2026, 11, 22)
-
-
-@pytest.fixture
-def session(db_url: str) -> Session:
-    upgrade(db_url)
-    with Session(get_engine(db_url)) as s:
-        load_reference(s)
-        s.commit()
-        yield s
 
 
 def test_enter_correct_and_keep_history(session: Session) -> None:

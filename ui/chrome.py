@@ -75,23 +75,3 @@ def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: s
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
     _download(table, filename, key)
-
-
-def section_picker(sections: list[str], key: str = "view") -> str:
-    """One section of a page at a time, chosen with a segmented control and
-    kept in the URL (?view=...), so a link opens that section and only its
-    figures and charts are built on each rerun."""
-    slugs = {_slug(s): s for s in sections}
-    wanted = st.query_params.get(key, "")
-    current = slugs.get(wanted, sections[0])
-    if wanted and wanted not in slugs:
-        st.warning(f"'{wanted}' is not a section of this page; showing {sections[0]}.")
-    chosen = st.segmented_control("Section", sections, default=current, label_visibility="collapsed")
-    chosen = chosen or current  # clicking the selected option again deselects it: keep the section
-    if _slug(chosen) != wanted and (wanted or chosen != sections[0]):
-        st.query_params[key] = _slug(chosen)
-    return chosen
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
