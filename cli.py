@@ -24,6 +24,7 @@ import datetime as dt
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import Session
@@ -64,25 +65,33 @@ def cmd_init(url: str, _args: argparse.Namespace) -> None:
     print("Database at the latest schema, reference data in place.")
 
 
+def _run_import(url: str, kind: str, work: Callable[[Session], str], dry_run: bool = False) -> None:
+    """Upgrade, then import in one transaction; a refusal is logged for the
+    data-quality page and leaves every data table as it was."""
+    from partnership.importers.batches import run_import
+
+    upgrade(url)
+    try:
+        print(run_import(get_engine(url), kind, "cli", work, dry_run=dry_run))
+    except ValueError as exc:  # an unknown table or locality named on the command line
+        raise accounts.AccountError(str(exc)) from exc
+
+
 def cmd_import_benchmark(url: str, args: argparse.Namespace) -> None:
     from partnership.importers.benchmark import import_benchmark
 
-    upgrade(url)
-    with Session(get_engine(url)) as session:
-        print(import_benchmark(session, Path(args.file), args.dataset))
-        session.commit()
+    _run_import(url, "benchmark", lambda s: import_benchmark(s, Path(args.file), args.dataset))
 
 
 def cmd_import_903(url: str, args: argparse.Namespace) -> None:
     from partnership.importers.ssda903 import import_903
 
-    upgrade(url)
-    with Session(get_engine(url)) as session:
-        try:
-            print(import_903(session, Path(args.folder), args.locality, args.year, dry_run=args.dry_run))
-        except ValueError as exc:
-            raise accounts.AccountError(str(exc)) from exc
-        session.commit()
+    _run_import(
+        url,
+        "ssda903",
+        lambda s: import_903(s, Path(args.folder), args.locality, args.year, dry_run=args.dry_run),
+        dry_run=args.dry_run,
+    )
 
 
 def cmd_template(url: str, args: argparse.Namespace) -> None:
@@ -98,22 +107,18 @@ def cmd_template(url: str, args: argparse.Namespace) -> None:
 def cmd_import_table(url: str, args: argparse.Namespace) -> None:
     from partnership.importers.templates import import_table
 
-    upgrade(url)
-    with Session(get_engine(url)) as session:
-        try:
-            print(import_table(session, args.table, Path(args.file), dry_run=args.dry_run))
-        except ValueError as exc:
-            raise accounts.AccountError(str(exc)) from exc
-        session.commit()
+    _run_import(
+        url,
+        f"template:{args.table}",
+        lambda s: import_table(s, args.table, Path(args.file), dry_run=args.dry_run),
+        dry_run=args.dry_run,
+    )
 
 
 def cmd_import_neighbours(url: str, args: argparse.Namespace) -> None:
     from partnership.importers.benchmark import import_neighbours
 
-    upgrade(url)
-    with Session(get_engine(url)) as session:
-        print(import_neighbours(session, Path(args.file)))
-        session.commit()
+    _run_import(url, "neighbours", lambda s: import_neighbours(s, Path(args.file)))
 
 
 def cmd_seed_demo(url: str, args: argparse.Namespace) -> None:

@@ -403,3 +403,31 @@ class MissingEpisode(SQLModel, table=True):
     kind: str = Field(max_length=1)
     started_on: dt.date
     ended_on: dt.date | None = None
+
+
+class ImportRejection(SQLModel, table=True):
+    """A refused import, kept so the data-quality page can show what went
+    wrong. It is a log like the audit table: a rejection writes nothing to
+    any data table."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30, index=True)
+    file_name: str = Field(max_length=200)
+    problem_count: int = 0
+    rows: int = 0
+    problems: str = Field(default="", max_length=20000)  # first 200 problems, one per line
+    attempted_by: str = Field(default="cli", max_length=40)
+    attempted_at: dt.datetime = Field(default_factory=_utcnow, index=True)
+
+
+class Story(SQLModel, table=True):
+    """A saved presentation: ordered views with their filters. A story 'for
+    the board' is always shown with board-level suppression, whoever presents."""
+
+    __table_args__ = (UniqueConstraint("name", name="uq_story_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    for_board: bool = True
+    steps: str = Field(max_length=8000)  # JSON: [{"view": "themes.summary", "filters": {"locality": "east"}}]
+    created_by: str = Field(max_length=40)
+    updated_at: dt.datetime = Field(default_factory=_utcnow)
