@@ -21,4 +21,9 @@ pages = [
     st.Page("pages/capacity.py", title="Team capacity", icon=":material/groups:", url_path="capacity"),
     st.Page("pages/themes.py", title="Programme progress", icon=":material/flag:", url_path="themes"),
 ]
+# The pages guard themselves too: a URL typed by anyone else is refused there.
+if viewer.role in ("admin", "project_lead"):
+    pages.append(st.Page("pages/quality.py", title="Data quality", icon=":material/fact_check:", url_path="quality"))
+if viewer.role == "admin":
+    pages.append(st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"))
 st.navigation(pages).run()

@@ -1,0 +1,174 @@
+"""Data quality: how complete each data table is, field by field, what was
+last imported from each source, and the last import that was refused.
+
+Counts here are rows of whole tables, never about one young person; the
+page showing them is for the project lead and administrators only, who see
+every locality, so no scope is applied."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Column, Engine, func, select
+from sqlmodel import Session, SQLModel
+
+from models import (
+    IndicatorValue,
+    MissingEpisode,
+    OutcomeObservation,
+    PostSnapshot,
+    RiskAssessment,
+    ServiceEpisode,
+    TransitionPlan,
+    YoungPerson,
+)
+from partnership import uploads
+from partnership.importers import batches
+
+TABLES: dict[str, type[SQLModel]] = {
+    "Young people": YoungPerson,
+    "Service episodes": ServiceEpisode,
+    "Transition plans": TransitionPlan,
+    "Risk assessments": RiskAssessment,
+    "Outcomes": OutcomeObservation,
+    "Missing episodes": MissingEpisode,
+    "Staffing snapshots": PostSnapshot,
+    "Indicator values": IndicatorValue,
+}
+KIND_LABELS = {
+    "ssda903": "SSDA903 return",
+    "benchmark": "DfE benchmark",
+    "neighbours": "Statistical neighbours",
+    "template": "Partnership file",
+}
+ROW_NAMES = {
+    "benchmarkvalue": "values",
+    "statneighbour": "neighbour pairs",
+    "oc3": "oc3 outcomes",
+    "missing": "missing episodes",
+}
+
+
+def _is_text(column: Column) -> bool:
+    try:
+        return column.type.python_type is str
+    except NotImplementedError:
+        return False
+
+
+def _filled(column: Column):  # type: ignore[no-untyped-def]
+    """COUNT of values that are there: not null and, for text, not blank."""
+    if _is_text(column):
+        return func.count(func.nullif(func.trim(column), ""))
+    return func.count(column)
+
+
+def completeness(engine: Engine) -> pl.DataFrame:
+    """One row per table and field (the surrogate key left out): rows in the
+    table, values filled, and the filled share (null when the table is empty)."""
+    out = []
+    with engine.connect() as conn:
+        for label, model in TABLES.items():
+            columns = [c for c in model.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+            counts = conn.execute(select(func.count(), *(_filled(c) for c in columns)).select_from(model)).one()
+            rows = int(counts[0])
+            for column, filled in zip(columns, counts[1:], strict=True):
+                out.append(
+                    {
+                        "table": label,
+                        "field": column.name,
+                        "rows": rows,
+                        "filled": int(filled),
+                        "share": int(filled) / rows if rows else None,
+                    }
+                )
+    return pl.DataFrame(
+        out, schema={"table": pl.String, "field": pl.String, "rows": pl.Int64, "filled": pl.Int64, "share": pl.Float64}
+    )
+
+
+def table_summary(fields: pl.DataFrame) -> pl.DataFrame:
+    """Per table: rows, fields, fields complete, and the least complete field."""
+    return (
+        fields.sort("share", nulls_last=True)
+        .group_by("table", maintain_order=True)
+        .agg(
+            pl.col("rows").first(),
+            pl.len().alias("fields"),
+            (pl.col("share") == 1).sum().alias("complete"),
+            pl.col("field").first().alias("least_field"),
+            pl.col("share").first().alias("least_share"),
+        )
+        .with_columns(pl.col("table").replace_strict(list(TABLES), list(range(len(TABLES)))).alias("_order"))
+        .sort("_order")
+        .drop("_order")
+    )
+
+
+def _kind_label(kind: str) -> str:
+    base, _, table = kind.partition(":")
+    label = KIND_LABELS.get(base, base)
+    return f"{label}: {table.replace('_', ' ')}" if table else label
+
+
+def _rows_text(rows: str) -> str:
+    """'young_people=2675|episodes=5050' as '2,675 young people, 5,050 episodes'."""
+    parts = []
+    for item in filter(None, rows.split("|")):
+        name, _, count = item.partition("=")
+        parts.append(f"{int(count):,} {ROW_NAMES.get(name, name.replace('_', ' '))}" if count.isdigit() else item)
+    return ", ".join(parts)
+
+
+def _when(at: dt.datetime) -> str:
+    # Stored in UTC; SQLite hands it back without a zone.
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).strftime("%d %b %Y %H:%M UTC")
+
+
+def last_imports(engine: Engine) -> pl.DataFrame:
+    """The latest accepted import of each kind and source, newest first."""
+    with Session(engine) as session:
+        rows = [
+            {
+                "Source": _kind_label(b.kind),
+                "Dataset": b.source,
+                "File": b.file_name,
+                "Rows": _rows_text(b.rows),
+                "Imported": _when(b.imported_at),
+                "By": b.imported_by,
+            }
+            for b in batches.last_batches(session)
+        ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(["Source", "Dataset", "File", "Rows", "Imported", "By"], pl.String))
+
+
+@dataclass
+class Rejection:
+    source: str
+    file_name: str
+    when: str
+    by: str
+    summary: str
+    problems: pl.DataFrame  # identifiers masked
+    shown: int  # problems kept in the log (the first 200)
+    total: int
+
+
+def last_rejection(engine: Engine) -> Rejection | None:
+    with Session(engine) as session:
+        r = batches.last_rejection(session)
+        if r is None:
+            return None
+        lines = [line for line in r.problems.splitlines() if line]
+        return Rejection(
+            source=_kind_label(r.kind),
+            file_name=r.file_name,
+            when=_when(r.attempted_at),
+            by=r.attempted_by,
+            summary=f"{r.file_name}: rejected, {r.problem_count} problem(s) in {r.rows} row(s); nothing was imported",
+            problems=uploads.problem_table(lines),
+            shown=len(lines),
+            total=r.problem_count,
+        )

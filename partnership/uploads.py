@@ -1,0 +1,263 @@
+"""The Data page without Streamlit: uploaded files staged in a temporary
+folder for one import only, previews with identifiers masked, imports run
+exactly as the command line runs them (`batches.run_import`), and problem
+lines turned into a table.
+
+Identifiers are masked on screen because the screen may be shared; the
+person uploading holds the file and finds a row by its number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from partnership.importers import batches, benchmark, ssda903, templates
+from partnership.importers.common import ImportRejected, read_csv_text
+
+KINDS: dict[str, str] = {
+    "ssda903": "SSDA903 return (header, episodes, oc3, missing)",
+    "template": "Partnership file for one table (from a template)",
+    "benchmark": "DfE benchmark file (Explore Education Statistics tidy CSV)",
+    "neighbours": "DfE statistical neighbour groupings",
+}
+SSDA903_NAMES = tuple(f"{name}.csv" for name in ssda903.FILES)
+ID_FIELDS = frozenset({"CHILD", "child_id", "UPN", "MOTHER"})
+BIRTH_FIELDS = frozenset({"DOB", "birth_date", "MC_DOB"})
+MASK = "•••••"
+PREVIEW_ROWS = 10
+PROBLEM_COLUMNS = {"File": pl.String, "Row": pl.Int64, "Field": pl.String, "Reason": pl.String, "Value": pl.String}
+# file:row:field: reason (value); the row and the value are optional.
+PROBLEM = re.compile(
+    r"^(?P<file>[^:]*):(?:(?P<row>\d+):)?(?P<field>[^:]*): (?P<reason>.*?)(?: \((?P<value>[^()]*)\))?$"
+)
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the admin asked for: a kind of import, its files and options."""
+
+    kind: str
+    files: tuple[Upload, ...]
+    locality: str = ""
+    year: int | None = None
+    table: str = ""
+    dataset: str = ""
+
+    def signature(self) -> str:
+        """Changes whenever a file or an option changes: a result shown on
+        the page belongs to exactly the request it was worked out for."""
+        digest = hashlib.sha256(repr((self.kind, self.locality, self.year, self.table, self.dataset)).encode())
+        for upload in self.files:
+            digest.update(upload.name.encode() + b"\0" + hashlib.sha256(upload.data).digest())
+        return digest.hexdigest()
+
+
+@dataclass
+class Preview:
+    name: str
+    rows: int
+    frame: pl.DataFrame  # the first rows as read, identifiers masked
+    not_read: list[str] = field(default_factory=list)  # columns in the file the importer ignores
+    problems: pl.DataFrame | None = None  # when the file cannot be read at all
+    summary: str = ""
+
+
+@dataclass
+class Outcome:
+    accepted: bool
+    dry_run: bool
+    message: str  # the importer's message, or the rejection's summary line
+    problems: pl.DataFrame  # empty when accepted
+
+
+def default_collection_year(today: dt.date) -> int:
+    """The latest SSDA903 collection year that has ended (years end 31 March)."""
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def import_kind(request: Request) -> str:
+    """The kind recorded for the import, the same as the command line's."""
+    return f"template:{request.table}" if request.kind == "template" else request.kind
+
+
+def used_files(request: Request) -> tuple[list[Upload], list[str]]:
+    """The files the import reads, and the names of any it will ignore."""
+    if request.kind == "ssda903":
+        chosen: dict[str, Upload] = {}
+        ignored = []
+        for upload in request.files:
+            name = _safe_name(upload.name)
+            if name.lower() in SSDA903_NAMES:
+                chosen[name.lower()] = upload  # a second copy of one file replaces the first
+            else:
+                ignored.append(upload.name)
+        return [chosen[n] for n in SSDA903_NAMES if n in chosen], ignored
+    return list(request.files[:1]), [u.name for u in request.files[1:]]
+
+
+def _safe_name(name: str) -> str:
+    """A browser sends a bare file name; keep it that way whatever it sends."""
+    base = re.sub(r"[^A-Za-z0-9._ ()-]", "_", Path(name.replace("\\", "/")).name).strip()
+    return base if base.strip(".") else "upload.csv"
+
+
+def _folder_name(request: Request) -> str:
+    # import_903 names the import after its folder; say what was uploaded.
+    if request.kind == "ssda903":
+        return f"ssda903-{request.locality or 'upload'}-{request.year or 'no-year'}"
+    return "upload"
+
+
+@contextmanager
+def staged(request: Request) -> Iterator[Path]:
+    """A temporary folder holding the files the import reads, deleted on exit."""
+    files, _ignored = used_files(request)
+    with tempfile.TemporaryDirectory(prefix="tsd_upload_") as tmp:
+        folder = Path(tmp) / _folder_name(request)
+        folder.mkdir()
+        for upload in files:
+            name = _safe_name(upload.name)
+            (folder / (name.lower() if request.kind == "ssda903" else name)).write_bytes(upload.data)
+        yield folder
+
+
+def mask_value(column: str, value: str | None) -> str | None:
+    """An identifier becomes a row of dots (blank stays blank, so a missing
+    one still shows); a date of birth loses its day."""
+    if value is None or value == "":
+        return value
+    if column in ID_FIELDS:
+        return MASK
+    if column in BIRTH_FIELDS:
+        if m := re.fullmatch(r"\s*\d{1,2}/(\d{1,2}/\d{2,4})\s*", value):
+            return f"••/{m.group(1)}"
+        if m := re.fullmatch(r"\s*(\d{4}-\d{1,2})-\d{1,2}\s*", value):
+            return f"{m.group(1)}-••"
+        return MASK
+    return value
+
+
+def _masked(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(c).map_elements(lambda v, c=c: mask_value(c, v), return_dtype=pl.String)
+        for c in frame.columns
+        if c in ID_FIELDS | BIRTH_FIELDS
+    )
+
+
+def problem_table(problems: list[str]) -> pl.DataFrame:
+    """`file:row:field: reason (value)` lines as columns, identifiers masked."""
+    rows = []
+    for line in problems:
+        m = PROBLEM.match(line)
+        if m is None:  # a line in another shape is shown whole rather than lost
+            rows.append({"File": "", "Row": None, "Field": "", "Reason": line, "Value": None})
+            continue
+        rows.append(
+            {
+                "File": m["file"],
+                "Row": int(m["row"]) if m["row"] else None,
+                "Field": m["field"],
+                "Reason": m["reason"],
+                "Value": mask_value(m["field"], m["value"]),
+            }
+        )
+    return pl.DataFrame(rows, schema=PROBLEM_COLUMNS)
+
+
+def _read(request: Request, path: Path) -> tuple[pl.DataFrame, list[str]]:
+    """The file as its importer reads it, and the columns that importer uses."""
+    if request.kind == "template":
+        frame, _data, _notes = templates.read_table(path)
+        wanted = [c.name for c in templates.TEMPLATES.get(request.table, [])]
+        return frame, wanted
+    frame, _data, _notes = read_csv_text(path)
+    if request.kind == "ssda903":
+        return frame, ssda903.COLUMNS[path.stem]
+    return frame, [c for c in frame.columns if c != "_line"]  # published aggregates: every column
+
+
+def previews(request: Request, rows: int = PREVIEW_ROWS) -> list[Preview]:
+    """The first rows of each file as read. Columns the importer never reads
+    (postcodes, UPNs, names) are named but not shown."""
+    out = []
+    with staged(request) as folder:
+        for path in sorted(folder.iterdir(), key=lambda p: _order(request, p.name)):
+            try:
+                frame, wanted = _read(request, path)
+            except ImportRejected as exc:
+                out.append(
+                    Preview(path.name, 0, pl.DataFrame(), problems=problem_table(exc.problems), summary=_summary(exc))
+                )
+                continue
+            shown = [c for c in wanted if c in frame.columns]
+            not_read = [c for c in frame.columns if c != "_line" and c not in wanted]
+            head = _masked(frame.head(rows).select(pl.col("_line").alias("row"), *shown))
+            out.append(Preview(path.name, frame.height, head, not_read))
+    return out
+
+
+def _order(request: Request, name: str) -> int:
+    return SSDA903_NAMES.index(name) if request.kind == "ssda903" and name in SSDA903_NAMES else 0
+
+
+def _with_dry_run(function: Callable[..., str], dry_run: bool) -> dict[str, bool]:
+    # The benchmark importers gained dry_run= later than the others.
+    return {"dry_run": dry_run} if "dry_run" in inspect.signature(function).parameters else {}
+
+
+def _work(request: Request, folder: Path, actor: str, dry_run: bool) -> Callable[[Session], str]:
+    path = next(iter(sorted(folder.iterdir())), folder / "missing")
+    if request.kind == "ssda903":
+        return lambda s: ssda903.import_903(s, folder, request.locality, request.year, actor=actor, dry_run=dry_run)
+    if request.kind == "template":
+        return lambda s: templates.import_table(s, request.table, path, actor=actor, dry_run=dry_run)
+    if request.kind == "benchmark":
+        extra = _with_dry_run(benchmark.import_benchmark, dry_run)
+        return lambda s: benchmark.import_benchmark(s, path, request.dataset or None, actor=actor, **extra)
+    if request.kind == "neighbours":
+        extra = _with_dry_run(benchmark.import_neighbours, dry_run)
+        return lambda s: benchmark.import_neighbours(s, path, actor=actor, **extra)
+    raise ValueError(f"unknown kind of import '{request.kind}' (known: {', '.join(KINDS)})")
+
+
+def _summary(exc: ImportRejected) -> str:
+    """The rejection's closing line, exactly as the command line prints it."""
+    return str(exc).splitlines()[-1]
+
+
+def run(engine: Engine, request: Request, actor: str, dry_run: bool) -> Outcome:
+    """Check (dry run) or import the uploaded files in one transaction. A
+    refusal writes nothing; unless a dry run, it is logged for the quality page."""
+    files, _ignored = used_files(request)
+    if not files:
+        wanted = ", ".join(SSDA903_NAMES) if request.kind == "ssda903" else "a file"
+        return Outcome(False, dry_run, f"Nothing to import: upload {wanted}.", problem_table([]))
+    with staged(request) as folder:
+        work = _work(request, folder, actor, dry_run)
+        try:
+            message = batches.run_import(engine, import_kind(request), actor, work, dry_run=dry_run)
+        except ImportRejected as exc:
+            return Outcome(False, dry_run, _summary(exc), problem_table(exc.problems))
+        except ValueError as exc:  # an unknown table or locality: refused before any row is read
+            return Outcome(False, dry_run, str(exc), problem_table([]))
+    if dry_run and "dry run" not in message:
+        message += " (dry run: checked, nothing written)"
+    return Outcome(True, dry_run, message, problem_table([]))
