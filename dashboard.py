@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data
+from ui import data, present
 from ui.auth import signed_in_viewer
 
 st.set_page_config(page_title="Transitional safeguarding", page_icon=":material/diversity_3:", layout="wide")
@@ -20,10 +20,12 @@ pages = [
     st.Page("pages/cohort.py", title="Cohort flow across 18", icon=":material/conversion_path:", url_path="cohort"),
     st.Page("pages/capacity.py", title="Team capacity", icon=":material/groups:", url_path="capacity"),
     st.Page("pages/themes.py", title="Programme progress", icon=":material/flag:", url_path="themes"),
+    st.Page("pages/stories.py", title="Presentations", icon=":material/slideshow:", url_path="stories"),
 ]
 # The pages guard themselves too: a URL typed by anyone else is refused there.
 if viewer.role in ("admin", "project_lead"):
     pages.append(st.Page("pages/quality.py", title="Data quality", icon=":material/fact_check:", url_path="quality"))
 if viewer.role == "admin":
     pages.append(st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"))
-st.navigation(pages).run()
+# Presentation mode hides the navigation with the rest of the sidebar.
+st.navigation(pages, position="hidden" if present.active() else "sidebar").run()

@@ -11,11 +11,11 @@ from sqlmodel import Session
 
 from partnership import benchmarks, capacity, charts, queries
 from partnership.access import ALL_ROLES
-from ui import chrome, data
+from ui import chrome, data, present
 from ui.auth import guard
 from ui.filters import filter_bar
 
-viewer = guard(ALL_ROLES)
+viewer = present.begin(guard(ALL_ROLES), "capacity")
 settings = chrome.page_header(viewer, "capacity", "Team capacity")
 as_of = queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
@@ -41,13 +41,10 @@ st.caption(
     "case-holding FTE (England 2025: 15.2)"
 )
 
-tab_names = ["Establishment", "Caseloads", "Trend", "What if"]
 can_record = viewer.role in ("project_lead", "admin")
-if can_record:
-    tab_names.append("Record a month")
-tabs = st.tabs(tab_names)
 
-with tabs[0]:
+
+def _establishment() -> None:
     by_loc = capacity.establishment(rows, ["locality"])
     totals = by_loc.select(
         pl.col("posts").sum(),
@@ -90,7 +87,8 @@ with tabs[0]:
         "heat",
     )
 
-with tabs[1]:
+
+def _caseloads() -> None:
     st.subheader("Cases per case-holding FTE")
     teams = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"])
     over = capacity.over_threshold(rows, threshold)
@@ -135,7 +133,8 @@ with tabs[1]:
     )
     chrome.table_block(capacity_table, "Capacity is case-holding FTE times the threshold.", "case_capacity", "capacity")
 
-with tabs[2]:
+
+def _trend() -> None:
     series = capacity.trend(staffing)
     trend_views = [
         (
@@ -213,7 +212,8 @@ with tabs[2]:
             "wf",
         )
 
-with tabs[3]:
+
+def _what_if() -> None:
     st.subheader("What if vacancies were filled or posts added?")
     teams_now = capacity.project(rows, capacity.WhatIf({}, {}))
     can_try = viewer.role in ("project_lead", "admin", "manager")
@@ -286,71 +286,84 @@ with tabs[3]:
                     hide_index=True,
                 )
 
-if can_record:
-    with tabs[4]:
-        st.subheader("Record or correct a month")
-        st.caption("Every save is one transaction and is audited; earlier figures are kept as history.")
-        next_month = (months[0] + dt.timedelta(days=32)).replace(day=1)
-        # A month can be recorded once it has begun, never ahead of time.
-        choices = [*months, *([next_month] if next_month <= dt.date.today() else [])]
-        target = st.selectbox(
-            "Month to record",
-            choices,
-            format_func=lambda d: f"{d:%B %Y}" + (" (new)" if d == next_month else ""),
-            key="record_month",
-        )
-        base = capacity.post_labels(capacity.month_of(staffing, target if target != next_month else months[0]))
-        group = st.selectbox("Team or group", base["team"].unique(maintain_order=True).to_list(), key="record_team")
-        mine = base.filter(pl.col("team") == group)
-        edited = st.data_editor(
-            mine.select(
-                pl.col("label").alias("Post"),
-                pl.col("funded_fte").alias("Funded FTE"),
-                pl.col("filled_fte").alias("Filled FTE"),
-                pl.col("agency_fte").alias("Agency FTE"),
-                pl.col("vacant_fte").alias("Vacant FTE"),
-                pl.col("cases_held").alias("Cases held"),
-            ),
-            hide_index=True,
-            disabled=["Post", "Funded FTE"],
-            key=f"record_{target}_{group}",
-        )
-        edited_rows = (pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited).to_dicts()
-        if st.button("Save month", type="primary"):
-            snapshot_rows = [
-                capacity.SnapshotRow(
-                    int(p),
-                    r["Post"],
-                    float(r["Funded FTE"]),
-                    r["Filled FTE"],
-                    r["Agency FTE"],
-                    r["Vacant FTE"],
-                    r["Cases held"],
-                )
-                for p, r in zip(mine["post_id"].to_list(), edited_rows, strict=True)
-            ]
-            try:
-                with Session(data.engine()) as session:
-                    written = capacity.save_month(session, target, snapshot_rows, viewer.username)
-                    session.commit()
-                st.success(
-                    f"Saved: {written} post(s) changed for {target:%B %Y}."
-                    if written
-                    else "Nothing changed; nothing saved."
-                )
-            except ValueError as exc:
-                st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- {p}" for p in str(exc).split("\n")))
-            else:
-                chrome.flash(
-                    f"Saved: {written} post(s) changed for {target:%B %Y}."
-                    if written
-                    else "Nothing changed; nothing saved."
-                )
-        st.markdown("**History of a post this month**")
-        post = st.selectbox("Post", mine["label"].to_list(), key="history_post")
-        with Session(data.engine()) as session:
-            hist = capacity.history(session, int(mine.filter(pl.col("label") == post)["post_id"][0]), target)
-        if hist.height:
-            st.dataframe(hist, hide_index=True)
+
+def _record() -> None:
+    st.subheader("Record or correct a month")
+    st.caption("Every save is one transaction and is audited; earlier figures are kept as history.")
+    next_month = (months[0] + dt.timedelta(days=32)).replace(day=1)
+    # A month can be recorded once it has begun, never ahead of time.
+    choices = [*months, *([next_month] if next_month <= dt.date.today() else [])]
+    target = st.selectbox(
+        "Month to record",
+        choices,
+        format_func=lambda d: f"{d:%B %Y}" + (" (new)" if d == next_month else ""),
+        key="record_month",
+    )
+    base = capacity.post_labels(capacity.month_of(staffing, target if target != next_month else months[0]))
+    group = st.selectbox("Team or group", base["team"].unique(maintain_order=True).to_list(), key="record_team")
+    mine = base.filter(pl.col("team") == group)
+    edited = st.data_editor(
+        mine.select(
+            pl.col("label").alias("Post"),
+            pl.col("funded_fte").alias("Funded FTE"),
+            pl.col("filled_fte").alias("Filled FTE"),
+            pl.col("agency_fte").alias("Agency FTE"),
+            pl.col("vacant_fte").alias("Vacant FTE"),
+            pl.col("cases_held").alias("Cases held"),
+        ),
+        hide_index=True,
+        disabled=["Post", "Funded FTE"],
+        key=f"record_{target}_{group}",
+    )
+    edited_rows = (pl.DataFrame(edited) if not isinstance(edited, pl.DataFrame) else edited).to_dicts()
+    if st.button("Save month", type="primary"):
+        snapshot_rows = [
+            capacity.SnapshotRow(
+                int(p),
+                r["Post"],
+                float(r["Funded FTE"]),
+                r["Filled FTE"],
+                r["Agency FTE"],
+                r["Vacant FTE"],
+                r["Cases held"],
+            )
+            for p, r in zip(mine["post_id"].to_list(), edited_rows, strict=True)
+        ]
+        try:
+            with Session(data.engine()) as session:
+                written = capacity.save_month(session, target, snapshot_rows, viewer.username)
+                session.commit()
+            st.success(
+                f"Saved: {written} post(s) changed for {target:%B %Y}."
+                if written
+                else "Nothing changed; nothing saved."
+            )
+        except ValueError as exc:
+            st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- {p}" for p in str(exc).split("\n")))
         else:
-            st.caption("No figures recorded for this month yet.")
+            chrome.flash(
+                f"Saved: {written} post(s) changed for {target:%B %Y}."
+                if written
+                else "Nothing changed; nothing saved."
+            )
+    st.markdown("**History of a post this month**")
+    post = st.selectbox("Post", mine["label"].to_list(), key="history_post")
+    with Session(data.engine()) as session:
+        hist = capacity.history(session, int(mine.filter(pl.col("label") == post)["post_id"][0]), target)
+    if hist.height:
+        st.dataframe(hist, hide_index=True)
+    else:
+        st.caption("No figures recorded for this month yet.")
+
+
+present.sections(
+    "capacity",
+    [
+        ("establishment", "Establishment", _establishment),
+        ("caseloads", "Caseloads", _caseloads),
+        ("trend", "Trend", _trend),
+        ("what_if", "What if", _what_if),
+        *([("record", "Record a month", _record)] if can_record else []),
+    ],
+    editing=frozenset({"what_if", "record"}),
+)

@@ -8,11 +8,11 @@ import streamlit as st
 from partnership import benchmarks, charts, queries
 from partnership.access import ALL_ROLES
 from partnership.cohort import words_count, words_pct
-from ui import chrome, data
+from ui import chrome, data, present
 from ui.auth import guard
 from ui.filters import filter_bar
 
-viewer = guard(ALL_ROLES)
+viewer = present.begin(guard(ALL_ROLES), "cohort")
 settings = chrome.page_header(viewer, "cohort", "Cohort flow across 18")
 as_of = queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of)
@@ -32,18 +32,8 @@ st.caption(
     + (f" · counts from 1 to {threshold} are shown as **c** (fewer than {threshold + 1})" if viewer.suppressed else "")
 )
 
-tabs = st.tabs(
-    [
-        "Flow across 18",
-        "Cohort by age",
-        "The gap",
-        "Outcomes at 19-21",
-        "Shared view of risk",
-        "Who is over-represented",
-    ]
-)
 
-with tabs[0]:
+def _flow() -> None:
     st.subheader("From the service at 17 to how young people fare at 19-21")
     if page.flow_nodes.is_empty():
         st.info(f"No young people turned 18 {where} in this period with a closed 3-month window.")
@@ -84,7 +74,8 @@ with tabs[0]:
             charts.flow_diagram(page.flow_nodes, page.flow_ribbons), table, summary, "cohort_flow", "flow"
         )
 
-with tabs[1]:
+
+def _age() -> None:
     st.subheader("Open to a service now, by single year of age")
     total = page.by_age.filter(pl.col("Locality") == "Total")["Total"]
     chrome.table_block(
@@ -112,7 +103,8 @@ with tabs[1]:
     else:
         st.caption("Board members see counts only; managers see their own young people here.")
 
-with tabs[2]:
+
+def _gap() -> None:
     g = page.gap
     st.subheader("The gap between children's and adult services")
     cols = st.columns(4)
@@ -144,7 +136,8 @@ with tabs[2]:
         "trend",
     )
 
-with tabs[3]:
+
+def _outcomes() -> None:
     st.subheader("How young people fare at 19-21, by what happened at 18")
     out = page.outcomes
     neet = dict(zip(out["Group"], out["NEET (%)"], strict=True))
@@ -176,7 +169,8 @@ with tabs[3]:
             "bench",
         )
 
-with tabs[4]:
+
+def _risk() -> None:
     st.subheader("Do partners agree on the level of risk?")
     rs = page.risk_summary
     chrome.chart_block(
@@ -188,7 +182,8 @@ with tabs[4]:
         "risk",
     )
 
-with tabs[5]:
+
+def _representation() -> None:
     for key, title, focus_words, base_words in (
         (
             "slipped",
@@ -224,3 +219,16 @@ with tabs[5]:
             chrome.table_block(shown, summary, f"representation_{key}", f"rep_{key}")
         else:
             chrome.chart_block(charts.ratio_chart(table), shown, summary, f"representation_{key}", f"rep_{key}")
+
+
+present.sections(
+    "cohort",
+    [
+        ("flow", "Flow across 18", _flow),
+        ("age", "Cohort by age", _age),
+        ("gap", "The gap", _gap),
+        ("outcomes", "Outcomes at 19-21", _outcomes),
+        ("risk", "Shared view of risk", _risk),
+        ("representation", "Who is over-represented", _representation),
+    ],
+)

@@ -17,15 +17,18 @@ class Viewer:
     username: str
     role: str
     locality_id: int | None = None  # set for managers only
+    # A story "for the board" is shown at board level whoever presents it;
+    # the role (and so the locality scope) stays the presenter's own.
+    board_view: bool = False
 
     @property
     def suppressed(self) -> bool:
         """Everyone not cleared for case-level data gets disclosure control."""
-        return self.role not in ROWS_ALLOWED
+        return self.board_view or self.role not in ROWS_ALLOWED
 
     @property
     def can_see_rows(self) -> bool:
-        return self.role in ROWS_ALLOWED
+        return not self.board_view and self.role in ROWS_ALLOWED
 
 
 def scope_localities(viewer: Viewer | None, requested: list[int] | None, all_ids: list[int]) -> list[int]:

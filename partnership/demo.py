@@ -20,13 +20,14 @@ from models import (
     RiskAssessment,
     Role,
     ServiceEpisode,
+    Story,
     Team,
     TransitionPlan,
     YoungPerson,
 )
 from models.db import get_engine, upgrade
 from models.reference import load_reference
-from partnership import accounts, store, synthetic
+from partnership import accounts, store, stories, synthetic
 from partnership.importers.benchmark import import_benchmark, import_neighbours
 from partnership.settings import DATA_DIR, get_settings, pseudonym_key
 
@@ -112,10 +113,21 @@ def seed_demo(
         store.set_setting(session, "demo_seed", str(seed))
         store.bump_data_version(session)
         accounts.add_demo_users(session, password or get_settings().demo_password)
+        _demo_story(session, as_of)
         accounts.audit(session, "system", "seed_demo", f"young_people={young_people} seed={seed} as_of={as_of}")
         session.commit()
     counts["seconds"] = round(time.perf_counter() - started, 1)  # type: ignore[assignment]
     return counts
+
+
+def _demo_story(session: Session, as_of: dt.date) -> None:
+    """A board-meeting story to start from, as the issue sketches it. The
+    cohort steps show last year: young people who turned 18 in the last 12
+    months are mostly not yet 19, so their outcomes are not known."""
+    if session.exec(select(Story).where(Story.name == "Board meeting")).first() is None:
+        last_year = {"period": str(as_of.year - 1)}
+        steps = [stories.Step(v, last_year if v.startswith("cohort.") else {}) for v in stories.BOARD_MEETING]
+        stories.save_story(session, "Board meeting", True, steps, "lead")
 
 
 def ensure_database(url: str, log: callable = print) -> bool:  # type: ignore[valid-type]

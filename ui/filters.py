@@ -34,7 +34,7 @@ class Filters:
     cohort: CohortFilter
 
 
-def _period_options(as_of: dt.date) -> dict[str, str]:
+def period_options(as_of: dt.date) -> dict[str, str]:
     options = {"12m": "Last 12 months"}
     for year in range(as_of.year, as_of.year - 4, -1):
         options[str(year)] = f"{year}" + (" (so far)" if year == as_of.year else "")
@@ -61,7 +61,7 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
     problems: list[str] = []
     codes = {row["code"]: row for row in localities.to_dicts()}
     loc_options = {"all": "All localities", **{c: r["name"] for c, r in codes.items()}}
-    periods = _period_options(as_of)
+    periods = period_options(as_of)
     loc = _param("locality", loc_options, "all", problems)
     if viewer.role == "manager":
         own = next(c for c, r in codes.items() if r["id"] == viewer.locality_id)

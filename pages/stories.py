@@ -1,0 +1,131 @@
+"""Presentations: saved stories (ordered views with their filters) to show
+full screen at a meeting; the project lead and admin write them."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+from sqlmodel import Session
+
+from partnership import queries, stories
+from partnership.access import ALL_ROLES
+from partnership.stories import PAGE_PATHS, VIEWS, SavedStory, StoryError
+from ui import chrome, data
+from ui.auth import guard
+from ui.filters import period_options
+
+viewer = guard(ALL_ROLES)
+settings = chrome.page_header(viewer, "stories", "Presentations")
+as_of = queries.as_of_date(settings)
+localities = {r["code"]: r["name"] for r in data.localities().to_dicts()}
+periods = period_options(as_of)
+can_edit = viewer.role in ("project_lead", "admin")
+with Session(data.engine()) as session:
+    saved = stories.list_stories(session)
+
+st.markdown(
+    "A story is a sequence of views shown full screen, one at a time, with **Previous** and **Next** "
+    "(or Page Up and Page Down, as a presenter's clicker sends). The sidebar, filters and editing controls are "
+    "hidden. A story marked *for the board* is always shown with counts from 1 to 5 suppressed, whoever presents it."
+)
+
+
+def _filters_words(filters: dict[str, str]) -> str:
+    words = [localities.get(filters.get("locality", ""), "All localities")]
+    words.append(periods.get(filters.get("period", "12m"), filters.get("period", "")))
+    words += [f"{k} {v}" for k, v in filters.items() if k not in ("locality", "period")]
+    return ", ".join(words)
+
+
+def _show(story: SavedStory) -> None:
+    with st.container(border=True):
+        head, link = st.columns([4, 1], vertical_alignment="center")
+        board = " · for the board" if story.for_board else ""
+        head.markdown(f"**{story.name}**{board}  \n{len(story.steps)} steps · saved by {story.created_by}")
+        first = story.steps[0]
+        link.page_link(
+            PAGE_PATHS[first.page],
+            label="Present",
+            icon=":material/slideshow:",
+            query_params=stories.step_params(story, 0, first),
+        )
+        st.markdown(
+            "\n".join(f"{i}. {s.label} ({_filters_words(s.filters)})" for i, s in enumerate(story.steps, start=1))
+        )
+        st.caption(f"Link: `/{first.page if first.page != 'overview' else ''}?present=1&story={story.id}&step=1`")
+
+
+if not saved:
+    st.info("No stories yet." + (" Write one below." if can_edit else " The project lead writes them."))
+for story in saved:
+    _show(story)
+
+if can_edit:
+    st.subheader("Write or change a story")
+    choice = st.selectbox(
+        "Story",
+        [None, *[s.id for s in saved]],
+        format_func=lambda i: "New story" if i is None else next(s.name for s in saved if s.id == i),
+    )
+    current = next((s for s in saved if s.id == choice), None)
+    view_labels = list(VIEWS.values())
+    loc_labels = {"all": "All localities", **localities}
+    rows = pl.DataFrame(
+        [
+            {
+                "View": VIEWS[s.view],
+                "Locality": loc_labels.get(s.filters.get("locality", "all"), "All localities"),
+                "Period": periods.get(s.filters.get("period", "12m"), periods["12m"]),
+            }
+            for s in (current.steps if current else [stories.Step(v) for v in stories.BOARD_MEETING])
+        ],
+        schema={"View": pl.String, "Locality": pl.String, "Period": pl.String},
+    )
+    with st.form(f"story_{choice}"):
+        name = st.text_input("Name", value=current.name if current else "", max_chars=80)
+        for_board = st.checkbox(
+            "For the board: always show with board-level suppression",
+            value=current.for_board if current else True,
+        )
+        st.caption("One row per step, in order. Add a row at the bottom; select a row and press Delete to remove it.")
+        edited = st.data_editor(
+            rows,
+            num_rows="dynamic",
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "View": st.column_config.SelectboxColumn(options=view_labels, required=True),
+                "Locality": st.column_config.SelectboxColumn(options=list(loc_labels.values()), required=True),
+                "Period": st.column_config.SelectboxColumn(options=list(periods.values()), required=True),
+            },
+        )
+        save = st.form_submit_button("Save story", type="primary")
+    if save:
+        by_view = {label: view for view, label in VIEWS.items()}
+        by_loc = {label: code for code, label in loc_labels.items()}
+        by_period = {label: key for key, label in periods.items()}
+        raw = [
+            {
+                "view": by_view.get(str(r["View"]), str(r["View"])),
+                "filters": {
+                    "locality": by_loc.get(str(r["Locality"]), "all"),
+                    "period": by_period.get(str(r["Period"])),
+                },
+            }
+            for r in pl.DataFrame(edited).to_dicts()
+            if r["View"]
+        ]
+        try:
+            steps = stories.check_steps(raw)
+            with Session(data.engine()) as session:
+                written = stories.save_story(session, name, for_board, steps, viewer.username, choice)
+                session.commit()
+        except StoryError as exc:
+            st.error(f"Not saved: {exc}.")
+        else:
+            chrome.flash(f"Saved '{written.name}' with {len(written.steps)} steps.")
+    if current is not None and st.button("Delete this story", icon=":material/delete:"):
+        with Session(data.engine()) as session:
+            stories.delete_story(session, current.id, viewer.username)
+            session.commit()
+        chrome.flash(f"Deleted '{current.name}'.")
