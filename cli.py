@@ -6,8 +6,8 @@
     python cli.py users add USERNAME --role ROLE [--locality CODE] [--name NAME] [--email E]
     python cli.py users disable|enable USERNAME
     python cli.py users reset-password USERNAME
-    python cli.py import-benchmark FILE [--dataset NAME]   DfE tidy CSV (care leavers, workforce, ...)
-    python cli.py import-neighbours FILE                   DfE statistical neighbour groupings
+    python cli.py import-benchmark FILE [--dataset NAME] [--dry-run]   DfE tidy CSV (care leavers, workforce, ...)
+    python cli.py import-neighbours FILE [--dry-run]       DfE statistical neighbour groupings
     python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
@@ -80,7 +80,12 @@ def _run_import(url: str, kind: str, work: Callable[[Session], str], dry_run: bo
 def cmd_import_benchmark(url: str, args: argparse.Namespace) -> None:
     from partnership.importers.benchmark import import_benchmark
 
-    _run_import(url, "benchmark", lambda s: import_benchmark(s, Path(args.file), args.dataset))
+    _run_import(
+        url,
+        "benchmark",
+        lambda s: import_benchmark(s, Path(args.file), args.dataset, dry_run=args.dry_run),
+        dry_run=args.dry_run,
+    )
 
 
 def cmd_import_903(url: str, args: argparse.Namespace) -> None:
@@ -118,7 +123,9 @@ def cmd_import_table(url: str, args: argparse.Namespace) -> None:
 def cmd_import_neighbours(url: str, args: argparse.Namespace) -> None:
     from partnership.importers.benchmark import import_neighbours
 
-    _run_import(url, "neighbours", lambda s: import_neighbours(s, Path(args.file)))
+    _run_import(
+        url, "neighbours", lambda s: import_neighbours(s, Path(args.file), dry_run=args.dry_run), dry_run=args.dry_run
+    )
 
 
 def cmd_seed_demo(url: str, args: argparse.Namespace) -> None:
@@ -185,6 +192,7 @@ def parser() -> argparse.ArgumentParser:
     bench_file = sub.add_parser("import-benchmark", help="import a DfE Explore Education Statistics tidy CSV")
     bench_file.add_argument("file")
     bench_file.add_argument("--dataset", default=None, help="name to file it under (default: the file name)")
+    bench_file.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     ssda = sub.add_parser("import-903", help="import SSDA903 CSVs (header, episodes, oc3, missing) from a folder")
     ssda.add_argument("folder")
     ssda.add_argument("--locality", required=True, help="locality the children belong to (east, central, north)")
@@ -200,6 +208,7 @@ def parser() -> argparse.ArgumentParser:
     table_import.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     neighbours = sub.add_parser("import-neighbours", help="import DfE statistical neighbour groupings")
     neighbours.add_argument("file")
+    neighbours.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     bench = sub.add_parser("bench", help="per-page timings on a large synthetic cohort")
     bench.add_argument("--young-people", type=int, default=100_000)
     bench.add_argument("--runs", type=int, default=5)

@@ -87,6 +87,27 @@ def test_same_file_twice_changes_nothing(session: Session) -> None:
     assert session.exec(select(func.count()).select_from(ImportBatch)).one() == 1
 
 
+def test_dry_runs_validate_and_count_but_write_nothing(session: Session) -> None:
+    message = import_benchmark(session, CSWW, dry_run=True)
+    # The workforce file: 1,463 rows (as the CLI test below reports them).
+    assert "csww_indicators_2017_to_2025.csv: valid; would import 1463 rows" in message
+    assert "(dry run, nothing written)" in message
+    neighbours = import_neighbours(session, NEIGHBOURS, dry_run=True)
+    assert "valid; would import 152 authorities' neighbours (dry run, nothing written)" in neighbours
+    # Not even flushed into the open transaction: nothing to roll back.
+    assert _count(session) == 0
+    assert session.exec(select(func.count()).select_from(StatNeighbour)).one() == 0
+    assert session.exec(select(func.count()).select_from(ImportBatch)).one() == 0
+    # A dry run does not count as an import: the real one still happens.
+    assert "values imported" in import_benchmark(session, CSWW)
+
+
+def test_dry_run_of_a_bad_file_is_still_rejected(session: Session, tmp_path: Path) -> None:
+    broken = _broken_copy(tmp_path, 2, ",15.2,", ",fifteen,")
+    with pytest.raises(ImportRejected, match=re.escape("care.csv:2:caseload_fte: not a number")):
+        import_benchmark(session, broken, dry_run=True)
+
+
 def _broken_copy(tmp_path: Path, line: int, old: str, new: str) -> Path:
     copy = tmp_path / "care.csv"
     lines = CSWW.read_text(encoding="utf-8-sig").splitlines()

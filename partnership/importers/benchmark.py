@@ -7,10 +7,11 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from models import BenchmarkValue, ImportBatch, StatNeighbour
+from models import BenchmarkValue, StatNeighbour
 from partnership import store
+from partnership.importers.batches import already_imported, record_batch
 from partnership.importers.common import Problems, checksum, read_csv_text
 
 GSS_SYMBOLS = {
@@ -134,37 +135,36 @@ def tidy_to_values(frame: pl.DataFrame, file_name: str, dataset: str) -> pl.Data
     )
 
 
-def import_benchmark(session: Session, path: Path, dataset: str | None = None, actor: str = "cli") -> str:
+def import_benchmark(
+    session: Session, path: Path, dataset: str | None = None, actor: str = "cli", dry_run: bool = False
+) -> str:
     """Import a tidy file, replacing any earlier import of the same dataset.
-    One transaction: a rejected file leaves the database as it was."""
+    One transaction: a rejected file leaves the database as it was. A dry run
+    validates and counts but writes nothing."""
     frame, data, notes = read_csv_text(path)
     digest = checksum(data)
     dataset = dataset or path.stem
-    if session.exec(
-        select(ImportBatch).where(
-            ImportBatch.kind == "benchmark", ImportBatch.checksum == digest, ImportBatch.source == dataset
-        )
-    ).first():
+    if already_imported(session, "benchmark", digest, source=dataset):
         return f"{path.name}: already imported as {dataset}; nothing changed"
     values = tidy_to_values(frame, path.name, dataset)
+    if dry_run:
+        return "; ".join(
+            [
+                *notes,
+                f"{path.name}: valid; would import {frame.height} rows, {values.height} values as {dataset} "
+                "(dry run, nothing written)",
+            ]
+        )
     session.exec(delete(BenchmarkValue).where(BenchmarkValue.dataset == dataset))  # type: ignore[call-overload]
     store.bulk_insert(session.connection(), "benchmarkvalue", values)
-    session.add(
-        ImportBatch(
-            kind="benchmark",
-            source=dataset,
-            file_name=path.name,
-            checksum=digest,
-            rows=f"benchmarkvalue={values.height}",
-            imported_by=actor,
-        )
-    )
+    record_batch(session, "benchmark", dataset, path.name, digest, {"benchmarkvalue": values.height}, actor)
     store.bump_data_version(session)
     return "; ".join([*notes, f"{path.name}: {frame.height} rows, {values.height} values imported as {dataset}"])
 
 
-def import_neighbours(session: Session, path: Path, actor: str = "cli") -> str:
-    """DfE statistical neighbour groupings: each LA's ten neighbours (SN1..SN10) and closeness."""
+def import_neighbours(session: Session, path: Path, actor: str = "cli", dry_run: bool = False) -> str:
+    """DfE statistical neighbour groupings: each LA's ten neighbours (SN1..SN10) and closeness.
+    A dry run validates and counts but writes nothing."""
     frame, data, notes = read_csv_text(path)
     problems = Problems(path.name)
     sn_cols = [f"SN{i}" for i in range(1, 11)]
@@ -211,20 +211,19 @@ def import_neighbours(session: Session, path: Path, actor: str = "cli") -> str:
             )
     problems.raise_if_any(frame.height)
     digest = checksum(data)
-    if session.exec(
-        select(ImportBatch).where(ImportBatch.kind == "neighbours", ImportBatch.checksum == digest)
-    ).first():
+    if already_imported(session, "neighbours", digest):
         return f"{path.name}: already imported; nothing changed"
+    if dry_run:
+        return "; ".join(
+            [
+                *notes,
+                f"{path.name}: valid; would import {len(rows) // 10} authorities' neighbours "
+                "(dry run, nothing written)",
+            ]
+        )
     session.exec(delete(StatNeighbour))  # type: ignore[call-overload]
     store.bulk_insert(session.connection(), "statneighbour", pl.DataFrame(rows))
-    session.add(
-        ImportBatch(
-            kind="neighbours",
-            source="statistical neighbours",
-            file_name=path.name,
-            checksum=digest,
-            rows=f"statneighbour={len(rows)}",
-            imported_by=actor,
-        )
+    record_batch(
+        session, "neighbours", "statistical neighbours", path.name, digest, {"statneighbour": len(rows)}, actor
     )
     return "; ".join([*notes, f"{path.name}: {len(rows) // 10} authorities' neighbours imported"])
