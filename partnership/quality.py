@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Column, Engine, func, select
+from sqlalchemy import Column, Engine, String, func, select
 from sqlmodel import Session, SQLModel
 
 from models import (
@@ -52,10 +52,9 @@ ROW_NAMES = {
 
 
 def _is_text(column: Column) -> bool:
-    try:
-        return column.type.python_type is str
-    except NotImplementedError:
-        return False
+    # SQLModel's AutoString wraps String and reports its python type as object.
+    kind = column.type
+    return isinstance(kind, String) or isinstance(getattr(kind, "impl", None), String)
 
 
 def _filled(column: Column):  # type: ignore[no-untyped-def]

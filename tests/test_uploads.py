@@ -1,0 +1,134 @@
+"""The Data page's logic without Streamlit: which files are read, masking,
+problem lines as a table, staging in a temporary folder, and imports run
+through run_import (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+
+from models import ImportBatch, ImportRejection, YoungPerson
+from partnership import uploads
+from partnership.importers.templates import template_bytes
+
+PEOPLE = (
+    "child_id,birth_date,sex,ethnicity,send,care_status,locality,cce,cse,gangs,trafficking,missing\n"
+    "A1,15/03/2008,M,white,none,none,north,Y,N,N,N,Y\n"
+    "A2,2007-11-02,F,black,ehcp,former_relevant,east,N,Y,,,\n"
+)
+
+
+def _count(session: Session, model: type) -> int:
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_ids_are_masked_and_dates_of_birth_keep_only_the_month() -> None:
+    assert uploads.mask_value("CHILD", "566910") == uploads.MASK
+    assert uploads.mask_value("child_id", "") == ""  # a missing id still shows as missing
+    assert uploads.mask_value("DOB", "27/03/2008") == "••/03/2008"
+    assert uploads.mask_value("birth_date", "2007-11-02") == "2007-11-••"
+    assert uploads.mask_value("DOB", "yesterday") == uploads.MASK
+    assert uploads.mask_value("ACCOM", "S1") == "S1"
+
+
+def test_problem_lines_become_columns() -> None:
+    table = uploads.problem_table(
+        [
+            "header.csv:4:SEX: not an SSDA903 sex code (1 male, 2 female) (3)",
+            "header.csv:5:CHILD: duplicates line 2 (566910)",
+            "oc3.csv:year: oc3.csv needs the collection year (--year, e.g. 2025 for 2024-25)",
+            "staff.csv:7:East Team 1 · Social Worker 2: filled FTE 1 + vacant FTE 1 must equal funded FTE 1",
+            "something else entirely",
+        ]
+    ).to_dicts()
+    assert table[0] == {
+        "File": "header.csv",
+        "Row": 4,
+        "Field": "SEX",
+        "Reason": "not an SSDA903 sex code (1 male, 2 female)",
+        "Value": "3",
+    }
+    assert (table[1]["Field"], table[1]["Reason"], table[1]["Value"]) == ("CHILD", "duplicates line 2", uploads.MASK)
+    assert (table[2]["Row"], table[2]["Field"], table[2]["Value"]) == (None, "year", "--year, e.g. 2025 for 2024-25")
+    assert (table[3]["Row"], table[3]["Field"]) == (7, "East Team 1 · Social Worker 2")
+    assert table[4] == {"File": "", "Row": None, "Field": "", "Reason": "something else entirely", "Value": None}
+
+
+def test_only_the_four_903_files_are_read_and_the_folder_is_deleted_after() -> None:
+    files = tuple(uploads.Upload(n, b"CHILD\n1\n") for n in ("OC3.csv", "notes.txt", "header.csv", "../episodes.csv"))
+    request = uploads.Request("ssda903", files, "north", 2018)
+    used, ignored = uploads.used_files(request)
+    assert [u.name for u in used] == ["header.csv", "../episodes.csv", "OC3.csv"]  # in import order
+    assert ignored == ["notes.txt"]
+    with uploads.staged(request) as folder:
+        assert folder.name == "ssda903-north-2018"
+        assert sorted(p.name for p in folder.iterdir()) == ["episodes.csv", "header.csv", "oc3.csv"]
+        kept = folder
+    assert not kept.exists() and not kept.parent.exists()
+    assert uploads.default_collection_year(dt.date(2026, 3, 31)) == 2025
+    assert uploads.default_collection_year(dt.date(2026, 4, 1)) == 2026
+
+
+def test_previews_show_only_the_columns_read_with_ids_masked() -> None:
+    with_postcode = "\n".join(
+        f"{line},{extra}" for line, extra in zip(PEOPLE.splitlines(), ["postcode", "AB1 2CD", ""], strict=True)
+    )
+    upload = uploads.Upload("people.csv", with_postcode.encode())
+    request = uploads.Request("template", (upload,), table="young_people")
+    (preview,) = uploads.previews(request)
+    assert (preview.name, preview.rows, preview.not_read) == ("people.csv", 2, ["postcode"])
+    assert preview.frame["child_id"].to_list() == [uploads.MASK, uploads.MASK]
+    assert preview.frame["birth_date"].to_list() == ["••/03/2008", "2007-11-••"]
+    assert preview.frame["row"].to_list() == [2, 3]
+    assert "postcode" not in preview.frame.columns
+
+
+def test_a_template_file_is_checked_then_imported(session: Session, tmp_path: Path) -> None:
+    engine = session.get_bind()
+    request = uploads.Request("template", (uploads.Upload("people.csv", PEOPLE.encode()),), table="young_people")
+
+    checked = uploads.run(engine, request, "admin", dry_run=True)  # type: ignore[arg-type]
+    assert checked.accepted and checked.dry_run
+    assert "would import 2 young_people row(s)" in checked.message
+    assert _count(session, YoungPerson) == 0
+
+    done = uploads.run(engine, request, "admin", dry_run=False)  # type: ignore[arg-type]
+    assert done.accepted and done.message == "people.csv: imported 2 young_people row(s)"
+    assert _count(session, YoungPerson) == 2
+    batch = session.exec(select(ImportBatch)).one()
+    assert (batch.kind, batch.imported_by, batch.file_name) == ("template:young_people", "admin", "people.csv")
+
+
+def test_a_refused_file_writes_nothing_and_is_logged(session: Session) -> None:
+    engine = session.get_bind()
+    bad = PEOPLE.replace("north,Y", "narnia,Y")
+    request = uploads.Request("template", (uploads.Upload("people.csv", bad.encode()),), table="young_people")
+
+    checked = uploads.run(engine, request, "admin", dry_run=True)  # type: ignore[arg-type]
+    assert not checked.accepted
+    assert _count(session, ImportRejection) == 0  # a check is not logged
+
+    refused = uploads.run(engine, request, "admin", dry_run=False)  # type: ignore[arg-type]
+    assert not refused.accepted
+    assert refused.message == "people.csv: rejected, 1 problem(s) in 2 row(s); nothing was imported"
+    assert refused.problems.to_dicts() == [
+        {
+            "File": "people.csv",
+            "Row": 2,
+            "Field": "locality",
+            "Reason": "not one of the codes in the template guide",
+            "Value": "narnia",
+        }
+    ]
+    assert _count(session, YoungPerson) == 0
+    assert session.exec(select(ImportRejection.attempted_by)).one() == "admin"
+
+
+def test_the_template_header_row_is_the_contract(session: Session) -> None:
+    header = template_bytes("young_people", excel=False).decode().splitlines()[0]
+    assert header == PEOPLE.splitlines()[0]
+    engine = session.get_bind()
+    nothing = uploads.run(engine, uploads.Request("ssda903", (), "north", 2018), "admin", dry_run=True)  # type: ignore[arg-type]
+    assert not nothing.accepted and nothing.message.startswith("Nothing to import")
