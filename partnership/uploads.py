@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -218,11 +217,6 @@ def _order(request: Request, name: str) -> int:
     return SSDA903_NAMES.index(name) if request.kind == "ssda903" and name in SSDA903_NAMES else 0
 
 
-def _with_dry_run(function: Callable[..., str], dry_run: bool) -> dict[str, bool]:
-    # The benchmark importers gained dry_run= later than the others.
-    return {"dry_run": dry_run} if "dry_run" in inspect.signature(function).parameters else {}
-
-
 def _work(request: Request, folder: Path, actor: str, dry_run: bool) -> Callable[[Session], str]:
     path = next(iter(sorted(folder.iterdir())), folder / "missing")
     if request.kind == "ssda903":
@@ -230,11 +224,9 @@ def _work(request: Request, folder: Path, actor: str, dry_run: bool) -> Callable
     if request.kind == "template":
         return lambda s: templates.import_table(s, request.table, path, actor=actor, dry_run=dry_run)
     if request.kind == "benchmark":
-        extra = _with_dry_run(benchmark.import_benchmark, dry_run)
-        return lambda s: benchmark.import_benchmark(s, path, request.dataset or None, actor=actor, **extra)
+        return lambda s: benchmark.import_benchmark(s, path, request.dataset or None, actor=actor, dry_run=dry_run)
     if request.kind == "neighbours":
-        extra = _with_dry_run(benchmark.import_neighbours, dry_run)
-        return lambda s: benchmark.import_neighbours(s, path, actor=actor, **extra)
+        return lambda s: benchmark.import_neighbours(s, path, actor=actor, dry_run=dry_run)
     raise ValueError(f"unknown kind of import '{request.kind}' (known: {', '.join(KINDS)})")
 
 
@@ -258,6 +250,4 @@ def run(engine: Engine, request: Request, actor: str, dry_run: bool) -> Outcome:
             return Outcome(False, dry_run, _summary(exc), problem_table(exc.problems))
         except ValueError as exc:  # an unknown table or locality: refused before any row is read
             return Outcome(False, dry_run, str(exc), problem_table([]))
-    if dry_run and "dry run" not in message:
-        message += " (dry run: checked, nothing written)"
     return Outcome(True, dry_run, message, problem_table([]))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
-from models import ImportBatch, ImportRejection, YoungPerson
+from models import BenchmarkValue, ImportBatch, ImportRejection, YoungPerson
 from partnership import uploads
 from partnership.importers.templates import template_bytes
 
@@ -132,3 +132,25 @@ def test_the_template_header_row_is_the_contract(session: Session) -> None:
     engine = session.get_bind()
     nothing = uploads.run(engine, uploads.Request("ssda903", (), "north", 2018), "admin", dry_run=True)  # type: ignore[arg-type]
     assert not nothing.accepted and nothing.message.startswith("Nothing to import")
+
+
+def test_published_files_check_and_import_through_the_same_path(session: Session) -> None:
+    engine = session.get_bind()
+    tidy = (
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,"
+        "old_la_code,la_name,new_la_code,age,percent\n"
+        "202425,Financial year,National,E92000001,England,,,,,,19 to 21,55.0\n"
+        "202425,Financial year,Local authority,E92000001,England,E12000002,North West,888,Lancashire,E10000017,"
+        "19 to 21,c\n"
+    )
+    request = uploads.Request("benchmark", (uploads.Upload("neet.csv", tidy.encode()),), dataset="neet_test")
+    checked = uploads.run(engine, request, "admin", dry_run=True)  # type: ignore[arg-type]
+    assert checked.accepted and "dry run, nothing written" in checked.message
+    assert _count(session, BenchmarkValue) == 0
+    done = uploads.run(engine, request, "admin", dry_run=False)  # type: ignore[arg-type]
+    assert done.accepted
+    assert sorted((v.geo_code, v.value, v.symbol) for v in session.exec(select(BenchmarkValue))) == [
+        ("888", None, "c"),  # a suppressed value keeps its symbol
+        ("E92000001", 55.0, None),
+    ]
+    assert session.exec(select(ImportBatch.source)).one() == "neet_test"
