@@ -3,11 +3,13 @@ full screen at a meeting; the project lead and admin write them."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 from sqlmodel import Session
 
-from partnership import queries, stories
+from partnership import accounts, boardpack, queries, stories
 from partnership.access import ALL_ROLES
 from partnership.stories import PAGE_PATHS, VIEWS, SavedStory, StoryError
 from ui import chrome, data
@@ -19,6 +21,7 @@ settings = chrome.page_header(viewer, "stories", "Presentations")
 as_of = queries.as_of_date(settings)
 localities = {r["code"]: r["name"] for r in data.localities().to_dicts()}
 periods = period_options(as_of)
+locality_labels = {"all": "All localities", **localities}
 can_edit = viewer.role in ("project_lead", "admin")
 with Session(data.engine()) as session:
     saved = stories.list_stories(session)
@@ -69,12 +72,11 @@ if can_edit:
     )
     current = next((s for s in saved if s.id == choice), None)
     view_labels = list(VIEWS.values())
-    loc_labels = {"all": "All localities", **localities}
     rows = pl.DataFrame(
         [
             {
                 "View": VIEWS[s.view],
-                "Locality": loc_labels.get(s.filters.get("locality", "all"), "All localities"),
+                "Locality": locality_labels.get(s.filters.get("locality", "all"), "All localities"),
                 "Period": periods.get(s.filters.get("period", "12m"), periods["12m"]),
             }
             for s in (current.steps if current else [stories.Step(v) for v in stories.BOARD_MEETING])
@@ -95,14 +97,14 @@ if can_edit:
             width="stretch",
             column_config={
                 "View": st.column_config.SelectboxColumn(options=view_labels, required=True),
-                "Locality": st.column_config.SelectboxColumn(options=list(loc_labels.values()), required=True),
+                "Locality": st.column_config.SelectboxColumn(options=list(locality_labels.values()), required=True),
                 "Period": st.column_config.SelectboxColumn(options=list(periods.values()), required=True),
             },
         )
         save = st.form_submit_button("Save story", type="primary")
     if save:
         by_view = {label: view for view, label in VIEWS.items()}
-        by_loc = {label: code for code, label in loc_labels.items()}
+        by_loc = {label: code for code, label in locality_labels.items()}
         by_period = {label: key for key, label in periods.items()}
         raw = [
             {
@@ -129,3 +131,28 @@ if can_edit:
             stories.delete_story(session, current.id, viewer.username)
             session.commit()
         chrome.flash(f"Deleted '{current.name}'.")
+
+if can_edit:
+    st.subheader("Board pack (PDF)")
+    st.caption(
+        "A PDF for the board papers: cover, programme summary, each theme with its indicators and charts, the cohort "
+        "flow and the gap, team capacity and data notes. Always with board-level suppression."
+    )
+    loc_col, period_col, go_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+    pack_loc = loc_col.selectbox("Locality", ["all", *localities], format_func=lambda c: locality_labels[c])
+    pack_period = period_col.selectbox("Period", list(periods), format_func=periods.__getitem__)
+    if go_col.button("Prepare board pack", icon=":material/picture_as_pdf:"):
+        with st.spinner("Building the board pack ..."):
+            pdf = boardpack.build_board_pack(
+                data.engine(), pack_loc, pack_period, generated_by=f"{viewer.username} (dashboard)"
+            )
+        with Session(data.engine()) as session:
+            accounts.audit(session, viewer.username, "board_pack", f"locality={pack_loc} period={pack_period}")
+            session.commit()
+        name = f"board_pack_{pack_loc}_{pack_period}_{dt.date.today().isoformat()}.pdf"
+        st.session_state["_board_pack"] = (name, pdf)
+    prepared = st.session_state.get("_board_pack")
+    if prepared:
+        st.download_button(
+            f"Download {prepared[0]}", prepared[1], file_name=prepared[0], mime="application/pdf", type="primary"
+        )
