@@ -33,6 +33,14 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.wait_for_function("document.cookie.includes('tsd_session')", timeout=15000)
 
 
+def idle(page: Page) -> None:
+    """Wait for the script run to finish (twice: the cookie component starts
+    a second run just after the first), so no half-drawn page is captured."""
+    for _ in range(2):
+        page.wait_for_timeout(800)
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120000)
+
+
 def main(base: str, username: str, password: str, out: str, path: str = "", *tabs: str) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -40,13 +48,12 @@ def main(base: str, username: str, password: str, out: str, path: str = "", *tab
         sign_in(page, base, username, password)
         if path:
             page.goto(base.rstrip("/") + "/" + path.lstrip("/"))
-            page.get_by_text("Signed in as").wait_for(timeout=30000)
-        page.wait_for_timeout(2500)
+        idle(page)
         if not tabs:
             page.screenshot(path=f"{out}.png", full_page=True)
         for i, tab in enumerate(tabs):
             page.get_by_role("tab", name=tab, exact=True).first.click()
-            page.wait_for_timeout(1500)
+            idle(page)
             page.screenshot(path=f"{out}_{i}.png", full_page=True)
         browser.close()
 
