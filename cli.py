@@ -12,6 +12,7 @@
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
     python cli.py bench [--young-people N]
+    python cli.py board-pack --out FILE.pdf [--locality L] [--period P]   PDF for the area board
 
 The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
 from the terminal, or from DASHBOARD_NEW_PASSWORD for scripted use.
@@ -174,6 +175,26 @@ def cmd_bench(url: str, args: argparse.Namespace) -> None:
     run_bench(args.young_people, args.database_url, args.runs)
 
 
+def cmd_board_pack(url: str, args: argparse.Namespace) -> None:
+    import time
+
+    from sqlalchemy import inspect
+
+    from partnership.boardpack import BoardPackError, build_board_pack
+
+    started = time.perf_counter()
+    engine = get_engine(url)
+    if not inspect(engine).has_table("setting"):
+        raise accounts.AccountError("the database has no dashboard tables yet: run `python cli.py seed-demo` or `init`")
+    try:
+        pdf = build_board_pack(engine, args.locality, args.period, generated_by="cli.py board-pack")
+    except BoardPackError as exc:
+        raise accounts.AccountError(str(exc)) from exc
+    out = Path(args.out)
+    out.write_bytes(pdf)
+    print(f"wrote {out} ({len(pdf) / 1024:.0f} KB) in {time.perf_counter() - started:.1f} s")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cli.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -215,6 +236,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--database-url", default=None, help="database to build or reuse (default: data/bench/bench_<N>.db)"
     )
+    pack = sub.add_parser("board-pack", help="write the board pack (PDF, board-level disclosure control)")
+    pack.add_argument("--out", required=True, help="PDF file to write")
+    pack.add_argument("--locality", default=None, help="locality code or name (default: all localities)")
+    pack.add_argument("--period", default=None, help="12m (default) or a year, as in the filter bar")
     return p
 
 
@@ -234,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "import-903": cmd_import_903,
         "template": cmd_template,
         "import": cmd_import_table,
+        "board-pack": cmd_board_pack,
     }
     try:
         handlers[args.command](url, args)

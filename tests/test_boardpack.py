@@ -1,0 +1,172 @@
+"""The board pack: a real PDF whose extracted text holds every theme and no
+count from 1 to 5, built at board level whoever asks for it."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from models.db import get_engine
+from models.reference import THEMES
+from partnership import cohort, queries
+from partnership.boardpack import TITLE, BoardPackError, build_board_pack
+from tests.conftest import DEMO_AS_OF, ROOT, seed_small
+
+SMALL = re.compile(r"[1-5]")
+
+
+@dataclass(frozen=True)
+class Fragment:
+    page: int
+    y: float
+    x: float
+    text: str
+
+
+def fragments(pdf: bytes) -> list[Fragment]:
+    """Every piece of text as the PDF draws it: one per table cell line, so a
+    count in a table is a fragment of its own."""
+    out: list[Fragment] = []
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, start=1):
+
+        def visit(text: str, cm: list[float], tm: list[float], font: object, size: object, n: int = number) -> None:
+            if text.strip():
+                out.append(Fragment(n, round(tm[5], 1), round(tm[4], 1), text.strip()))
+
+        page.extract_text(visitor_text=visit)
+    return out
+
+
+def rows(pdf: bytes) -> list[list[str]]:
+    """Lines of one-line table rows: fragments on the same page and baseline, left to right."""
+    lines: dict[tuple[int, float], list[Fragment]] = {}
+    for f in fragments(pdf):
+        lines.setdefault((f.page, f.y), []).append(f)
+    return [[f.text for f in sorted(line, key=lambda f: f.x)] for line in lines.values()]
+
+
+def plain_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+@dataclass(frozen=True)
+class Demo:
+    url: str
+    pack: bytes
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('boardpack') / 'demo.db'}"
+    # The demo database as scripts/start builds it: 2,000 young people, seed 2024.
+    seed_small(url, 2000, 2024)
+    engine = get_engine(url)
+    yield Demo(url, build_board_pack(engine, today=DEMO_AS_OF))
+    engine.dispose()
+
+
+def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "cli.py", "board-pack", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _check_pack(pdf: bytes) -> None:
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata is not None and reader.metadata.title == TITLE
+    # Cover, summary, four themes over one or two pages each, cohort, gap, capacity, notes.
+    assert 10 <= len(reader.pages) <= 30
+    text = plain_text(pdf)
+    for number, title, _short, impacts in THEMES:
+        assert f"Theme {number}: {title}" in text
+        assert " ".join(impacts[0].split()) in text
+    assert "Synthetic demo data" in text
+    small = [f for f in fragments(pdf) if SMALL.fullmatch(f.text)]
+    assert small == [], f"counts from 1 to 5 printed: {small[:5]}"
+    # Suppression did happen: hidden cells are there as the symbol.
+    assert any(f.text == "c" for f in fragments(pdf))
+
+
+def test_pack_is_a_pdf_with_every_theme_and_no_small_count(demo: Demo) -> None:
+    _check_pack(demo.pack)
+
+
+def test_small_counts_in_the_data_show_as_c(demo: Demo) -> None:
+    engine = get_engine(demo.url)
+    ids = queries.load_localities(engine)["id"].to_list()
+    data = queries.load_cohort(engine, ids)
+    lead = cohort.build_page(data, DEMO_AS_OF, "12m", False, True).gap_distribution
+    board = cohort.build_page(data, DEMO_AS_OF, "12m", True, False).gap_distribution
+    # The demo does have gap bands of 1 to 5 young people, so the pack has something to hide.
+    small = [r["Gap"] for r in lead.to_dicts() if 1 <= int(r["Young people"]) <= 5]
+    assert small
+    table = {r[0]: r[1] for r in rows(demo.pack) if len(r) == 2 and r[0] in set(board["Gap"])}
+    for label in small:
+        assert table[label] == "c"
+    # The pack's figures are the page's figures for a board member.
+    assert table == dict(zip(board["Gap"], board["Young people"], strict=True))
+
+
+def test_establishment_matches_the_staffing_structure(demo: Demo) -> None:
+    # Seed structure: East teams 7 + 8 posts, Central 3 x 7, North 2 x 7, and
+    # 5 shared posts per locality: 20, 26 and 19 funded posts, 65 in all.
+    posts = {r[0]: r[1] for r in rows(demo.pack) if len(r) == 8 and r[0] in ("East", "Central", "North", "Total")}
+    assert posts == {"East": "20", "Central": "26", "North": "19", "Total": "65"}
+
+
+def test_flow_table_folds_small_bands(demo: Demo) -> None:
+    engine = get_engine(demo.url)
+    data = queries.load_cohort(engine, queries.load_localities(engine)["id"].to_list())
+    lead = cohort.build_page(data, DEMO_AS_OF, "12m", False, True).flow_links
+    assert lead.filter(lead["value"] <= 5).height > 0
+    assert "Other / suppressed" in plain_text(demo.pack)
+    flow = [r for r in rows(demo.pack) if len(r) == 4 and r[0] in ("17 to plan", "plan to 18", "18 to 19-21")]
+    assert flow
+    assert all(int(r[3]) > 5 for r in flow)
+
+
+def test_locality_restricts_the_pack(demo: Demo, tmp_path: Path) -> None:
+    out = tmp_path / "east.pdf"
+    done = _cli(demo.url, "--out", str(out), "--locality", "east", "--period", "2025")
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stdout
+    east = out.read_bytes()
+    _check_pack(east)
+    cells = {f.text for f in fragments(east)}
+    assert "East" in cells and "Central" not in cells and "North" not in cells
+    assert "East Team 1" in cells and "North Team 1" not in cells
+    assert "2025: 1 January 2025 to 31 December 2025" in plain_text(east)
+    # The partnership-wide pack has all three.
+    assert {"East", "Central", "North"} <= {f.text for f in fragments(demo.pack)}
+
+
+def test_unknown_locality_or_period_is_refused(demo: Demo, tmp_path: Path) -> None:
+    out = tmp_path / "never.pdf"
+    bad = _cli(demo.url, "--out", str(out), "--locality", "west")
+    assert bad.returncode == 1
+    assert "unknown locality 'west' (known: all, east, central, north)" in bad.stderr
+    bad = _cli(demo.url, "--out", str(out), "--period", "2019")
+    assert bad.returncode == 1 and "unknown period '2019'" in bad.stderr
+    assert not out.exists()
+    with pytest.raises(BoardPackError):
+        build_board_pack(get_engine(demo.url), period="last-year", today=DEMO_AS_OF)
+
+
+def test_pack_on_postgres(postgres_url: str) -> None:
+    seed_small(postgres_url, 300, 5)
+    engine = get_engine(postgres_url)
+    try:
+        _check_pack(build_board_pack(engine, today=DEMO_AS_OF))
+    finally:
+        engine.dispose()
