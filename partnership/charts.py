@@ -8,9 +8,16 @@ import polars as pl
 
 from partnership.disclosure import SUPPRESSED
 
-# Okabe-Ito: distinguishable with the common forms of colour blindness.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-STATUS_COLOURS = {"On track": "#009E73", "At risk": "#E69F00", "Off track": "#D55E00", "Not yet measurable": "#999999"}
+# Okabe-Ito, distinguishable with the common forms of colour blindness. Its
+# orange, sky blue and yellow are darkened (same hue and saturation) to reach
+# 3:1 against white, as marks must (WCAG 1.4.11); tests/test_accessibility.py
+# checks every colour in this file. Colour is never the only carrier: bars
+# are labelled, categories also differ by shape or dash, statuses are words.
+PALETTE = ["#0072B2", "#BD8300", "#009E73", "#CC79A7", "#1D96DB", "#D55E00", "#9C920C", "#000000"]
+STATUS_COLOURS = {"On track": "#009E73", "At risk": "#BD8300", "Off track": "#D55E00", "Not yet measurable": "#767676"}
+# Relative luminance at which black and white text contrast equally with a
+# background (sqrt(1.05 * 0.05) - 0.05): above it black is the better choice.
+_BLACK_OR_WHITE = 0.1791
 
 
 def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> alt.LayerChart:
@@ -176,8 +183,13 @@ def fill_heatmap(frame: pl.DataFrame) -> alt.LayerChart:
             alt.Tooltip("text:N", title="Fill rate"),
         ],
     )
+    # Black or white, whichever stands out more from the cell's own colour:
+    # the better of the two always reaches 4.5:1 (WCAG 1.4.3).
     text = base.mark_text(fontSize=12).encode(
-        text="text:N", color=alt.condition("datum.pct >= 60", alt.value("white"), alt.value("black"))
+        text="text:N",
+        color=alt.condition(
+            f"luminance(scale('color', datum.pct)) > {_BLACK_OR_WHITE}", alt.value("black"), alt.value("white")
+        ),
     )
     return alt.layer(cells, text).properties(height=alt.Step(30))
 
@@ -199,14 +211,16 @@ def caseload_bars(frame: pl.DataFrame, threshold: float, england: float) -> alt.
             ],
         )
     )
-    lines = pl.DataFrame({"x": [threshold, england], "what": [f"Threshold ({threshold:g})", f"England ({england:g})"]})
+    names = [f"Threshold ({threshold:g})", f"England ({england:g})"]
+    lines = pl.DataFrame({"x": [float(threshold), float(england)], "what": names})
     rules = (
         alt.Chart(lines)
-        .mark_rule(strokeDash=[5, 3], size=2)
+        .mark_rule(size=2)
         .encode(
             x="x:Q",
-            color=alt.Color("what:N", title=None, scale=alt.Scale(range=[PALETTE[5], "#555555"])),
-            strokeDash=alt.StrokeDash("what:N", legend=None),
+            color=alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[PALETTE[5], "#555555"])),
+            # One legend, drawn with each line's own dash, so it reads without colour.
+            strokeDash=alt.StrokeDash("what:N", title=None, scale=alt.Scale(domain=names, range=[[6, 3], [2, 2]])),
         )
     )
     return alt.layer(bars, rules).properties(height=alt.Step(28))
@@ -268,7 +282,7 @@ def indicator_trend(
                 "what:N", title=None, scale=alt.Scale(domain=["Target", "Baseline"], range=[PALETTE[5], "#777777"])
             ),
             strokeDash=alt.StrokeDash(
-                "what:N", legend=None, scale=alt.Scale(domain=["Target", "Baseline"], range=[[6, 3], [2, 2]])
+                "what:N", title=None, scale=alt.Scale(domain=["Target", "Baseline"], range=[[6, 3], [2, 2]])
             ),
             tooltip=["what:N", alt.Tooltip("y:Q", title="Value")],
         )
