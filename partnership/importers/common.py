@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import hashlib
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 MAX_REPORTED = 200
+# Wider than any real return; a "line" wider than this is read the slow way.
+MAX_COLUMNS = 2000
+BOM = b"\xef\xbb\xbf"
+# Exactly what str.strip() removes (polars' own default leaves \x1c-\x1f).
+WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 
 
 class ImportRejected(Exception):
@@ -49,12 +57,29 @@ def checksum(data: bytes) -> str:
 def decode(data: bytes, file_name: str) -> tuple[str, str | None]:
     """Text of a file; UTF-8 (with or without byte-order mark) or, failing
     that, Windows-1252 as Excel writes it, with a note saying so."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(BOM):
         data = data[3:]
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), f"{file_name}: not UTF-8; read as Windows-1252"
+        return data.decode("cp1252", errors="replace"), _cp1252_note(file_name)
+
+
+def _cp1252_note(file_name: str) -> str:
+    return f"{file_name}: not UTF-8; read as Windows-1252"
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Checked a megabyte at a time, so a large file is never held twice as text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), 1 << 20):
+            decoder.decode(view[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def sniff_separator(header_line: str) -> str:
@@ -62,24 +87,152 @@ def sniff_separator(header_line: str) -> str:
     return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
 
 
+def _first_text_line(body: bytes) -> str:
+    """The first line with anything but white space in it, as str.splitlines
+    sees lines (the separator is guessed from it)."""
+    start = 0
+    while start < len(body):
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
+        for piece in body[start:end].decode("utf-8").splitlines():
+            if piece.strip():
+                return piece
+        start = end + 1
+    return ""
+
+
+def _column_names(header: list[str]) -> list[str]:
+    """Header cells as column names: a trailing separator leaves an unnamed
+    last column that holds nothing, and a repeated name gets a suffix."""
+    header = list(header)
+    while header and header[-1] == "":
+        header.pop()
+    taken = {"_line"}  # the line-number column of every frame
+    names = []
+    for h in header:
+        name, n = h, 1
+        while name in taken:
+            n += 1
+            name = f"{h}__{n}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 def read_csv_text(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
     """All columns as text, blank lines dropped. Returns (frame, raw bytes, notes).
     Row numbers used in messages are file line numbers (header = line 1)."""
     data = path.read_bytes()
     problems = Problems(path.name)
-    if not data.strip():
+    if not data or data.isspace():
         problems.add(None, "file", "the file is empty")
         problems.raise_if_any(0)
-    text, note = decode(data, path.name)
-    notes = [note] if note else []
+    body = data[3:] if data.startswith(BOM) else data
+    notes = []
+    if not _is_utf8(body):
+        body = body.decode("cp1252", errors="replace").encode("utf-8")
+        notes.append(_cp1252_note(path.name))
     # Old Mac and Windows line endings alike; a NUL byte means it is not text.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text:
+    if b"\r" in body:
+        body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b"\x00" in body:
         problems.add(None, "file", "not a text file (it contains NUL bytes)")
         problems.raise_if_any(0)
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    sep = sniff_separator(first)
+    sep = sniff_separator(_first_text_line(body))
+    frame = _read_with_polars(body, sep, problems)
+    if frame is None:
+        frame = _read_with_csv_module(body.decode("utf-8"), sep, problems)
+    return frame, data, notes
+
+
+def _read_with_polars(body: bytes, sep: str, problems: Problems) -> pl.DataFrame | None:
+    """The fast path, for files in which every record is one line (which is
+    nearly all of them, quoted separators included): polars parses the file
+    twice, once as bare lines to count each line's fields and once as CSV,
+    and the two agree line for line, so row numbers are real line numbers
+    with no Python object per row or cell. None when a record spans lines
+    (a quoted line break) or polars cannot parse it: the caller then uses
+    the csv module, which copes with anything but holds every cell."""
+    lines_in_file = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    if not body:
+        lines_in_file = 0
+    try:
+        # NUL never occurs (refused above), so each line is one field.
+        raw = pl.read_csv(
+            body,
+            has_header=False,
+            separator="\x00",
+            quote_char=None,
+            schema={"raw": pl.String},
+            empty_string_is_null=False,
+        )["raw"]
+    except pl.exceptions.PolarsError:
+        return None
+    if raw.len() != lines_in_file:
+        return None
+    q = {"\t": r"\t"}.get(sep, sep)  # , ; and tab: none is special in a regex
+    quoted = '"(?:[^"]|"")*"'
+    # A line with quotes is read here only if it is plain RFC 4180: quotes
+    # only around whole fields ("" inside for a quote). Anything looser
+    # (5" screen, "a"b) is left to the csv module, whose reading of it is the rule.
+    plain = f'^(?:(?:{quoted}|[^"{q}]*){q})*(?:{quoted}|[^"{q}]*)$'
+    has_quote = pl.col("raw").str.contains('"', literal=True)
+    lines = raw.to_frame()
+    if not lines.select((~has_quote | pl.col("raw").str.contains(plain)).all()).item():
+        return None
+    counts = lines.select(
+        pl.when(has_quote)
+        .then(pl.col("raw").str.replace_all(quoted, "").str.count_matches(sep, literal=True) + 1)
+        .otherwise(pl.col("raw").str.count_matches(sep, literal=True) + 1)
+        .cast(pl.Int64)
+        .alias("_fields")
+    )["_fields"]
+    del raw, lines
+    widest = int(counts.max() or 0)  # type: ignore[arg-type]
+    if widest == 0:  # nothing after the byte-order mark
+        problems.add(None, "file", "no header row")
+        problems.raise_if_any(0)
+    if widest > MAX_COLUMNS:
+        return None
+    cells = [f"c{i}" for i in range(widest)]
+    try:
+        frame = pl.read_csv(
+            body,
+            has_header=False,
+            separator=sep,
+            quote_char='"',
+            schema=dict.fromkeys(cells, pl.String),
+            empty_string_is_null=False,
+            # A short first line must not narrow the frame (tests/test_benchmarks.py
+            # holds this reading to the csv module's on generated files).
+            missing_columns="insert",
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != lines_in_file:
+        return None
+    frame = frame.select(
+        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_line"),
+        counts.alias("_fields"),
+        *[pl.col(c).fill_null("").str.strip_chars(WHITESPACE) for c in cells],
+    ).filter(pl.any_horizontal([pl.col(c) != "" for c in cells]))  # blank lines dropped, numbers kept
+    if frame.is_empty():
+        problems.add(None, "file", "no header row")
+        problems.raise_if_any(0)
+    names = _column_names(list(frame.row(0)[2:]))
+    width = len(names)
+    rows = frame.slice(1)
+    extra = [pl.col(c) != "" for c in cells[width:]]
+    ragged = rows.filter((pl.col("_fields") < width) | pl.any_horizontal(extra) if extra else pl.col("_fields") < width)
+    for line, fields in ragged.select("_line", "_fields").iter_rows():
+        problems.add(line, "row", f"has {fields} fields, the header has {width}")
+    problems.raise_if_any(rows.height)
+    return rows.select("_line", *[pl.col(cells[i]).alias(name) for i, name in enumerate(names)])
+
+
+def _read_with_csv_module(text: str, sep: str, problems: Problems) -> pl.DataFrame:
+    """The slow path: every cell a Python string, but any CSV the csv module
+    reads is read, records spanning lines included (numbered by record)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     rows: list[list[str]] = []
     line_numbers: list[int] = []
@@ -101,14 +254,7 @@ def read_csv_text(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
         problems.add(None, "file", "no header row")
         problems.raise_if_any(0)
     assert header is not None
-    # A trailing separator leaves an unnamed last column; it holds nothing.
-    while header and header[-1] == "":
-        header.pop()
-    seen: dict[str, int] = {}
-    names = []
-    for h in header:
-        seen[h] = seen.get(h, 0) + 1
-        names.append(h if seen[h] == 1 else f"{h}__{seen[h]}")
+    names = _column_names(header)
     width = len(names)
     for number, record in zip(line_numbers, rows, strict=True):
         extra = [c for c in record[width:] if c.strip()]
@@ -116,7 +262,77 @@ def read_csv_text(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
             problems.add(number, "row", f"has {len(record)} fields, the header has {width}")
     problems.raise_if_any(len(rows))
     columns = {name: [r[i].strip() if i < len(r) else "" for r in rows] for i, name in enumerate(names)}
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {"_line": line_numbers, **columns}, schema={"_line": pl.Int64, **dict.fromkeys(names, pl.String)}
     )
-    return frame, data, notes
+
+
+# --- checks on whole columns ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """Rows where `when` holds have a problem with `column`; `value`, if
+    given, is shown in brackets after the reason."""
+
+    when: pl.Expr
+    column: str
+    reason: str | pl.Expr
+    value: pl.Expr | None = None
+
+
+def row_problems(file_name: str, frame: pl.DataFrame, checks: Sequence[Check]) -> list[str]:
+    """Every row's problems as `file:row:field: reason (value)`, in file order
+    and, within a row, in the order of `checks`: the same list a loop over the
+    rows would make, without a Python object per row."""
+    parts = []
+    for order, check in enumerate(checks):
+        reason = check.reason if isinstance(check.reason, pl.Expr) else pl.lit(check.reason)
+        shown = pl.lit("") if check.value is None else pl.concat_str([pl.lit(" ("), check.value, pl.lit(")")])
+        parts.append(
+            frame.lazy()
+            .filter(check.when.fill_null(False))
+            .select(
+                pl.col("_line"),
+                pl.lit(order, dtype=pl.Int64).alias("_order"),
+                pl.concat_str(
+                    [
+                        pl.lit(f"{file_name}:"),
+                        pl.col("_line").cast(pl.String),
+                        pl.lit(f":{check.column}: "),
+                        reason,
+                        shown,
+                    ]
+                ).alias("_message"),
+            )
+        )
+    if not parts:
+        return []
+    found = pl.concat(parts).sort("_line", "_order", maintain_order=True).collect()
+    return found["_message"].to_list()
+
+
+# A plain, zero-padded date: polars reads it exactly as datetime.strptime would.
+_PLAIN_DATE = {"%d/%m/%Y": r"^[0-9]{2}/[0-9]{2}/[1-9][0-9]{3}$", "%Y-%m-%d": r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$"}
+
+
+def parse_dates(values: pl.Series, formats: Sequence[str], slow: Callable[[str], dt.date | None]) -> pl.Series:
+    """Dates as `slow` (datetime.strptime with `formats`, first that fits)
+    reads them; null where it cannot or the value is empty. Plain dates are
+    parsed by polars; only the odd other value (1/2/2008, or no date at all)
+    is handed to `slow`, once per distinct value."""
+    text = pl.col("v")
+    fast = pl.coalesce(
+        [
+            pl.when(text.str.contains(_PLAIN_DATE[fmt])).then(text.str.strptime(pl.Date, fmt, strict=False))
+            for fmt in formats
+        ]
+        + [pl.lit(None, dtype=pl.Date)]
+    )
+    out = values.to_frame("v").select(fast.alias(values.name))[values.name]
+    odd = values.filter(out.is_null() & (values != ""))
+    if odd.len():
+        mapping = {v: slow(v) for v in odd.unique().to_list()}
+        looked_up = values.replace_strict(mapping, default=None, return_dtype=pl.Date)
+        out = out.fill_null(looked_up)
+    return out
