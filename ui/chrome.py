@@ -1,24 +1,68 @@
 """Page furniture: the synthetic-data banner, page views in the audit trail,
-and the 'chart, table, summary, download' block every chart comes with."""
+and the 'chart, table, summary, downloads' block every chart comes with."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import altair as alt
 import polars as pl
 import streamlit as st
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership import accounts
+from partnership import accounts, exports, queries
 from partnership.access import Viewer
 from ui import data
+from ui.filters import CARE_OPTIONS, EXPLOITATION_OPTIONS, SEND_OPTIONS
+
+# The filters each page reads from the URL (see ui/filters.py); a parameter a
+# page ignores must not appear in the name of a file it exports.
+_COHORT_FILTERS = ("locality", "period", "send", "care", "exploitation")
+PAGE_FILTERS: dict[str, tuple[str, ...]] = {
+    "overview": _COHORT_FILTERS,
+    "cohort": _COHORT_FILTERS,
+    "capacity": ("locality", "period", "month"),
+    "themes": ("locality", "period"),
+}
+_CHOICES = {
+    "send": ("SEND", SEND_OPTIONS),
+    "care": ("Care status", CARE_OPTIONS),
+    "exploitation": ("Exploitation", EXPLOITATION_OPTIONS),
+}
+try:  # Streamlit holds this lock while it changes Altair's process-wide settings to draw a chart
+    from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_LOCK
+except ImportError:  # pragma: no cover - a later Streamlit may rename it
+    _ALTAIR_LOCK = threading.Lock()
+_MIME = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the downloads of one page run need to know: set by page_header."""
+
+    page: str
+    title: str
+    viewer: Viewer | None
+    as_of: dt.date
+    synthetic: bool
 
 
 def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
     """Title, synthetic banner and the page-view audit; returns db settings."""
     settings = data.db_settings()
-    if settings.get("synthetic") == "true":
+    synthetic = settings.get("synthetic") == "true"
+    st.session_state["_export_context"] = _Context(page, title, viewer, queries.as_of_date(settings), synthetic)
+    if synthetic:
         st.warning(
             "**Synthetic demo data.** Every young person, team figure and indicator on these pages is "
             "made up by the demo generator; none is real.",
@@ -48,30 +92,156 @@ def show_flash() -> None:
         st.success(message)
 
 
-def _download(table: pl.DataFrame, filename: str, key: str) -> None:
-    stamp = dt.date.today().isoformat()
-    st.download_button(
-        "Download CSV", table.write_csv(), file_name=f"{filename}_{stamp}.csv", mime="text/csv", key=f"dl_{key}"
-    )
+def _context() -> _Context:
+    found = st.session_state.get("_export_context")
+    if isinstance(found, _Context):
+        return found
+    return _Context("dashboard", "Dashboard", st.session_state.get("viewer"), dt.date.today(), False)
+
+
+def _filters(ctx: _Context) -> tuple[dict[str, str], list[str]]:
+    """The filters in force, as (name -> URL value) for the file name and as
+    words for the file's notes. Worked out as the filter bar does: a value
+    the bar refuses is not in force, and a manager's locality is their own
+    whatever the URL says."""
+    params = st.query_params
+    wanted = PAGE_FILTERS.get(ctx.page, _COHORT_FILTERS)
+    localities = {r["code"]: r for r in data.localities().to_dicts()}
+    loc = params.get("locality", "all")
+    if ctx.viewer is not None and ctx.viewer.role == "manager":
+        loc = next((c for c, r in localities.items() if r["id"] == ctx.viewer.locality_id), "none")
+    elif loc not in localities:
+        loc = "all"
+    period = params.get("period", "12m")
+    if not (period == "12m" or (period.isdigit() and ctx.as_of.year - 3 <= int(period) <= ctx.as_of.year)):
+        period = "12m"
+    named = {"locality": loc, "period": period}
+    words = [
+        "Locality: " + (localities[loc]["name"] if loc in localities else "all localities"),
+        "Period: " + ("last 12 months" if period == "12m" else period),
+    ]
+    if "month" in wanted and re.fullmatch(r"\d{4}-\d{2}", params.get("month", "")):
+        named["month"] = params["month"]
+        words.append(f"Month: {params['month']}")
+    for name, (label, options) in _CHOICES.items():
+        value = params.get(name, "all")
+        if name in wanted and value in options and value != "all":
+            named[name] = value
+            words.append(f"{label}: {options[value].lower()}")
+    return {k: v for k, v in named.items() if k in wanted}, words
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _notes(ctx: _Context, summary: str, words: list[str], today: dt.date) -> list[str]:
+    notes = [plain for plain in [exports.plain_text(summary)] if plain]
+    notes.append(" · ".join(words) + f" · exported {_day(today)}, figures as of {_day(ctx.as_of)}")
+    if ctx.viewer is not None and ctx.viewer.suppressed:
+        threshold = data.settings().suppression_threshold
+        notes.append(
+            f"Counts from 1 to {threshold} are shown as c (fewer than {threshold + 1}), with further cells "
+            "hidden where they would give one away."
+        )
+    if ctx.synthetic:
+        notes.append("Synthetic demo data: none of it is real.")
+    return notes
+
+
+def _audited(engine: Engine, username: str, name: str, make: Callable[[], bytes | str]) -> Callable[[], bytes | str]:
+    """Build the file when it is asked for (the callable runs on click, in a
+    thread of its own), and record the download in the audit trail."""
+
+    def build() -> bytes | str:
+        content = make()
+        with Session(engine) as session:
+            accounts.audit(session, username, "export", name)
+            session.commit()
+        return content
+
+    return build
+
+
+def _downloads(
+    table: pl.DataFrame,
+    summary: str,
+    filename: str,
+    key: str,
+    spec: Callable[[], dict] | None = None,
+) -> None:
+    """A row of download buttons. Nothing is converted until a button is
+    pressed: st.download_button takes a callable and runs it on click."""
+    ctx = _context()
+    today = dt.date.today()
+    named, words = _filters(ctx)
+    notes = _notes(ctx, summary, words, today)
+    title = f"{ctx.title}: {filename.replace('_', ' ')}"
+    engine = data.engine()
+    username = ctx.viewer.username if ctx.viewer is not None else ""
+
+    def name(ext: str) -> str:
+        return exports.export_name(ctx.page, filename, named, today, ext)
+
+    def image(ext: str) -> bytes | str:
+        assert spec is not None
+        shown = exports.captioned(spec(), notes[:1], notes[1:])
+        return exports.chart_to_png(shown) if ext == "png" else exports.chart_to_svg(shown)
+
+    files: list[tuple[str, str, Callable[[], bytes | str], str]] = []
+    if spec is not None:
+        files += [
+            ("png", "PNG", lambda: image("png"), "The chart as a PNG image"),
+            ("svg", "SVG", lambda: image("svg"), "The chart as an SVG image (scalable)"),
+        ]
+    files += [
+        ("csv", "CSV", lambda: exports.table_to_csv(table), "The table as CSV"),
+        ("xlsx", "Excel", lambda: exports.table_to_excel(table, title, notes), "The table as an Excel workbook"),
+    ]
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"exports_{key}"):
+        for ext, label, make, help_text in files:
+            st.download_button(
+                label,
+                _audited(engine, username, name(ext), make),
+                file_name=name(ext),
+                mime=_MIME[ext],
+                key=f"dl_{key}" if ext == "csv" else f"dl_{key}_{ext}",
+                help=f"{help_text}: {name(ext)}",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+
+
+def _altair_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec with its data inline, for vl-convert. Runs in
+    a download thread, so it takes Streamlit's lock rather than catch Altair's
+    settings half-way through another session's chart."""
+    with _ALTAIR_LOCK, alt.data_transformers.enable("default", max_rows=None):
+        return chart.to_dict()
 
 
 def table_block(table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
-    """A table with its one-line summary and a CSV of exactly what is shown."""
+    """A table with its one-line summary and downloads of exactly what is shown."""
     st.markdown(summary)
     st.dataframe(table, hide_index=True, width="stretch")
-    _download(table, filename, key)
+    _downloads(table, summary, filename, key)
 
 
 def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
-    """A chart with its data as a table, a one-line summary and a CSV of
-    exactly what is shown."""
+    """A chart with its data as a table, a one-line summary (also the chart's
+    alt text) and downloads of exactly what is shown."""
     st.markdown(summary)
+    description = exports.plain_text(summary)
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
-        if isinstance(chart, dict):  # a Vega-Lite spec built once and cached
-            st.vega_lite_chart(chart, width="stretch")
+        if isinstance(chart, dict):  # a Vega-Lite spec built once and cached: copied, never changed
+            described = exports.with_description(chart, description)
+            st.vega_lite_chart(described, width="stretch")
+            spec: Callable[[], dict] = lambda: described  # noqa: E731
         else:
-            st.altair_chart(chart, width="stretch")
+            shown = chart.properties(description=description)  # a copy; the caller's chart is left alone
+            st.altair_chart(shown, width="stretch")
+            spec = lambda: _altair_spec(shown)  # noqa: E731
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
-    _download(table, filename, key)
+    _downloads(table, summary, filename, key, spec)
