@@ -322,7 +322,19 @@ def _cover(pdf: _Pdf, d: _Inputs) -> None:
 
 def _summary(pdf: _Pdf, d: _Inputs, views: list[themes.IndicatorView], titles: dict[int, str]) -> pl.DataFrame:
     s = d.scope
-    ov = overview.build(d.cohort, d.staffing, d.indicators, d.values, s.as_of, s.period, True, d.threshold, d.tolerance)
+    # No indicators: the theme statuses come from the themes computation below,
+    # so overview.build need not work them out a second time (seconds at 100,000).
+    ov = overview.build(
+        d.cohort,
+        d.staffing,
+        d.indicators.clear(),
+        d.values,
+        s.as_of,
+        s.period,
+        BOARD.suppressed,
+        d.threshold,
+        d.tolerance,
+    )
     pdf.section("Programme summary")
     pdf.caption(
         f"{s.locality_label} · {s.period_label} · figures as of {_long_date(s.as_of)} · counts from 1 to "
@@ -409,7 +421,6 @@ def _theme(
             height_px=170,
             alt_text=sentence,
         )
-        pdf.caption("Dashed line: target; dotted line: baseline; diamond: the target at its date.")
 
     ms = milestones.filter(pl.col("theme") == number)
     if ms.height:
@@ -425,7 +436,7 @@ def _theme(
 
 def _cohort(pdf: _Pdf, d: _Inputs) -> None:
     s, threshold = d.scope, d.threshold
-    page = cohort_figures.build_page(d.cohort, s.as_of, s.period, True, False, threshold)
+    page = cohort_figures.build_page(d.cohort, s.as_of, s.period, BOARD.suppressed, BOARD.can_see_rows, threshold)
     # Landscape, so the flow's labels have room at a print size.
     pdf.section("Cohort flow across 18", landscape=True)
     pdf.caption(
@@ -578,9 +589,6 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     pdf.chart(
         charts.caseload_bars(teams, threshold, capacity.ENGLAND_CASELOAD).to_dict(), width_px=460, alt_text=worst_words
     )
-    pdf.caption(
-        f"Vertical lines: the threshold of {threshold:g} (orange) and England's {capacity.ENGLAND_CASELOAD} (grey)."
-    )
 
     def caseload(r: dict[str, object]) -> str:
         # A caseload times the FTE shown beside it would give a suppressed count of cases back.
@@ -600,7 +608,10 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     # Teams have at most four case holders: the board sees localities only.
     over = over.group_by("locality", maintain_order=True).agg(pl.col("case_holders").sum(), pl.col("over").sum())
     shown_over = capacity.suppress_team_counts(
-        over.rename({"over": "Case holders over threshold"}), "Case holders over threshold", True, d.threshold
+        over.rename({"over": "Case holders over threshold"}),
+        "Case holders over threshold",
+        BOARD.suppressed,
+        d.threshold,
     )
     over_words = f"fewer than {d.threshold + 1}" if 0 < over_total <= d.threshold else str(over_total)
     pdf.para(f"Counted, never named. {over_words} case holder(s) {s.where} hold more than {threshold:g} cases per FTE.")
@@ -740,7 +751,9 @@ def build_board_pack(
         today=today,
         generated_by=generated_by,
     )
-    views = themes.indicator_views(d.indicators, d.cohort, d.values, scope.as_of, True, d.threshold, d.tolerance)
+    views = themes.indicator_views(
+        d.indicators, d.cohort, d.values, scope.as_of, BOARD.suppressed, d.threshold, d.tolerance
+    )
     impacts = queries.load_impacts(engine)
     titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
     with Session(engine) as session:

@@ -4,22 +4,21 @@ count from 1 to 5, built at board level whoever asks for it."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import DEMO_AS_OF, seed_small
 from pypdf import PdfReader
+from sqlalchemy import text as sql
 
+import cli
 from models.db import get_engine
 from models.reference import THEMES
 from partnership import cohort, queries
 from partnership.boardpack import TITLE, BoardPackError, build_board_pack
-from tests.conftest import DEMO_AS_OF, ROOT, seed_small
 
 SMALL = re.compile(r"[1-5]")
 
@@ -75,14 +74,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     engine.dispose()
 
 
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "cli.py", "board-pack", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
+def _cli(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """`python cli.py board-pack ...` in this process: exit code, stdout, stderr."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    code = cli.main(["board-pack", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def _check_pack(pdf: bytes) -> None:
+def _check_pack(pdf: bytes, synthetic: bool = True) -> None:
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.metadata is not None and reader.metadata.title == TITLE
     # Cover, summary, four themes over one or two pages each, cohort, gap, capacity, notes.
@@ -91,7 +93,7 @@ def _check_pack(pdf: bytes) -> None:
     for number, title, _short, impacts in THEMES:
         assert f"Theme {number}: {title}" in text
         assert " ".join(impacts[0].split()) in text
-    assert "Synthetic demo data" in text
+    assert ("Synthetic demo data" in text) is synthetic
     small = [f for f in fragments(pdf) if SMALL.fullmatch(f.text)]
     assert small == [], f"counts from 1 to 5 printed: {small[:5]}"
     # Suppression did happen: hidden cells are there as the symbol.
@@ -136,11 +138,15 @@ def test_flow_table_folds_small_bands(demo: Demo) -> None:
     assert all(int(r[3]) > 5 for r in flow)
 
 
-def test_locality_restricts_the_pack(demo: Demo, tmp_path: Path) -> None:
+def test_locality_restricts_the_pack(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "east.pdf"
-    done = _cli(demo.url, "--out", str(out), "--locality", "east", "--period", "2025")
-    assert done.returncode == 0, done.stderr
-    assert f"wrote {out}" in done.stdout
+    code, stdout, stderr = _cli(
+        demo.url, monkeypatch, capsys, "--out", str(out), "--locality", "east", "--period", "2025"
+    )
+    assert code == 0, stderr
+    assert f"wrote {out}" in stdout
     east = out.read_bytes()
     _check_pack(east)
     cells = {f.text for f in fragments(east)}
@@ -151,22 +157,29 @@ def test_locality_restricts_the_pack(demo: Demo, tmp_path: Path) -> None:
     assert {"East", "Central", "North"} <= {f.text for f in fragments(demo.pack)}
 
 
-def test_unknown_locality_or_period_is_refused(demo: Demo, tmp_path: Path) -> None:
+def test_unknown_locality_or_period_is_refused(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "never.pdf"
-    bad = _cli(demo.url, "--out", str(out), "--locality", "west")
-    assert bad.returncode == 1
-    assert "unknown locality 'west' (known: all, east, central, north)" in bad.stderr
-    bad = _cli(demo.url, "--out", str(out), "--period", "2019")
-    assert bad.returncode == 1 and "unknown period '2019'" in bad.stderr
+    code, _, stderr = _cli(demo.url, monkeypatch, capsys, "--out", str(out), "--locality", "west")
+    assert code == 1
+    assert "unknown locality 'west' (known: all, east, central, north)" in stderr
+    code, _, stderr = _cli(demo.url, monkeypatch, capsys, "--out", str(out), "--period", "2019")
+    assert code == 1 and "unknown period '2019' (known: 12m, 2026, 2025, 2024, 2023)" in stderr
     assert not out.exists()
     with pytest.raises(BoardPackError):
         build_board_pack(get_engine(demo.url), period="last-year", today=DEMO_AS_OF)
 
 
-def test_pack_on_postgres(postgres_url: str) -> None:
+def test_pack_on_postgres_says_synthetic_only_when_it_is(postgres_url: str) -> None:
     seed_small(postgres_url, 300, 5)
     engine = get_engine(postgres_url)
     try:
-        _check_pack(build_board_pack(engine, today=DEMO_AS_OF))
+        # The SQLite demo covers the synthetic notice; here the same data stands in for real data.
+        with engine.begin() as conn:
+            conn.execute(sql("UPDATE setting SET value = 'false' WHERE key = 'synthetic'"))
+        real = build_board_pack(engine, today=DEMO_AS_OF)
+        _check_pack(real, synthetic=False)
+        assert "imported by the partnership" in plain_text(real)
     finally:
         engine.dispose()
