@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 
 import polars as pl
 from sqlalchemy import Connection, text
@@ -44,6 +45,13 @@ def bulk_insert(conn: Connection, table: str, frame: pl.DataFrame) -> int:
     cur = raw.cursor()
     cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})", frame.iter_rows())
     return frame.height
+
+
+def chunks(ids: Sequence[int], size: int = 5000) -> Iterator[list[int]]:
+    """Ids in slices small enough for one IN (...) on either engine."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def get_setting(session: Session, key: str, default: str | None = None) -> str | None:

@@ -13,13 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import delete
+from sqlalchemy import Connection, bindparam, case, delete, func, update
 from sqlmodel import Session, select
 
-from models import ImportBatch, Locality, MissingEpisode, OutcomeObservation, ServiceEpisode, YoungPerson, codes
+from models import Locality, MissingEpisode, OutcomeObservation, ServiceEpisode, YoungPerson, codes
 from partnership import store
-from partnership.importers.common import ImportRejected, Problems, checksum, read_csv_text
-from partnership.pseudonymise import month_of, pseudonymise
+from partnership.importers.batches import already_imported, record_batch
+from partnership.importers.common import (
+    Check,
+    ImportRejected,
+    Problems,
+    checksum,
+    parse_dates,
+    read_csv_text,
+    row_problems,
+)
+from partnership.pseudonymise import pseudonymise
 from partnership.settings import pseudonym_key
 
 FILES = ("header", "episodes", "oc3", "missing")
@@ -68,6 +77,10 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
+def _dates(values: pl.Series) -> pl.Series:
+    return parse_dates(values, ("%d/%m/%Y",), _date)
+
+
 def _read(folder: Path) -> Parsed:
     parsed = Parsed()
     for name in FILES:
@@ -90,87 +103,114 @@ def _read(folder: Path) -> Parsed:
     return parsed
 
 
+def _not_in(column: str, allowed: object) -> pl.Expr:
+    return ~pl.col(column).is_in(list(allowed))  # type: ignore[call-overload]
+
+
 def validate(parsed: Parsed, known_children: set[str], today: dt.date, year: int | None) -> list[str]:
-    """Every problem in the set of files; empty when it may be imported."""
+    """Every problem in the set of files; empty when it may be imported.
+    Checks run on whole columns; messages come out in file order."""
     problems: list[str] = []
     header = parsed.frames.get("header")
-    children = set(known_children)
+    children = set(known_children) | (set(header["CHILD"].to_list()) if header is not None else set())
+    unknown_child = Check(
+        _not_in("CHILD", children), "CHILD", "no such child in header.csv or the database", pl.col("CHILD")
+    )
     if header is not None:
-        p = Problems("header.csv")
-        seen: dict[str, int] = {}
-        for r in header.iter_rows(named=True):
-            line, child = r["_line"], r["CHILD"]
-            if not child:
-                p.add(line, "CHILD", "required")
-            elif child in seen:
-                p.add(line, "CHILD", f"duplicates line {seen[child]}", child)
-            seen.setdefault(child, line)
-            if r["SEX"] not in SEX:
-                p.add(line, "SEX", "not an SSDA903 sex code (1 male, 2 female)", r["SEX"])
-            dob = _date(r["DOB"])
-            if dob is None:
-                p.add(line, "DOB", "not a date as dd/mm/YYYY", r["DOB"])
-            elif dob > today:
-                p.add(line, "DOB", "in the future", r["DOB"])
-            if r["ETHNIC"] not in ETHNIC:
-                p.add(line, "ETHNIC", "not an SSDA903 ethnicity code", r["ETHNIC"])
-        children |= set(seen)
-        problems += p.items
+        frame = header.with_columns(_dob=_dates(header["DOB"]), _first=pl.col("_line").min().over("CHILD"))
+        problems += row_problems(
+            "header.csv",
+            frame,
+            [
+                Check(pl.col("CHILD") == "", "CHILD", "required"),
+                Check(
+                    (pl.col("CHILD") != "") & (pl.col("_line") != pl.col("_first")),
+                    "CHILD",
+                    pl.format("duplicates line {}", pl.col("_first")),
+                    pl.col("CHILD"),
+                ),
+                Check(_not_in("SEX", SEX), "SEX", "not an SSDA903 sex code (1 male, 2 female)", pl.col("SEX")),
+                Check(pl.col("_dob").is_null(), "DOB", "not a date as dd/mm/YYYY", pl.col("DOB")),
+                Check(pl.col("_dob") > today, "DOB", "in the future", pl.col("DOB")),
+                Check(_not_in("ETHNIC", ETHNIC), "ETHNIC", "not an SSDA903 ethnicity code", pl.col("ETHNIC")),
+            ],
+        )
     if "episodes" in parsed.frames:
-        p = Problems("episodes.csv")
-        for r in parsed.frames["episodes"].iter_rows(named=True):
-            line = r["_line"]
-            if r["CHILD"] not in children:
-                p.add(line, "CHILD", "no such child in header.csv or the database", r["CHILD"])
-            start, end = _date(r["DECOM"]), _date(r["DEC"]) if r["DEC"] else None
-            if start is None:
-                p.add(line, "DECOM", "not a date as dd/mm/YYYY", r["DECOM"])
-            if r["DEC"] and end is None:
-                p.add(line, "DEC", "not a date as dd/mm/YYYY", r["DEC"])
-            elif start and end and end < start:
-                p.add(line, "DEC", "before DECOM", r["DEC"])
-            if r["REC"] and r["REC"].upper() not in REC:
-                p.add(line, "REC", "not an SSDA903 reason episode ceased", r["REC"])
-            if r["DEC"] and not r["REC"]:
-                p.add(line, "REC", "required when DEC is given")
-        problems += p.items
+        episodes = parsed.frames["episodes"]
+        frame = episodes.with_columns(_start=_dates(episodes["DECOM"]), _end=_dates(episodes["DEC"]))
+        dec = pl.col("DEC") != ""
+        problems += row_problems(
+            "episodes.csv",
+            frame,
+            [
+                unknown_child,
+                Check(pl.col("_start").is_null(), "DECOM", "not a date as dd/mm/YYYY", pl.col("DECOM")),
+                Check(dec & pl.col("_end").is_null(), "DEC", "not a date as dd/mm/YYYY", pl.col("DEC")),
+                Check(pl.col("_end") < pl.col("_start"), "DEC", "before DECOM", pl.col("DEC")),
+                Check(
+                    (pl.col("REC") != "") & ~pl.col("REC").str.to_uppercase().is_in(list(REC)),
+                    "REC",
+                    "not an SSDA903 reason episode ceased",
+                    pl.col("REC"),
+                ),
+                Check(dec & (pl.col("REC") == ""), "REC", "required when DEC is given"),
+            ],
+        )
     if "oc3" in parsed.frames:
         p = Problems("oc3.csv")
         if year is None:
             p.add(None, "year", "oc3.csv needs the collection year (--year, e.g. 2025 for 2024-25)")
-        for r in parsed.frames["oc3"].iter_rows(named=True):
-            line = r["_line"]
-            if r["CHILD"] not in children:
-                p.add(line, "CHILD", "no such child in header.csv or the database", r["CHILD"])
-            if r["IN_TOUCH"] not in codes.IN_TOUCH:
-                p.add(line, "IN_TOUCH", "not an SSDA903 in-touch code", r["IN_TOUCH"])
-            if r["ACTIV"] in RETIRED_ACTIV:
-                p.add(line, "ACTIV", "retired code, no longer accepted", r["ACTIV"])
-            elif r["ACTIV"] and r["ACTIV"] not in codes.ACTIV:
-                p.add(line, "ACTIV", "not an SSDA903 activity code", r["ACTIV"])
-            if r["ACCOM"] in ("S1", "X1"):
-                p.add(line, "ACCOM", "does not exist: homeless and custody are never suitable", r["ACCOM"])
-            elif r["ACCOM"] and r["ACCOM"] not in codes.ACCOM:
-                p.add(line, "ACCOM", "not an SSDA903 accommodation code", r["ACCOM"])
+        activ, accom = pl.col("ACTIV"), pl.col("ACCOM")
+        p.items += row_problems(
+            "oc3.csv",
+            parsed.frames["oc3"],
+            [
+                unknown_child,
+                Check(
+                    _not_in("IN_TOUCH", codes.IN_TOUCH), "IN_TOUCH", "not an SSDA903 in-touch code", pl.col("IN_TOUCH")
+                ),
+                Check(activ.is_in(list(RETIRED_ACTIV)), "ACTIV", "retired code, no longer accepted", activ),
+                Check(
+                    (activ != "") & ~activ.is_in(list(RETIRED_ACTIV)) & _not_in("ACTIV", codes.ACTIV),
+                    "ACTIV",
+                    "not an SSDA903 activity code",
+                    activ,
+                ),
+                Check(
+                    accom.is_in(["S1", "X1"]),
+                    "ACCOM",
+                    "does not exist: homeless and custody are never suitable",
+                    accom,
+                ),
+                Check(
+                    (accom != "") & ~accom.is_in(["S1", "X1"]) & _not_in("ACCOM", codes.ACCOM),
+                    "ACCOM",
+                    "not an SSDA903 accommodation code",
+                    accom,
+                ),
+            ],
+        )
         problems += p.items
     if "missing" in parsed.frames:
-        p = Problems("missing.csv")
-        for r in parsed.frames["missing"].iter_rows(named=True):
-            line = r["_line"]
-            if r["CHILD"] not in children:
-                p.add(line, "CHILD", "no such child in header.csv or the database", r["CHILD"])
-            if r["MISSING"] not in ("M", "A"):
-                p.add(line, "MISSING", "not M (missing) or A (away without authorisation)", r["MISSING"])
-            start = _date(r["MIS_START"])
-            if start is None:
-                p.add(line, "MIS_START", "not a date as dd/mm/YYYY", r["MIS_START"])
-            if r["MIS_END"]:
-                end = _date(r["MIS_END"])
-                if end is None:
-                    p.add(line, "MIS_END", "not a date as dd/mm/YYYY", r["MIS_END"])
-                elif start and end < start:
-                    p.add(line, "MIS_END", "before MIS_START", r["MIS_END"])
-        problems += p.items
+        missing = parsed.frames["missing"]
+        frame = missing.with_columns(_start=_dates(missing["MIS_START"]), _end=_dates(missing["MIS_END"]))
+        ended = pl.col("MIS_END") != ""
+        problems += row_problems(
+            "missing.csv",
+            frame,
+            [
+                unknown_child,
+                Check(
+                    ~pl.col("MISSING").is_in(["M", "A"]),
+                    "MISSING",
+                    "not M (missing) or A (away without authorisation)",
+                    pl.col("MISSING"),
+                ),
+                Check(pl.col("_start").is_null(), "MIS_START", "not a date as dd/mm/YYYY", pl.col("MIS_START")),
+                Check(ended & pl.col("_end").is_null(), "MIS_END", "not a date as dd/mm/YYYY", pl.col("MIS_END")),
+                Check(pl.col("_end") < pl.col("_start"), "MIS_END", "before MIS_START", pl.col("MIS_END")),
+            ],
+        )
     return problems
 
 
@@ -178,6 +218,12 @@ def _birthday_in_year(dob_month: dt.date, year: int) -> dt.date:
     """The child's birthday (month) inside the collection year ending 31 March."""
     day = dob_month.replace(year=year)
     return day if day <= dt.date(year, 3, 31) else dob_month.replace(year=year - 1)
+
+
+def _ssda903_people(session: Session) -> dict[str, int]:
+    """pseudo_key -> id of every child an SSDA903 import has written."""
+    rows = session.execute(select(YoungPerson.pseudo_key, YoungPerson.id).where(YoungPerson.source == "ssda903"))
+    return {pk: int(i) for pk, i in rows}
 
 
 def import_903(
@@ -197,32 +243,27 @@ def import_903(
         known = ", ".join(r.code for r in session.exec(select(Locality)))
         raise ValueError(f"--locality: unknown locality '{locality}' (known: {known})")
     key = pseudonym_key()
-    existing = {yp.pseudo_key: yp for yp in session.exec(select(YoungPerson).where(YoungPerson.source == "ssda903"))}
+    existing = _ssda903_people(session)
     # Known children: ids are not stored, so match by their keyed hash.
-    all_ids = set()
+    all_ids: set[str] = set()
     for frame in parsed.frames.values():
-        all_ids |= set(frame["CHILD"].to_list())
-    known = {child for child in all_ids if pseudonymise(child, key) in existing}
+        all_ids |= set(frame["CHILD"].unique().to_list())
+    keys = {child: pseudonymise(child, key) for child in all_ids}
+    known = {child for child, pk in keys.items() if pk in existing}
     problems = validate(parsed, known, today, year)
     if problems:
         raise ImportRejected(folder.name, problems, sum(f.height for f in parsed.frames.values()))
     digest = checksum("".join(sorted(parsed.checksums)).encode())
-    if session.exec(select(ImportBatch).where(ImportBatch.kind == "ssda903", ImportBatch.checksum == digest)).first():
+    if already_imported(session, "ssda903", digest):
         return f"{folder.name}: these files were already imported; nothing changed"
-    counts = _write(session, parsed, loc.id, year, key, existing, dry_run)
+    counts = {"young_people": parsed.frames["header"].height} if "header" in parsed.frames else {}
+    counts |= {name: parsed.frames[name].height for name in ("episodes", "oc3", "missing") if name in parsed.frames}
     summary = ", ".join(f"{k}={v}" for k, v in counts.items())
     if dry_run:
         return f"{folder.name}: valid; would import {summary} (dry run, nothing written)"
-    session.add(
-        ImportBatch(
-            kind="ssda903",
-            source="SSDA903",
-            file_name=folder.name,
-            checksum=digest,
-            rows=summary.replace(", ", "|"),
-            imported_by=actor,
-        )
-    )
+    assert loc.id is not None
+    _write(session, parsed, loc.id, year, keys, existing)
+    record_batch(session, "ssda903", "SSDA903", folder.name, digest, counts, actor)
     store.bump_data_version(session)
     return "; ".join([*parsed.notes, f"{folder.name}: imported {summary}"])
 
@@ -232,99 +273,126 @@ def _write(
     parsed: Parsed,
     locality_id: int,
     year: int | None,
-    key: bytes,
-    existing: dict[str, YoungPerson],
-    dry_run: bool,
-) -> dict[str, int]:
-    counts: dict[str, int] = {}
+    keys: dict[str, str],
+    existing: dict[str, int],
+) -> None:
+    """Whole frames at a time, through the session's own transaction, so a
+    failure anywhere still leaves nothing behind."""
+    session.flush()
+    conn = session.connection()
+    yp = YoungPerson.__table__  # type: ignore[attr-defined]
     header = parsed.frames.get("header")
-    ids: dict[str, int] = {}
     if header is not None:
-        for r in header.iter_rows(named=True):
-            pk = pseudonymise(r["CHILD"], key)
-            yp = existing.get(pk) or YoungPerson(
-                pseudo_key=pk,
-                birth_month=dt.date(2000, 1, 1),
-                sex="X",
-                ethnicity="unknown",
-                locality_id=locality_id,
-                source="ssda903",
+        people = header.select(
+            pl.col("CHILD").replace_strict(keys).alias("pseudo_key"),
+            _dates(header["DOB"]).dt.truncate("1mo").alias("birth_month"),
+            pl.col("SEX").replace_strict(SEX).alias("sex"),
+            pl.col("ETHNIC").replace_strict(ETHNIC).alias("ethnicity"),
+            pl.lit(locality_id, dtype=pl.Int64).alias("locality_id"),
+        )
+        is_new = ~pl.col("pseudo_key").is_in(list(existing))
+        store.bulk_insert(
+            conn,
+            yp.name,
+            people.filter(is_new).with_columns(
+                pl.lit("none").alias("send"),
+                pl.lit("none").alias("care_status"),
+                *[pl.lit(False).alias(flag) for flag in ("cce", "cse", "gangs", "trafficking", "missing")],
+                pl.lit("ssda903").alias("source"),
+            ),
+        )
+        # Children seen before: their details as this return gives them.
+        again = people.filter(~is_new).with_columns(
+            pl.col("pseudo_key").replace_strict(existing, return_dtype=pl.Int64).alias("_id")
+        )
+        if again.height:
+            conn.execute(
+                update(yp)
+                .where(yp.c.id == bindparam("_id"))
+                .values(
+                    birth_month=bindparam("birth_month"),
+                    sex=bindparam("sex"),
+                    ethnicity=bindparam("ethnicity"),
+                    locality_id=bindparam("locality_id"),
+                ),
+                again.drop("pseudo_key").to_dicts(),
             )
-            yp.birth_month = month_of(_date(r["DOB"]))  # type: ignore[arg-type]
-            yp.sex, yp.ethnicity, yp.locality_id = SEX[r["SEX"]], ETHNIC[r["ETHNIC"]], locality_id
-            if not dry_run:
-                session.add(yp)
-        if not dry_run:
-            session.flush()
-        counts["young_people"] = header.height
-    lookup = {yp.pseudo_key: yp for yp in session.exec(select(YoungPerson).where(YoungPerson.source == "ssda903"))}
-
-    def person(child: str) -> YoungPerson | None:
-        return lookup.get(pseudonymise(child, key))
-
+    people = {
+        pk: (int(i), month)
+        for pk, i, month in session.execute(
+            select(YoungPerson.pseudo_key, YoungPerson.id, YoungPerson.birth_month).where(
+                YoungPerson.source == "ssda903"
+            )
+        )
+    }
+    ids = {child: people[pk][0] for child, pk in keys.items() if pk in people}
     for name, model in (("episodes", ServiceEpisode), ("oc3", OutcomeObservation), ("missing", MissingEpisode)):
         frame = parsed.frames.get(name)
         if frame is None:
             continue
-        counts[name] = frame.height
-        if dry_run:
-            continue
-        people = [p for p in (person(c) for c in frame["CHILD"].unique().to_list()) if p is not None]
-        ids = {p.pseudo_key: int(p.id) for p in people}  # type: ignore[arg-type]
-        # A re-import replaces what an earlier 903 import said about these children.
-        where = model.young_person_id.in_(list(ids.values()))  # type: ignore[attr-defined]
-        if model is ServiceEpisode:
-            where = where & (ServiceEpisode.service == "looked_after")
-        session.exec(delete(model).where(where))  # type: ignore[call-overload]
-        for r in frame.iter_rows(named=True):
-            yp = person(r["CHILD"])
-            assert yp is not None and yp.id is not None
-            if name == "episodes":
-                session.add(
-                    ServiceEpisode(
-                        young_person_id=yp.id,
-                        service="looked_after",
-                        started_on=_date(r["DECOM"]),
-                        ended_on=_date(r["DEC"]) if r["DEC"] else None,
-                        end_reason=REC[r["REC"].upper()] if r["DEC"] else None,
-                    )
-                )
-            elif name == "oc3":
-                assert year is not None
-                session.add(
-                    OutcomeObservation(
-                        young_person_id=yp.id,
-                        observed_on=_birthday_in_year(yp.birth_month, year),
-                        activity=r["ACTIV"] or None,
-                        accommodation=r["ACCOM"] or None,
-                        in_touch=r["IN_TOUCH"],
-                    )
-                )
-            else:
-                session.add(
-                    MissingEpisode(
-                        young_person_id=yp.id,
-                        kind=r["MISSING"],
-                        started_on=_date(r["MIS_START"]),
-                        ended_on=_date(r["MIS_END"]) if r["MIS_END"] else None,
-                    )
-                )
-                yp.missing = True
-                session.add(yp)
-    if not dry_run:
-        _care_status(session, list(lookup.values()))
-    return counts
-
-
-def _care_status(session: Session, people: list[YoungPerson]) -> None:
-    """Looked after while an episode is open; a care leaver once it has ended."""
-    for yp in people:
-        eps = session.exec(
-            select(ServiceEpisode).where(
-                ServiceEpisode.young_person_id == yp.id, ServiceEpisode.service == "looked_after"
+        frame = frame.with_columns(pl.col("CHILD").replace_strict(ids, return_dtype=pl.Int64).alias("young_person_id"))
+        # A re-import replaces what an earlier 903 import said about these
+        # children; children new to the database have nothing to replace.
+        before = [ids[c] for c in frame["CHILD"].unique().to_list() if keys[c] in existing]
+        for chunk in store.chunks(before):
+            where = model.young_person_id.in_(chunk)  # type: ignore[attr-defined]
+            if model is ServiceEpisode:
+                where = where & (ServiceEpisode.service == "looked_after")
+            conn.execute(delete(model).where(where))  # type: ignore[arg-type]
+        if name == "episodes":
+            rows = frame.select(
+                "young_person_id",
+                pl.lit("looked_after").alias("service"),
+                _dates(frame["DECOM"]).alias("started_on"),
+                _dates(frame["DEC"]).alias("ended_on"),
+                pl.when(pl.col("DEC") != "")
+                .then(pl.col("REC").str.to_uppercase().replace_strict(REC, default=None))
+                .alias("end_reason"),
             )
-        ).all()
-        if not eps:
-            continue
-        yp.care_status = "looked_after" if any(e.ended_on is None for e in eps) else "former_relevant"
-        session.add(yp)
+        elif name == "oc3":
+            assert year is not None
+            month = pl.col("young_person_id").replace_strict({i: m for i, m in people.values()}, return_dtype=pl.Date)
+            # The birthday inside the collection year ending 31 March.
+            rows = frame.select(
+                "young_person_id",
+                pl.date(pl.lit(year) - (month.dt.month() > 3).cast(pl.Int32), month.dt.month(), 1).alias("observed_on"),
+                pl.col("ACTIV").replace("", None).alias("activity"),
+                pl.col("ACCOM").replace("", None).alias("accommodation"),
+                pl.col("IN_TOUCH").alias("in_touch"),
+                *[
+                    pl.lit(0).alias(c)
+                    for c in ("missing_episodes", "ae_attendances", "police_custody", "emergency_housing")
+                ],
+            )
+        else:
+            rows = frame.select(
+                "young_person_id",
+                pl.col("MISSING").alias("kind"),
+                _dates(frame["MIS_START"]).alias("started_on"),
+                _dates(frame["MIS_END"]).alias("ended_on"),
+            )
+            for chunk in store.chunks(rows["young_person_id"].unique().to_list()):
+                conn.execute(update(yp).where(yp.c.id.in_(chunk)).values(missing=True))
+        store.bulk_insert(conn, model.__tablename__, rows)  # type: ignore[attr-defined]
+    _care_status(conn)
+    # The ORM must not serve objects from before these writes.
+    session.expire_all()
+
+
+def _care_status(conn: Connection) -> None:
+    """Looked after while an episode is open; a care leaver once it has ended.
+    One pass over the episodes joined to the children: a correlated EXISTS
+    per child is planned badly by PostgreSQL on freshly loaded tables."""
+    yp, ep = YoungPerson.__table__, ServiceEpisode.__table__  # type: ignore[attr-defined]
+    status = (
+        select(ep.c.young_person_id, func.max(case((ep.c.ended_on.is_(None), 1), else_=0)).label("open"))
+        .where(ep.c.service == "looked_after")
+        .group_by(ep.c.young_person_id)
+        .subquery()
+    )
+    care_status = case((status.c.open == 1, "looked_after"), else_="former_relevant")
+    conn.execute(
+        update(yp)
+        .where(yp.c.id == status.c.young_person_id, yp.c.source == "ssda903", yp.c.care_status != care_status)
+        .values(care_status=care_status)
+    )
