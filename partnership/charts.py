@@ -15,6 +15,30 @@ from partnership.disclosure import SUPPRESSED
 # are labelled, categories also differ by shape or dash, statuses are words.
 PALETTE = ["#0072B2", "#BD8300", "#009E73", "#CC79A7", "#1D96DB", "#D55E00", "#9C920C", "#000000"]
 STATUS_COLOURS = {"On track": "#009E73", "At risk": "#BD8300", "Off track": "#D55E00", "Not yet measurable": "#767676"}
+# Streamlit's chart theme writes axis and legend text in a light grey (about
+# 3.8:1 on white); every chart on a page gets this instead (WCAG 1.4.3, 4.5:1).
+TEXT_COLOUR = "#3D3D3D"
+_TEXT_CONFIG = {
+    "axis": {"labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR},
+    "legend": {"labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR},
+    "title": {"color": TEXT_COLOUR, "subtitleColor": TEXT_COLOUR},
+    "header": {"labelColor": TEXT_COLOUR, "titleColor": TEXT_COLOUR},
+}
+
+
+def readable_config(config: dict | None) -> dict:
+    """A chart's Vega-Lite config with readable text colours added; anything
+    the chart sets itself wins. Returns a new dict."""
+    out = dict(config or {})
+    for part, ours in _TEXT_CONFIG.items():
+        theirs = out.get(part)
+        if theirs is None:
+            out[part] = dict(ours)
+        elif isinstance(theirs, dict):
+            out[part] = {**ours, **theirs}
+    return out
+
+
 # Relative luminance at which black and white text contrast equally with a
 # background (sqrt(1.05 * 0.05) - 0.05): above it black is the better choice.
 _BLACK_OR_WHITE = 0.1791

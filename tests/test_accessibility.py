@@ -205,3 +205,13 @@ def test_the_check_catches_a_chart_coloured_by_category_alone() -> None:
     assert _colour_only(plain.to_dict()) == ["status"]
     hidden = plain.encode(shape=alt.Shape("status:N", legend=None))
     assert _colour_only(hidden.to_dict()) == ["status"]
+
+
+def test_chart_text_on_screen_is_dark_enough_and_the_charts_own_settings_win() -> None:
+    assert contrast(charts.TEXT_COLOUR, WHITE) >= 4.5
+    cached = {"axis": {"grid": False, "labelColor": "#000000"}, "view": {"stroke": None}}
+    config = charts.readable_config(cached)
+    assert config["axis"] == {"labelColor": "#000000", "titleColor": charts.TEXT_COLOUR, "grid": False}
+    assert config["legend"] == {"labelColor": charts.TEXT_COLOUR, "titleColor": charts.TEXT_COLOUR}
+    assert config["view"] == {"stroke": None}
+    assert cached == {"axis": {"grid": False, "labelColor": "#000000"}, "view": {"stroke": None}}  # not changed

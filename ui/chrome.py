@@ -15,7 +15,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership import accounts, exports, queries
+from partnership import accounts, charts, exports, queries
 from partnership.access import Viewer
 from ui import data
 from ui.filters import CARE_OPTIONS, EXPLOITATION_OPTIONS, SEND_OPTIONS
@@ -234,12 +234,16 @@ def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: s
     description = exports.plain_text(summary)
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
-        if isinstance(chart, dict):  # a Vega-Lite spec built once and cached: copied, never changed
+        # Copies with alt text and readable axis text: the caller's chart, or
+        # a spec cached for every session, is never changed.
+        if isinstance(chart, dict):
             described = exports.with_description(chart, description)
+            described["config"] = charts.readable_config(chart.get("config"))
             st.vega_lite_chart(described, width="stretch")
             spec: Callable[[], dict] = lambda: described  # noqa: E731
         else:
-            shown = chart.properties(description=description)  # a copy; the caller's chart is left alone
+            config = {} if chart.config is alt.Undefined else chart.config.to_dict()
+            shown = chart.properties(description=description, config=charts.readable_config(config))
             st.altair_chart(shown, width="stretch")
             spec = lambda: _altair_spec(shown)  # noqa: E731
     with table_tab:
