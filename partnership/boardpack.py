@@ -85,6 +85,11 @@ def _fmt_fte(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
+def _thousands(count: str) -> str:
+    """A count held as text, with thousands separators; the symbol c stays as it is."""
+    return f"{int(count):,}" if count.isdigit() else count
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     width, height = struct.unpack(">II", png[16:24])
     return int(width), int(height)
@@ -405,7 +410,7 @@ def _theme(
         right=(2,),
     )
     for v in mine:
-        pdf.heading(v.name, keep=85)
+        pdf.heading(v.name, keep=75)
         if v.series.drop_nulls("value").is_empty():
             pdf.caption("No values to draw yet" + (" (all suppressed)" if v.series.height else "") + ".")
             continue
@@ -418,7 +423,7 @@ def _theme(
         pdf.chart(
             charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date).to_dict(),
             width_px=520,
-            height_px=170,
+            height_px=150,
             alt_text=sentence,
         )
 
@@ -481,7 +486,7 @@ def _cohort(pdf: _Pdf, d: _Inputs) -> None:
         pdf.heading("The flow as a table")
         pdf.grid(
             ["Step", "From", "To", "Young people"],
-            [[steps[r["stage"]], r["source"], r["target"], str(r["value"])] for r in page.flow_links.to_dicts()],
+            [[steps[r["stage"]], r["source"], r["target"], f"{r['value']:,}"] for r in page.flow_links.to_dicts()],
             (0.16, 0.34, 0.34, 0.16),
             right=(3,),
         )
@@ -510,7 +515,7 @@ def _cohort(pdf: _Pdf, d: _Inputs) -> None:
     pdf.chart(_y_order(bars, [label for label, _, _ in cohort_figures.GAP_BINS]), width_px=520, alt_text=gap_words)
     pdf.grid(
         ["Gap", "Young people"],
-        [[r["Gap"], r["Young people"]] for r in page.gap_distribution.to_dicts()],
+        [[r["Gap"], _thousands(r["Young people"])] for r in page.gap_distribution.to_dicts()],
         (0.5, 0.5),
         right=(1,),
     )
@@ -614,7 +619,8 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
         d.threshold,
     )
     over_words = f"fewer than {d.threshold + 1}" if 0 < over_total <= d.threshold else str(over_total)
-    pdf.para(f"Counted, never named. {over_words} case holder(s) {s.where} hold more than {threshold:g} cases per FTE.")
+    pdf.caption("Counted, never named.")
+    pdf.para(f"{over_words.capitalize()} case holder(s) {s.where} hold more than {threshold:g} cases per FTE.")
     pdf.grid(
         ["Locality", "Case holders", "Case holders over threshold"],
         [[r["locality"], str(r["case_holders"]), r["Case holders over threshold"]] for r in shown_over.to_dicts()],
