@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, select
 
 from models import (
-    ImportBatch,
     Locality,
     OutcomeObservation,
     RiskAssessment,
@@ -28,8 +27,18 @@ from models import (
     codes,
 )
 from partnership import capacity, queries, store
-from partnership.importers.common import ImportRejected, Problems, checksum, read_csv_text
-from partnership.pseudonymise import month_of, pseudonymise
+from partnership.importers.batches import already_imported, record_batch
+from partnership.importers.common import (
+    WHITESPACE,
+    Check,
+    ImportRejected,
+    Problems,
+    checksum,
+    parse_dates,
+    read_csv_text,
+    row_problems,
+)
+from partnership.pseudonymise import pseudonymise
 from partnership.settings import pseudonym_key
 
 YES_NO = {"Y": "yes", "N": "no"}
@@ -159,7 +168,7 @@ def read_table(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
             frame = pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0)
         except Exception as exc:  # a damaged or non-Excel file: say so, do not crash
             raise ImportRejected(path.name, [f"{path.name}:file: not a readable Excel file ({exc})"]) from None
-        frame = frame.with_columns(pl.all().cast(pl.String).fill_null("").str.strip_chars())
+        frame = frame.with_columns(pl.all().cast(pl.String).fill_null("").str.strip_chars(WHITESPACE))
         frame = frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
         return frame, data, []
     frame, data, notes = read_csv_text(path)
@@ -170,42 +179,71 @@ def read_table(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
     return frame, data, notes
 
 
+def _dates(values: pl.Series) -> pl.Series:
+    return parse_dates(values, ("%d/%m/%Y", "%Y-%m-%d"), _date)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _check(frame: pl.DataFrame, table: str, file_name: str) -> Problems:
+    """Each column against its kind, whole columns at a time; messages in
+    file order, a row's in column order."""
     problems = Problems(file_name)
     for col in TEMPLATES[table]:
         if col.name not in frame.columns:
             problems.add(1, col.name, "required column is missing" if col.required else "column is missing")
     if problems.items:
         return problems
-    for row in frame.iter_rows(named=True):
-        line = row["_line"]
-        for col in TEMPLATES[table]:
-            value = row[col.name]
-            if value == "":
-                if col.required:
-                    problems.add(line, col.name, "required")
-                continue
-            if col.kind == "date" and _date(value) is None:
-                problems.add(line, col.name, "not a date as dd/mm/YYYY or YYYY-MM-DD", value)
-            elif col.kind == "month" and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-                problems.add(line, col.name, "not a month as YYYY-MM", value)
-            elif col.kind == "quarter" and not re.fullmatch(r"\d{4}-?Q[1-4]", value, flags=re.IGNORECASE):
-                problems.add(line, col.name, "not a quarter such as 2025-Q3", value)
-            elif col.kind == "code" and col.codes is not None and value not in col.codes:
-                problems.add(line, col.name, "not one of the codes in the template guide", value)
-            elif col.kind == "bool" and value.upper() not in YES_NO:
-                problems.add(line, col.name, "not Y or N", value)
-            elif col.kind == "int" and not (value.isdigit()):
-                problems.add(line, col.name, "not a whole number of 0 or more", value)
-            elif col.kind in ("fte", "number"):
-                try:
-                    number = float(value)
-                except ValueError:
-                    problems.add(line, col.name, "not a number", value)
-                    continue
-                if col.kind == "fte" and number < 0:
-                    problems.add(line, col.name, "cannot be negative", value)
+    checks: list[Check] = []
+    parsed: dict[str, pl.Series] = {}
+    for col in TEMPLATES[table]:
+        value = pl.col(col.name)
+        given = value != ""
+        if col.required:
+            checks.append(Check(~given, col.name, "required"))
+        if col.kind == "date":
+            parsed[f"_{col.name}"] = _dates(frame[col.name])
+            bad = pl.col(f"_{col.name}").is_null()
+            checks.append(Check(given & bad, col.name, "not a date as dd/mm/YYYY or YYYY-MM-DD", value))
+        elif col.kind == "month":
+            bad = ~value.str.contains(r"^\d{4}-(0[1-9]|1[0-2])$")
+            checks.append(Check(given & bad, col.name, "not a month as YYYY-MM", value))
+        elif col.kind == "quarter":
+            bad = ~value.str.contains(r"(?i)^\d{4}-?Q[1-4]$")
+            checks.append(Check(given & bad, col.name, "not a quarter such as 2025-Q3", value))
+        elif col.kind == "code" and col.codes is not None:
+            bad = ~value.is_in(list(col.codes))
+            checks.append(Check(given & bad, col.name, "not one of the codes in the template guide", value))
+        elif col.kind == "bool":
+            bad = ~value.str.to_uppercase().is_in(list(YES_NO))
+            checks.append(Check(given & bad, col.name, "not Y or N", value))
+        elif col.kind == "int":
+            # Plain digits only: a count is written to an integer column.
+            bad = ~value.str.contains(r"^[0-9]+$")
+            checks.append(Check(given & bad, col.name, "not a whole number of 0 or more", value))
+            too_big = value.str.strip_chars_start("0").str.len_chars() > 9
+            checks.append(Check(given & ~bad & too_big, col.name, "too large for a count", value))
+        elif col.kind in ("fte", "number"):
+            # float() is the rule (it reads 1e3, 1_000 and nan); asked once per distinct value.
+            distinct = [v for v in frame[col.name].unique().to_list() if v != ""]
+            not_numbers = [v for v in distinct if not _is_number(v)]
+            checks.append(Check(value.is_in(not_numbers), col.name, "not a number", value))
+            if col.kind == "fte":
+                negative = [v for v in distinct if _is_number(v) and float(v) < 0]
+                checks.append(Check(value.is_in(negative), col.name, "cannot be negative", value))
+    problems.items += row_problems(file_name, frame.with_columns(**parsed), checks)
     return problems
+
+
+def _people(session: Session) -> dict[str, int]:
+    """pseudo_key -> id of every young person, whatever brought them in."""
+    return {pk: int(i) for pk, i in session.execute(select(YoungPerson.pseudo_key, YoungPerson.id))}
 
 
 def import_table(
@@ -218,153 +256,186 @@ def import_table(
     problems = _check(frame, table, path.name)
     problems.raise_if_any(frame.height)
     key = pseudonym_key()
-    people = {yp.pseudo_key: yp for yp in session.exec(select(YoungPerson))}
+    people = _people(session)
+    keys: dict[str, str] = {}
+    if "child_id" in frame.columns:
+        keys = {child: pseudonymise(child, key) for child in frame["child_id"].unique().to_list()}
+        frame = frame.with_columns(pl.col("child_id").replace_strict(keys).alias("_pseudo_key"))
     if table != "young_people" and "child_id" in frame.columns:
-        for row in frame.iter_rows(named=True):
-            if pseudonymise(row["child_id"], key) not in people:
-                problems.add(
-                    row["_line"], "child_id", "no such young person (import young_people first)", row["child_id"]
+        problems.items += row_problems(
+            path.name,
+            frame,
+            [
+                Check(
+                    ~pl.col("_pseudo_key").is_in(list(people)),
+                    "child_id",
+                    "no such young person (import young_people first)",
+                    pl.col("child_id"),
                 )
+            ],
+        )
     digest = checksum(data)
-    if session.exec(
-        select(ImportBatch).where(ImportBatch.kind == f"template:{table}", ImportBatch.checksum == digest)
-    ).first():
+    if already_imported(session, f"template:{table}", digest):
         return f"{path.name}: already imported; nothing changed"
     writer = WRITERS[table]
-    rows = writer(session, frame, key, people, problems, today, dry_run or bool(problems.items))
+    rows = writer(session, frame, people, problems, today, dry_run or bool(problems.items))
     # Anything a writer added is discarded by the caller's rollback when this raises.
     problems.raise_if_any(frame.height)
     if dry_run:
         session.rollback()
         return f"{path.name}: valid; would import {rows} {table} row(s) (dry run, nothing written)"
-    session.add(
-        ImportBatch(
-            kind=f"template:{table}",
-            source=table,
-            file_name=path.name,
-            checksum=digest,
-            rows=f"{table}={rows}",
-            imported_by=actor,
-        )
-    )
+    record_batch(session, f"template:{table}", table, path.name, digest, {table: rows}, actor)
     store.bump_data_version(session)
     return "; ".join([*notes, f"{path.name}: imported {rows} {table} row(s)"])
 
 
-def _opt_date(text: str) -> dt.date | None:
-    return _date(text) if text else None
-
-
 def _young_people(
-    session: Session, frame: pl.DataFrame, key: bytes, people: dict, problems: Problems, today: dt.date, dry: bool
+    session: Session, frame: pl.DataFrame, people: dict[str, int], problems: Problems, today: dt.date, dry: bool
 ) -> int:
     localities = {loc.code: loc.id for loc in session.exec(select(Locality))}
-    seen: dict[str, int] = {}
-    for row in frame.iter_rows(named=True):
-        if row["child_id"] in seen:
-            problems.add(row["_line"], "child_id", f"duplicates line {seen[row['child_id']]}", row["child_id"])
-        seen.setdefault(row["child_id"], row["_line"])
-        birth = _date(row["birth_date"])
-        if birth and birth > today:
-            problems.add(row["_line"], "birth_date", "in the future", row["birth_date"])
+    birth = _dates(frame["birth_date"])
+    first = pl.col("_line").min().over("child_id")
+    problems.items += row_problems(
+        problems.file_name,
+        frame.with_columns(_birth=birth),
+        [
+            Check(pl.col("_line") != first, "child_id", pl.format("duplicates line {}", first), pl.col("child_id")),
+            Check(pl.col("_birth") > today, "birth_date", "in the future", pl.col("birth_date")),
+        ],
+    )
     if dry or problems.items:
         return frame.height
-    for row in frame.iter_rows(named=True):
-        pk = pseudonymise(row["child_id"], key)
-        yp = people.get(pk) or YoungPerson(
-            pseudo_key=pk,
-            birth_month=dt.date(2000, 1, 1),
-            sex="X",
-            ethnicity="unknown",
-            locality_id=1,
-            source="template",
-        )
-        yp.birth_month = month_of(_date(row["birth_date"]))  # type: ignore[arg-type]
-        yp.sex, yp.ethnicity, yp.send, yp.care_status = row["sex"], row["ethnicity"], row["send"], row["care_status"]
-        yp.locality_id = localities[row["locality"]]
-        for flag in codes.EXPLOITATION_FACTORS:
-            setattr(yp, flag, row[flag].upper() == "Y")
-        session.add(yp)
+    rows = frame.select(
+        pl.col("_pseudo_key").alias("pseudo_key"),
+        birth.dt.truncate("1mo").alias("birth_month"),
+        "sex",
+        "ethnicity",
+        "send",
+        "care_status",
+        pl.col("locality").replace_strict(localities, return_dtype=pl.Int64).alias("locality_id"),
+        *[(pl.col(flag).str.to_uppercase() == "Y").alias(flag) for flag in codes.EXPLOITATION_FACTORS],
+    )
     session.flush()
+    conn = session.connection()
+    yp = YoungPerson.__table__  # type: ignore[attr-defined]
+    is_new = ~pl.col("pseudo_key").is_in(list(people))
+    store.bulk_insert(conn, yp.name, rows.filter(is_new).with_columns(pl.lit("template").alias("source")))
+    again = rows.filter(~is_new).with_columns(
+        pl.col("pseudo_key").replace_strict(people, return_dtype=pl.Int64).alias("_id")
+    )
+    if again.height:
+        # Whatever brought them in first, the file's details now stand.
+        fields = [c for c in again.columns if c not in ("pseudo_key", "_id")]
+        conn.execute(
+            update(yp).where(yp.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields}),
+            again.drop("pseudo_key").to_dicts(),
+        )
+    session.expire_all()
     return frame.height
 
 
-def _replace_for_children(session: Session, model: type, frame: pl.DataFrame, key: bytes, people: dict) -> None:
-    """A file replaces what was held for the children it names in that table."""
-    ids = [people[pseudonymise(c, key)].id for c in frame["child_id"].unique().to_list()]
-    session.exec(delete(model).where(model.young_person_id.in_(ids)))  # type: ignore[attr-defined,call-overload]
+def _child_rows(
+    model: type, checks: Callable[[pl.DataFrame, str], list[str]], build: Callable[[pl.DataFrame], pl.DataFrame]
+):  # type: ignore[no-untyped-def]
+    """A writer for a table of rows about children: `checks` adds the
+    table's own problems, `build` gives the rows to insert. The file replaces
+    what was held for the children it names in that table."""
 
-
-def _child_rows(model: type, build):  # type: ignore[no-untyped-def]
     def writer(
-        session: Session, frame: pl.DataFrame, key: bytes, people: dict, problems: Problems, today: dt.date, dry: bool
+        session: Session, frame: pl.DataFrame, people: dict[str, int], problems: Problems, today: dt.date, dry: bool
     ) -> int:
-        for row in frame.iter_rows(named=True):
-            build(row, problems, None)
+        problems.items += checks(frame, problems.file_name)
         if dry or problems.items:
             return frame.height
-        _replace_for_children(session, model, frame, key, people)
-        for row in frame.iter_rows(named=True):
-            session.add(build(row, problems, people[pseudonymise(row["child_id"], key)].id))
+        frame = frame.with_columns(
+            pl.col("_pseudo_key").replace_strict(people, return_dtype=pl.Int64).alias("young_person_id")
+        )
+        session.flush()
+        conn = session.connection()
+        for chunk in store.chunks(frame["young_person_id"].unique().to_list()):
+            conn.execute(delete(model).where(model.young_person_id.in_(chunk)))  # type: ignore[attr-defined]
+        store.bulk_insert(conn, model.__tablename__, build(frame))  # type: ignore[attr-defined]
+        session.expire_all()
         return frame.height
 
     return writer
 
 
-def _episode(row: dict, problems: Problems, yp_id: int | None) -> ServiceEpisode | None:
-    start, end = _date(row["start_date"]), _opt_date(row["end_date"])
-    if yp_id is None:
-        if start and end and end < start:
-            problems.add(row["_line"], "end_date", "before start_date", row["end_date"])
-        if end and not row["end_reason"]:
-            problems.add(row["_line"], "end_reason", "required when end_date is given")
-        return None
-    return ServiceEpisode(
-        young_person_id=yp_id,
-        service=row["service"],
-        started_on=start,
-        ended_on=end,
-        end_reason=row["end_reason"] or None,
+def _none_if_empty(column: str) -> pl.Expr:
+    return pl.when(pl.col(column) != "").then(pl.col(column))
+
+
+def _episode_checks(frame: pl.DataFrame, file_name: str) -> list[str]:
+    dated = frame.with_columns(_start=_dates(frame["start_date"]), _end=_dates(frame["end_date"]))
+    return row_problems(
+        file_name,
+        dated,
+        [
+            Check(pl.col("_end") < pl.col("_start"), "end_date", "before start_date", pl.col("end_date")),
+            Check(
+                pl.col("_end").is_not_null() & (pl.col("end_reason") == ""),
+                "end_reason",
+                "required when end_date is given",
+            ),
+        ],
     )
 
 
-def _plan(row: dict, problems: Problems, yp_id: int | None) -> TransitionPlan | None:
-    started, agreed = _opt_date(row["started_date"]), _opt_date(row["agreed_date"])
-    if yp_id is None:
-        if started and agreed and agreed < started:
-            problems.add(row["_line"], "agreed_date", "before started_date", row["agreed_date"])
-        return None
-    return TransitionPlan(
-        young_person_id=yp_id, started_on=started, agreed_on=agreed, post18_service=row["post18_service"] or None
+def _episode_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        "young_person_id",
+        "service",
+        _dates(frame["start_date"]).alias("started_on"),
+        _dates(frame["end_date"]).alias("ended_on"),
+        _none_if_empty("end_reason").alias("end_reason"),
     )
 
 
-def _risk(row: dict, problems: Problems, yp_id: int | None) -> RiskAssessment | None:
-    if yp_id is None:
-        return None
-    return RiskAssessment(
-        young_person_id=yp_id, agency=row["agency"], assessed_on=_date(row["assessed_date"]), level=row["level"]
+def _plan_checks(frame: pl.DataFrame, file_name: str) -> list[str]:
+    dated = frame.with_columns(_started=_dates(frame["started_date"]), _agreed=_dates(frame["agreed_date"]))
+    first = pl.col("_line").min().over("child_id")
+    return row_problems(
+        file_name,
+        dated,
+        [
+            # One plan per young person (the table allows no more).
+            Check(pl.col("_line") != first, "child_id", pl.format("duplicates line {}", first), pl.col("child_id")),
+            Check(pl.col("_agreed") < pl.col("_started"), "agreed_date", "before started_date", pl.col("agreed_date")),
+        ],
     )
 
 
-def _outcome(row: dict, problems: Problems, yp_id: int | None) -> OutcomeObservation | None:
-    if yp_id is None:
-        return None
-    counts = {
-        k: int(row[k] or 0) for k in ("missing_episodes", "ae_attendances", "police_custody", "emergency_housing")
-    }
-    return OutcomeObservation(
-        young_person_id=yp_id,
-        observed_on=_date(row["observed_date"]),
-        activity=row["activity"] or None,
-        accommodation=row["accommodation"] or None,
-        in_touch=row["in_touch"] or None,
-        **counts,
+def _plan_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        "young_person_id",
+        _dates(frame["started_date"]).alias("started_on"),
+        _dates(frame["agreed_date"]).alias("agreed_on"),
+        _none_if_empty("post18_service").alias("post18_service"),
+    )
+
+
+def _no_checks(frame: pl.DataFrame, file_name: str) -> list[str]:
+    return []
+
+
+def _risk_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select("young_person_id", "agency", _dates(frame["assessed_date"]).alias("assessed_on"), "level")
+
+
+def _outcome_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    counts = ("missing_episodes", "ae_attendances", "police_custody", "emergency_housing")
+    return frame.select(
+        "young_person_id",
+        _dates(frame["observed_date"]).alias("observed_on"),
+        _none_if_empty("activity").alias("activity"),
+        _none_if_empty("accommodation").alias("accommodation"),
+        _none_if_empty("in_touch").alias("in_touch"),
+        *[_none_if_empty(c).fill_null("0").cast(pl.Int64).alias(c) for c in counts],
     )
 
 
 def _staffing(
-    session: Session, frame: pl.DataFrame, key: bytes, people: dict, problems: Problems, today: dt.date, dry: bool
+    session: Session, frame: pl.DataFrame, people: dict[str, int], problems: Problems, today: dt.date, dry: bool
 ) -> int:
     engine = session.get_bind()
     labels = capacity.post_labels(capacity.month_of(queries.load_staffing(engine, [1, 2, 3]), None))
@@ -399,7 +470,7 @@ def _staffing(
 
 
 def _indicator_values(
-    session: Session, frame: pl.DataFrame, key: bytes, people: dict, problems: Problems, today: dt.date, dry: bool
+    session: Session, frame: pl.DataFrame, people: dict[str, int], problems: Problems, today: dt.date, dry: bool
 ) -> int:
     from partnership import themes
 
@@ -419,10 +490,10 @@ def _indicator_values(
 
 WRITERS = {
     "young_people": _young_people,
-    "service_episodes": _child_rows(ServiceEpisode, _episode),
-    "transition_plans": _child_rows(TransitionPlan, _plan),
-    "risk_assessments": _child_rows(RiskAssessment, _risk),
-    "outcomes": _child_rows(OutcomeObservation, _outcome),
+    "service_episodes": _child_rows(ServiceEpisode, _episode_checks, _episode_rows),
+    "transition_plans": _child_rows(TransitionPlan, _plan_checks, _plan_rows),
+    "risk_assessments": _child_rows(RiskAssessment, _no_checks, _risk_rows),
+    "outcomes": _child_rows(OutcomeObservation, _no_checks, _outcome_rows),
     "staffing_snapshots": _staffing,
     "indicator_values": _indicator_values,
 }
