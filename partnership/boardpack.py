@@ -537,6 +537,15 @@ def _y_order(spec: dict, order: list[str]) -> dict:
     return spec
 
 
+def team_caseloads(month_rows: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """Case-holding establishment per team for the board. A caseload times the
+    FTE shown beside it gives the cases back, so a team holding 1 to
+    `threshold` cases gets no caseload (and `small` is set)."""
+    teams = capacity.establishment(month_rows.filter(pl.col("case_holding")), ["locality", "team"])
+    small = pl.col("cases").is_between(1, threshold)
+    return teams.with_columns(caseload=pl.when(small).then(None).otherwise(pl.col("caseload")), small=small)
+
+
 def _suppressed_cases(cases: int, threshold: int) -> str:
     shown = disclosure.suppress_count(cases, threshold)
     return shown if isinstance(shown, str) else f"{shown:,}"
@@ -584,7 +593,7 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     )
 
     pdf.heading("Cases per case-holding FTE", keep=90)
-    teams = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"])
+    teams = team_caseloads(rows, d.threshold)
     worst = teams.sort("caseload", descending=True, nulls_last=True).row(0, named=True)
     worst_words = (
         f"Highest caseload: {worst['team']} at {capacity.fmt_caseload(worst['caseload'])} cases per case-holding "
@@ -594,15 +603,17 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     pdf.chart(
         charts.caseload_bars(teams, threshold, capacity.ENGLAND_CASELOAD).to_dict(), width_px=460, alt_text=worst_words
     )
-
-    def caseload(r: dict[str, object]) -> str:
-        # A caseload times the FTE shown beside it would give a suppressed count of cases back.
-        small = disclosure.is_small(int(r["cases"]), d.threshold)  # type: ignore[call-overload]
-        return disclosure.SUPPRESSED if small else capacity.fmt_caseload(r["caseload"])  # type: ignore[arg-type]
-
     pdf.grid(
         ["Locality", "Team", "Case-holding FTE", "Cases per case-holding FTE"],
-        [[r["locality"], r["team"], _fmt_fte(r["case_fte"]), caseload(r)] for r in teams.to_dicts()],
+        [
+            [
+                r["locality"],
+                r["team"],
+                _fmt_fte(r["case_fte"]),
+                disclosure.SUPPRESSED if r["small"] else capacity.fmt_caseload(r["caseload"]),
+            ]
+            for r in teams.to_dicts()
+        ],
         (0.2, 0.36, 0.2, 0.24),
         right=(2, 3),
     )

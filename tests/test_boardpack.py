@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import DEMO_AS_OF, seed_small
 from pypdf import PdfReader
@@ -18,7 +19,7 @@ import cli
 from models.db import get_engine
 from models.reference import THEMES
 from partnership import cohort, queries
-from partnership.boardpack import TITLE, BoardPackError, build_board_pack
+from partnership.boardpack import TITLE, BoardPackError, build_board_pack, team_caseloads
 
 SMALL = re.compile(r"[1-5]")
 
@@ -183,3 +184,36 @@ def test_pack_on_postgres_says_synthetic_only_when_it_is(postgres_url: str) -> N
         assert "imported by the partnership" in plain_text(real)
     finally:
         engine.dispose()
+
+
+def test_a_team_with_few_cases_gets_no_caseload() -> None:
+    def post(team: str, order: int, holding: bool, filled: float, cases: int) -> dict[str, object]:
+        return {
+            "locality_id": 1,
+            "locality": "East",
+            "team": team,
+            "team_order": order,
+            "role_order": 1,
+            "case_holding": holding,
+            "funded_fte": 1.0,
+            "filled_fte": filled,
+            "agency_fte": 0.0,
+            "vacant_fte": 1.0 - filled,
+            "cases_held": cases,
+        }
+
+    rows_ = pl.DataFrame(
+        [
+            post("East Team 1", 1, True, 1.0, 2),
+            post("East Team 1", 1, True, 1.0, 1),
+            post("East Team 2", 2, True, 1.0, 16),
+            post("East Team 2", 2, True, 1.0, 14),
+            post("East Team 2", 2, False, 1.0, 9),  # not case-holding: its cases do not count
+        ]
+    )
+    teams = team_caseloads(rows_, 5)
+    # Team 1: 3 cases on 2 FTE would print as 1.5 and give the 3 back; Team 2: 30 / 2 = 15.
+    assert teams.select("team", "cases", "case_fte", "caseload", "small").to_dicts() == [
+        {"team": "East Team 1", "cases": 3, "case_fte": 2.0, "caseload": None, "small": True},
+        {"team": "East Team 2", "cases": 30, "case_fte": 2.0, "caseload": 15.0, "small": False},
+    ]
