@@ -140,9 +140,9 @@ with import_tab:
             st.dataframe(preview.frame, hide_index=True, width="stretch")
             if preview.not_read:
                 st.caption("Columns never read or stored: " + ", ".join(preview.not_read) + ".")
-        left, right, _rest = st.columns([1, 1, 4])
-        check = left.button("Check (dry run)", icon=":material/rule:", key="import_check", width="stretch")
-        go = right.button("Import", type="primary", icon=":material/input:", key="import_go", width="stretch")
+        with st.container(horizontal=True):
+            check = st.button("Check (dry run)", icon=":material/rule:", key="import_check")
+            go = st.button("Import", type="primary", icon=":material/input:", key="import_go")
         if check or go:
             with st.spinner("Checking ..." if check else "Importing ..."):
                 outcome = uploads.run(data.engine(), request, viewer.username, dry_run=check)
@@ -156,27 +156,26 @@ with import_tab:
 with templates_tab:
     st.markdown(
         "The header row of a template is the contract: keep its columns and their names, one row per record. "
-        "The CSV carries the column guide as `#` lines after a blank line (they are not read as data); "
-        "the Excel file carries it as a second sheet, *README*. Children's ids are stored only as a keyed hash."
+        "The Excel file carries the column guide as a second sheet, *README*, which may stay. The CSV carries it "
+        "as `#` lines after a blank line: delete those lines before importing the file. "
+        "Children's ids are stored only as a keyed hash."
     )
     chosen = st.selectbox("Template", list(templates.TEMPLATES), format_func=_table_name, key="template_table")
     st.dataframe(templates.describe(chosen), hide_index=True, width="stretch")
-    left, right, _rest = st.columns([1, 1, 3])
-    left.download_button(
-        "CSV template",
-        templates.template_bytes(chosen, excel=False),
-        file_name=f"{chosen}_template.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key="template_csv",
-        width="stretch",
-    )
-    right.download_button(
-        "Excel template",
-        templates.template_bytes(chosen, excel=True),
-        file_name=f"{chosen}_template.xlsx",
-        mime=XLSX,
-        icon=":material/download:",
-        key="template_xlsx",
-        width="stretch",
-    )
+    with st.container(horizontal=True):
+        st.download_button(
+            "CSV template",
+            templates.template_bytes(chosen, excel=False),
+            file_name=f"{chosen}_template.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key="template_csv",
+        )
+        st.download_button(
+            "Excel template",
+            templates.template_bytes(chosen, excel=True),
+            file_name=f"{chosen}_template.xlsx",
+            mime=XLSX,
+            icon=":material/download:",
+            key="template_xlsx",
+        )

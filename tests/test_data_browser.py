@@ -1,0 +1,96 @@
+"""The Data and Data quality pages in headless Chromium against a real
+`streamlit run` server (the session-scoped `server` fixture): the real
+SSDA903 files uploaded through the browser and refused, the refusal on the
+quality page, and the pages refused when other roles type their URLs.
+Only refusals happen here, so the shared server's data stay as they were."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import Server
+from playwright.sync_api import Page, expect
+from test_browser import _idle, _no_traceback, _open
+from test_pages_browser import WAIT, _shot, _sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT.parent / "shared" / "data" / "ssda903"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _slow_page(page: Page) -> None:
+    page.set_default_timeout(WAIT)
+
+
+def _go(page: Page, server: Server, path: str) -> None:
+    page.goto(f"{server.url}/{path}")
+    expect(page.get_by_text(re.compile(r"Signed in as")).first).to_be_visible(timeout=WAIT)
+    _idle(page)
+
+
+def _tables_drawn(page: Page, count: int) -> None:
+    """Tables are drawn on a canvas after the run ends: wait for the first
+    `count` before a photograph (tabs and expanders may hold more)."""
+    tables = page.locator('[data-testid="stDataFrame"]')
+    expect(tables.nth(count - 1)).to_be_attached(timeout=WAIT)
+    for i in range(count):
+        expect(tables.nth(i).locator("canvas").first).to_be_attached(timeout=WAIT)
+
+
+def test_admin_uploads_the_real_903_files_and_sees_every_problem(page: Page, server: Server) -> None:
+    _sign_in(page, server, "admin")
+    _go(page, server, "data")
+    expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=WAIT)
+    year = page.get_by_role("spinbutton", name="Collection year ending 31 March (needed for oc3.csv)")
+    year.fill("2018")
+    year.press("Enter")
+    _idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(sorted(SOURCE.glob("*.csv")))
+    expect(page.get_by_text("header.csv: 2,675 row(s)")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("episodes.csv: 5,050 row(s)")).to_be_visible(timeout=WAIT)
+    _idle(page)
+    page.get_by_role("button", name="Import").click()
+    refusal = page.get_by_text(
+        re.compile(r"ssda903-east-2018: rejected, 15 problem\(s\) in 7821 row\(s\); nothing was imported")
+    )
+    expect(refusal).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Nothing was written")).to_be_visible(timeout=WAIT)
+    _idle(page)
+    _no_traceback(page)
+    _tables_drawn(page, 5)  # four previews and the problems
+    _shot(page, "data_admin_refused")
+
+    _go(page, server, "quality")
+    expect(page.get_by_role("heading", name="Data quality")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text(re.compile(r"ssda903-east-2018: rejected, 15 problem\(s\)"))).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("All 15 problem(s)", exact=False)).to_be_visible(timeout=WAIT)
+    _idle(page)
+    _no_traceback(page)
+    _tables_drawn(page, 4)  # problems, imports, tables, fields
+    _shot(page, "quality_admin")
+
+
+@pytest.mark.parametrize("username", ["board", "manager_east"])
+def test_other_roles_typing_the_urls_are_refused(page: Page, server: Server, username: str) -> None:
+    _sign_in(page, server, username)
+    for path in ("data", "quality"):
+        _go(page, server, path)
+        # Not in their navigation: Streamlit says so and runs the main page instead.
+        expect(page.get_by_text("Page not found")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_role("heading", name=re.compile(r"^Data"))).to_have_count(0)
+        expect(page.locator('[data-testid="stFileUploader"]')).to_have_count(0)
+        _no_traceback(page)
+
+
+@pytest.mark.parametrize("path", ["data", "quality"])
+def test_signed_out_visit_shows_nothing(page: Page, server: Server, path: str) -> None:
+    _open(page, f"{server.url}/{path}")
+    _idle(page)
+    expect(page.locator('[data-testid="stFileUploader"]')).to_have_count(0)
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile(r"^Data"))).to_have_count(0)
