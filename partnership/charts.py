@@ -170,7 +170,8 @@ def ratio_chart(table: pl.DataFrame) -> alt.LayerChart:
     whiskers = base.mark_rule(color="#555555").encode(
         x=alt.X("lo:Q", title="Ratio to cohort share", scale=alt.Scale(domain=[0, 4], clamp=True)), x2="hi:Q"
     )
-    points = base.mark_point(filled=True, size=70).encode(
+    # Opaque: Vega-Lite's default 0.7 would take the colours below 3:1.
+    points = base.mark_point(filled=True, size=70, opacity=1).encode(
         x="ratio_value:Q",
         shape=alt.Shape("flagged:N", title=None),
         color=alt.Color(
@@ -313,7 +314,7 @@ def indicator_trend(
     )
     goal = (
         alt.Chart(pl.DataFrame({"x": [target_date], "y": [target]}))
-        .mark_point(shape="diamond", size=120, filled=True, color=PALETTE[5])
+        .mark_point(shape="diamond", size=120, filled=True, opacity=1, color=PALETTE[5])
         .encode(x="x:T", y="y:Q")
     )
     return alt.layer(line, rules, goal).properties(height=220)
@@ -325,7 +326,7 @@ def milestone_timeline(frame: pl.DataFrame, today: object) -> alt.LayerChart:
     domain = ["Done", "On track", "Late"]
     points = (
         alt.Chart(frame)
-        .mark_point(size=160, filled=True)
+        .mark_point(size=160, filled=True, opacity=1)
         .encode(
             x=alt.X("due:T", title="Due"),
             y=alt.Y("title:N", sort=None, title=None, axis=alt.Axis(labelLimit=380)),

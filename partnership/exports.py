@@ -22,7 +22,7 @@ import xlsxwriter
 
 # Filters in the order they are named in a file name; anything else follows alphabetically.
 FILTER_ORDER = ("locality", "period", "month", "send", "care", "exploitation")
-EXPORT_WIDTH = 640  # px; on screen charts stretch to their column, a file needs a width of its own
+EXPORT_WIDTH = 900  # px, about a page column; on screen charts stretch to fit, a file needs a width of its own
 SHEET_DATA = "Data"
 SHEET_NOTES = "Notes"
 # A spreadsheet runs a text cell that starts with one of these as a formula

@@ -153,7 +153,9 @@ def _colour_only(spec: dict) -> list[str]:
     return problems
 
 
-def test_categories_and_statuses_also_differ_by_shape_or_dash() -> None:
+@pytest.fixture(scope="module")
+def built() -> dict[str, dict]:
+    """Specs of the builders that colour by category, on small hand-made frames."""
     today = dt.date(2026, 11, 1)
     ratio = pl.DataFrame(
         {
@@ -186,15 +188,32 @@ def test_categories_and_statuses_also_differ_by_shape_or_dash() -> None:
     series = pl.DataFrame(
         {"period": [dt.date(2026, 1, 1), dt.date(2026, 4, 1)], "value": [10.0, 12.0], "shown": ["10", "12"]}
     )
-    built = {
-        "ratio_chart": charts.ratio_chart(ratio),
-        "milestone_timeline": charts.milestone_timeline(milestones, today),
-        "trend_lines": charts.trend_lines(months, "fill", "Fill rate (%)", rule=90.0, percent=True),
-        "caseload_bars": charts.caseload_bars(teams, 15.0, 15.2),
-        "indicator_trend": charts.indicator_trend(series, "Share", "percent", 8.0, 20.0, dt.date(2027, 3, 1)),
+    return {
+        "ratio_chart": charts.ratio_chart(ratio).to_dict(),
+        "milestone_timeline": charts.milestone_timeline(milestones, today).to_dict(),
+        "trend_lines": charts.trend_lines(months, "fill", "Fill rate (%)", rule=90.0, percent=True).to_dict(),
+        "caseload_bars": charts.caseload_bars(teams, 15.0, 15.2).to_dict(),
+        "indicator_trend": charts.indicator_trend(series, "Share", "percent", 8.0, 20.0, dt.date(2027, 3, 1)).to_dict(),
     }
-    for name, chart in built.items():
-        assert not _colour_only(chart.to_dict()), name
+
+
+def test_categories_and_statuses_also_differ_by_shape_or_dash(built: dict[str, dict]) -> None:
+    for name, spec in built.items():
+        assert not _colour_only(spec), name
+
+
+def test_filled_points_are_opaque(built: dict[str, dict]) -> None:
+    """Vega-Lite draws filled points at opacity 0.7, which would lighten every
+    colour below its checked contrast."""
+    points = [
+        (name, layer["mark"])
+        for name, spec in built.items()
+        for layer in _layers(spec)
+        if isinstance(layer.get("mark"), dict) and layer["mark"].get("type") == "point"
+    ]
+    assert {name for name, _ in points} == {"ratio_chart", "milestone_timeline", "indicator_trend"}
+    for name, mark in points:
+        assert mark.get("opacity") == 1, name
 
 
 def test_the_check_catches_a_chart_coloured_by_category_alone() -> None:
