@@ -250,4 +250,15 @@ def run(engine: Engine, request: Request, actor: str, dry_run: bool) -> Outcome:
             return Outcome(False, dry_run, _summary(exc), problem_table(exc.problems))
         except ValueError as exc:  # an unknown table or locality: refused before any row is read
             return Outcome(False, dry_run, str(exc), problem_table([]))
+        except Exception as exc:
+            # An importer fault (say the database refusing a row the checks let
+            # through): run_import's session closed without committing, so the
+            # page can say so plainly instead of showing a stack trace.
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            return Outcome(
+                False,
+                dry_run,
+                f"The import stopped on an unexpected error ({type(exc).__name__}: {first}); nothing was written.",
+                problem_table([]),
+            )
     return Outcome(True, dry_run, message, problem_table([]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, func, select
 
 from models import BenchmarkValue, ImportBatch, ImportRejection, YoungPerson
@@ -154,3 +155,21 @@ def test_published_files_check_and_import_through_the_same_path(session: Session
         ("E92000001", 55.0, None),
     ]
     assert session.exec(select(ImportBatch.source)).one() == "neet_test"
+
+
+def test_an_importer_fault_is_reported_in_words_and_writes_nothing(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def faulty(s: Session, *_args: object, **_kwargs: object) -> str:
+        s.add(YoungPerson(pseudo_key="x", birth_month=dt.date(2008, 1, 1), sex="F", ethnicity="white", locality_id=1))
+        s.flush()
+        raise RuntimeError("the database said no\nsecond line")
+
+    monkeypatch.setattr(uploads.templates, "import_table", faulty)
+    request = uploads.Request("template", (uploads.Upload("people.csv", PEOPLE.encode()),), table="young_people")
+    outcome = uploads.run(session.get_bind(), request, "admin", dry_run=False)  # type: ignore[arg-type]
+    assert not outcome.accepted
+    assert outcome.message == (
+        "The import stopped on an unexpected error (RuntimeError: the database said no); nothing was written."
+    )
+    assert _count(session, YoungPerson) == 0
