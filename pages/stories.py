@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from partnership import accounts, boardpack, queries, stories
 from partnership.access import ALL_ROLES
+from partnership.metrics import period_options
 from partnership.stories import PAGE_PATHS, VIEWS, SavedStory, StoryError
 from ui import chrome, data
 from ui.auth import guard
-from ui.filters import period_options
 
 viewer = guard(ALL_ROLES)
 settings = chrome.page_header(viewer, "stories", "Presentations")

@@ -58,14 +58,6 @@ class BoardPackError(ValueError):
     """An unknown locality or period was asked for."""
 
 
-def period_options(as_of: dt.date) -> dict[str, str]:
-    """The period keys and labels of the filter bar (ui/filters.py)."""
-    options = {"12m": "Last 12 months"}
-    for year in range(as_of.year, as_of.year - 4, -1):
-        options[str(year)] = f"{year}" + (" (so far)" if year == as_of.year else "")
-    return options
-
-
 def _t(text: object) -> str:
     """Text as Helvetica can print it in Windows-1252."""
     out = "".join(_REPLACE.get(ch, ch) for ch in str(text))
@@ -124,7 +116,7 @@ def resolve_scope(engine: Engine, locality: str | None, period: str | None, toda
         if match is None:
             raise BoardPackError(f"unknown locality '{locality}' (known: all, {', '.join(codes)})")
         requested, label = [match["id"]], match["name"]
-    periods = period_options(as_of)
+    periods = metrics.period_options(as_of)
     key = period or "12m"
     if key not in periods:
         raise BoardPackError(f"unknown period '{key}' (known: {', '.join(periods)})")

@@ -182,6 +182,15 @@ def outcomes_at(cohort: Cohort, ages: tuple[int, int]) -> pl.DataFrame:
     )
 
 
+def period_options(as_of: dt.date) -> dict[str, str]:
+    """The periods the filter bar, stories and the board pack offer: the last
+    12 months and the four most recent calendar years."""
+    options = {"12m": "Last 12 months"}
+    for year in range(as_of.year, as_of.year - 4, -1):
+        options[str(year)] = f"{year}" + (" (so far)" if year == as_of.year else "")
+    return options
+
+
 def period_bounds(period: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
     """'12m' = the 12 months to as_of; 'YYYY' = that calendar year (to as_of)."""
     if period.isdigit() and len(period) == 4:

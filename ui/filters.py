@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from partnership.access import Viewer, scope_localities
-from partnership.metrics import CohortFilter
+from partnership.metrics import CohortFilter, period_options
 
 SEND_OPTIONS = {"all": "Everyone", "send": "With SEND", "no_send": "Without SEND"}
 CARE_OPTIONS = {"all": "Everyone", "care_experienced": "Care experienced", "not_care": "Not care experienced"}
@@ -32,13 +32,6 @@ class Filters:
     period: str
     period_label: str
     cohort: CohortFilter
-
-
-def period_options(as_of: dt.date) -> dict[str, str]:
-    options = {"12m": "Last 12 months"}
-    for year in range(as_of.year, as_of.year - 4, -1):
-        options[str(year)] = f"{year}" + (" (so far)" if year == as_of.year else "")
-    return options
 
 
 def _param(name: str, options: dict[str, str], default: str, problems: list[str]) -> str:
