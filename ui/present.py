@@ -69,6 +69,8 @@ def begin(viewer: Viewer, page: str) -> Viewer:
     st.html(_CSS)
     story: SavedStory | None = None
     index = 0
+    # A warning from the page that sent us here: it would be lost in the switch.
+    note: str | None = st.session_state.pop("_presentation_note", None)
     raw_story = st.query_params.get("story")
     if raw_story is not None:
         with Session(data.engine()) as session:
@@ -80,12 +82,15 @@ def begin(viewer: Viewer, page: str) -> Viewer:
         assert story is not None
         raw_step = st.query_params.get("step", "1")
         if not raw_step.isdigit() or not 1 <= int(raw_step) <= len(story.steps):
-            st.warning(f"Story '{story.name}' has no step '{raw_step}'; showing step 1.")
+            note = f"Story '{story.name}' has no step '{raw_step}'; showing step 1."
         else:
             index = int(raw_step) - 1
         step = story.steps[index]
         if step.page != page:  # a link edited by hand: go where the story says
+            st.session_state["_presentation_note"] = note
             st.switch_page(PAGE_PATHS[step.page], query_params=stories.step_params(story, index, step))
+        if note:
+            st.warning(note)
         # The story's filters win over whatever the link says.
         wanted = stories.step_params(story, index, step)
         if st.query_params.to_dict() != wanted:
@@ -99,24 +104,27 @@ def begin(viewer: Viewer, page: str) -> Viewer:
 def _controls(pres: Presentation, steps: list[Step], index: int) -> None:
     slot = pres.slot
     assert hasattr(slot, "columns")
-    with slot:  # type: ignore[attr-defined]
-        title, prev_col, next_col, leave_col = st.columns([5, 1.8, 1.8, 1.2], vertical_alignment="center")
+    # One row that wraps, not columns: in columns of fixed shares the enlarged
+    # labels with their shortcut hints were cut to "N..." on a 1280-pixel screen.
+    with slot, st.container(horizontal=True, vertical_alignment="center", gap="medium"):  # type: ignore[attr-defined]
         where = f"**{pres.story.name}** · " if pres.story else ""
         board = " · shown at board level (counts 1 to 5 suppressed)" if pres.story and pres.story.for_board else ""
-        title.markdown(f"{where}step {index + 1} of {len(steps)}: {steps[index].label}{board}")
-        go_prev = prev_col.button(
-            "Previous", icon=":material/arrow_back:", disabled=index == 0, shortcut="PageUp", key="present_prev"
-        )
-        go_next = next_col.button(
-            "Next",
-            icon=":material/arrow_forward:",
-            disabled=index == len(steps) - 1,
-            shortcut="PageDown",
-            type="primary",
-            key="present_next",
-        )
-        if leave_col.button("Leave", icon=":material/close:", key="present_leave"):
-            _leave(pres.page)
+        st.markdown(f"{where}step {index + 1} of {len(steps)}: {steps[index].label}{board}", width="stretch")
+        with st.container(horizontal=True, width="content", wrap=False, gap="small"):
+            go_prev = st.button(
+                "Previous", icon=":material/arrow_back:", disabled=index == 0, shortcut="PageUp", key="present_prev"
+            )
+            go_next = st.button(
+                "Next",
+                icon=":material/arrow_forward:",
+                disabled=index == len(steps) - 1,
+                shortcut="PageDown",
+                type="primary",
+                key="present_next",
+            )
+            leave = st.button("Leave", icon=":material/close:", key="present_leave")
+    if leave:
+        _leave(pres.page)
     target = index - 1 if go_prev else index + 1 if go_next else None
     if target is not None:
         step = steps[target]
