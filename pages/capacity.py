@@ -91,6 +91,8 @@ def _establishment() -> None:
 def _caseloads() -> None:
     st.subheader("Cases per case-holding FTE")
     teams = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"])
+    if viewer.suppressed:
+        teams = capacity.hide_small_caseloads(teams, data.settings().suppression_threshold)
     over = capacity.over_threshold(rows, threshold)
     over_total = int(over["over"].sum())
     if viewer.suppressed:
@@ -102,7 +104,6 @@ def _caseloads() -> None:
         viewer.suppressed,
         data.settings().suppression_threshold,
     )
-    loc_cases = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality"])
     worst = teams.sort("caseload", descending=True, nulls_last=True).row(0, named=True)
     chrome.chart_block(
         charts.caseload_bars(teams, threshold, capacity.ENGLAND_CASELOAD),
@@ -124,13 +125,7 @@ def _caseloads() -> None:
         "over",
     )
     st.subheader("Open cases against case-holding capacity")
-    capacity_table = loc_cases.select(
-        pl.col("locality").alias("Locality"),
-        pl.col("cases").alias("Cases held"),
-        pl.col("case_fte").round(1).alias("Case-holding FTE"),
-        (pl.col("case_fte") * threshold).round(0).alias(f"Capacity at {threshold:g} per FTE"),
-        (pl.col("cases") - pl.col("case_fte") * threshold).round(0).alias("Cases over capacity"),
-    )
+    capacity_table = capacity.capacity_table(rows, threshold, viewer.suppressed, data.settings().suppression_threshold)
     chrome.table_block(capacity_table, "Capacity is case-holding FTE times the threshold.", "case_capacity", "capacity")
 
 

@@ -529,15 +529,6 @@ def _y_order(spec: dict, order: list[str]) -> dict:
     return spec
 
 
-def team_caseloads(month_rows: pl.DataFrame, threshold: int) -> pl.DataFrame:
-    """Case-holding establishment per team for the board. A caseload times the
-    FTE shown beside it gives the cases back, so a team holding 1 to
-    `threshold` cases gets no caseload (and `small` is set)."""
-    teams = capacity.establishment(month_rows.filter(pl.col("case_holding")), ["locality", "team"])
-    small = pl.col("cases").is_between(1, threshold)
-    return teams.with_columns(caseload=pl.when(small).then(None).otherwise(pl.col("caseload")), small=small)
-
-
 def _suppressed_cases(cases: int, threshold: int) -> str:
     shown = disclosure.suppress_count(cases, threshold)
     return shown if isinstance(shown, str) else f"{shown:,}"
@@ -585,7 +576,9 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     )
 
     pdf.heading("Cases per case-holding FTE", keep=90)
-    teams = team_caseloads(rows, d.threshold)
+    teams = capacity.hide_small_caseloads(
+        capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"]), d.threshold
+    )
     worst = teams.sort("caseload", descending=True, nulls_last=True).row(0, named=True)
     worst_words = (
         f"Highest caseload: {worst['team']} at {capacity.fmt_caseload(worst['caseload'])} cases per case-holding "
@@ -632,27 +625,11 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     )
 
     pdf.heading("Open cases against case-holding capacity", keep=50)
-    loc_cases = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality"])
+    table = capacity.capacity_table(rows, threshold, True, d.threshold)
     pdf.para("Capacity is case-holding FTE times the threshold.")
-
-    def over_capacity(cases: int, fte: float) -> str:
-        if disclosure.is_small(cases, d.threshold):
-            return disclosure.SUPPRESSED
-        # Signed, so a difference is never read as a count.
-        return f"{cases - fte * threshold:+.0f}"
-
     pdf.grid(
-        ["Locality", "Cases held", "Case-holding FTE", f"Capacity at {threshold:g} per FTE", "Cases over capacity"],
-        [
-            [
-                r["locality"],
-                _suppressed_cases(int(r["cases"]), d.threshold),
-                _fmt_fte(r["case_fte"]),
-                f"{r['case_fte'] * threshold:.0f}",
-                over_capacity(int(r["cases"]), r["case_fte"]),
-            ]
-            for r in loc_cases.to_dicts()
-        ],
+        table.columns,
+        [[r[0], _thousands(r[1]), _fmt_fte(r[2]), f"{r[3]:,}", r[4]] for r in table.iter_rows()],
         (0.24, 0.16, 0.2, 0.2, 0.2),
         right=(1, 2, 3, 4),
     )

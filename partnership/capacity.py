@@ -98,9 +98,10 @@ def display_table(frame: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
         pl.col("agency_fte").round(1).alias("Agency FTE"),
         pl.col("vacant_fte").round(1).alias("Vacant FTE"),
         pl.col("fill_rate").map_elements(fmt_rate, return_dtype=pl.String).fill_null("").alias("Fill rate"),
-        pl.col("caseload")
-        .map_elements(fmt_caseload, return_dtype=pl.String)
-        .fill_null(NO_CASE_HOLDERS)
+        # A caseload hidden for the board (see hide_small_caseloads) shows as the symbol.
+        pl.when(pl.col("small") if "small" in frame.columns else pl.lit(False))
+        .then(pl.lit(disclosure.SUPPRESSED))
+        .otherwise(pl.col("caseload").map_elements(fmt_caseload, return_dtype=pl.String).fill_null(NO_CASE_HOLDERS))
         .alias("Cases per case-holding FTE"),
     )
 
@@ -178,6 +179,42 @@ def validate_snapshot(rows: list[SnapshotRow]) -> list[str]:
                 f"funded FTE {r.funded_fte:g}"
             )
     return problems
+
+
+def hide_small_caseloads(teams: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """Case-holding establishment per team for board-level views. A caseload
+    times the FTE shown beside it gives the cases back, so a team holding 1 to
+    `threshold` cases gets no caseload (and `small` is set)."""
+    small = pl.col("cases").is_between(1, threshold)
+    return teams.with_columns(caseload=pl.when(small).then(None).otherwise(pl.col("caseload")), small=small)
+
+
+def capacity_table(
+    month_rows: pl.DataFrame, caseload_threshold: float, suppressed: bool, threshold: int
+) -> pl.DataFrame:
+    """Open cases against case-holding capacity per locality, as text. For
+    board-level views cases held from 1 to `threshold` show as the symbol,
+    and so does the difference, which would give them back."""
+    loc = establishment(month_rows.filter(pl.col("case_holding")), ["locality"])
+    small = pl.col("cases").is_between(1, threshold) & pl.lit(suppressed)
+    over = pl.col("cases") - pl.col("case_fte") * caseload_threshold
+    return loc.select(
+        pl.col("locality").alias("Locality"),
+        pl.when(small)
+        .then(pl.lit(disclosure.SUPPRESSED))
+        .otherwise(pl.col("cases").cast(pl.String))
+        .alias("Cases held"),
+        pl.col("case_fte").round(1).alias("Case-holding FTE"),
+        (pl.col("case_fte") * caseload_threshold)
+        .round(0)
+        .cast(pl.Int64)
+        .alias(f"Capacity at {caseload_threshold:g} per FTE"),
+        # Signed, so a difference is never read as a count.
+        pl.when(small)
+        .then(pl.lit(disclosure.SUPPRESSED))
+        .otherwise(over.round(0).map_elements(lambda v: f"{v:+.0f}", return_dtype=pl.String))
+        .alias("Cases over capacity"),
+    )
 
 
 def suppress_team_counts(frame: pl.DataFrame, column: str, suppressed: bool, threshold: int) -> pl.DataFrame:

@@ -19,7 +19,8 @@ import cli
 from models.db import get_engine
 from models.reference import THEMES
 from partnership import cohort, queries
-from partnership.boardpack import TITLE, BoardPackError, build_board_pack, team_caseloads
+from partnership.boardpack import TITLE, BoardPackError, build_board_pack
+from partnership.capacity import establishment, hide_small_caseloads
 
 SMALL = re.compile(r"[1-5]")
 
@@ -211,7 +212,7 @@ def test_a_team_with_few_cases_gets_no_caseload() -> None:
             post("East Team 2", 2, False, 1.0, 9),  # not case-holding: its cases do not count
         ]
     )
-    teams = team_caseloads(rows_, 5)
+    teams = hide_small_caseloads(establishment(rows_.filter(pl.col("case_holding")), ["locality", "team"]), 5)
     # Team 1: 3 cases on 2 FTE would print as 1.5 and give the 3 back; Team 2: 30 / 2 = 15.
     assert teams.select("team", "cases", "case_fte", "caseload", "small").to_dicts() == [
         {"team": "East Team 1", "cases": 3, "case_fte": 2.0, "caseload": None, "small": True},

@@ -58,6 +58,22 @@ def test_rates_and_caseload_by_team() -> None:
     assert shown.filter(pl.col("Team") == "Team A")["Fill rate"][0] == "33%"
 
 
+def test_capacity_table_hides_small_case_counts_for_the_board() -> None:
+    # Case-holding FTE = 1 filled + 1 agency = 2; capacity at 15 = 30; cases 30 -> +0.
+    full = capacity.capacity_table(_rows(), 15, suppressed=False, threshold=5)
+    assert full.row(0) == ("East", "30", 2.0, 30, "+0")
+    # 3 cases on the same 2 FTE: 3 - 30 = -27, which would give the 3 back to a board member.
+    small = _rows().with_columns(cases_held=pl.Series([2, 1, 0, 0]))
+    assert capacity.capacity_table(small, 15, suppressed=False, threshold=5).row(0) == ("East", "3", 2.0, 30, "-27")
+    assert capacity.capacity_table(small, 15, suppressed=True, threshold=5).row(0) == ("East", "c", 2.0, 30, "c")
+    # The team's caseload (3 / 2 = 1.5) would too: hidden for the board.
+    teams = capacity.hide_small_caseloads(capacity.establishment(small, ["locality", "team"]), 5)
+    assert teams.filter(pl.col("team") == "Team A")["caseload"][0] is None
+    shown = capacity.display_table(teams, ["locality", "team"])
+    assert shown.filter(pl.col("Team") == "Team A")["Cases per case-holding FTE"][0] == "c"
+    assert shown.filter(pl.col("Team") == "East shared posts")["Cases per case-holding FTE"][0] == "no case holders"
+
+
 def test_workers_over_threshold_are_counted() -> None:
     over = capacity.over_threshold(_rows(), 15.0).to_dicts()
     assert over == [{"locality": "East", "team": "Team A", "case_holders": 2, "over": 1}]  # 18 > 15, 12 is not
