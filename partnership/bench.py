@@ -1,18 +1,38 @@
 """`python cli.py bench`: build (or reuse) a large synthetic database and print
-per-page timings of a signed-in project lead, through Streamlit's AppTest.
+per-page timings of a signed-in project lead, through Streamlit's AppTest;
+then time an SSDA903 import of a large synthetic return.
 
 Prints one line per page:
     bench page=<name> young_people=<N> cold_ms=<..> warm_ms=<..> peak_rss_mb=<..>
 cold = first render after sign-in with empty caches; warm = median rerun.
+
+and one for the import:
+    bench import=episodes rows=<N> ms=<..> peak_rss_mb=<..>
+ms = `import-903` of a folder holding header.csv (one row per child, about
+N/4 children) and episodes.csv (N rows) into a fresh database at the latest
+schema: reading, validating and pseudonymising both files, writing the
+children and their episodes, care status, the audit row and the commit, as
+the command line does it. Process start-up and creating the schema are not
+in it. The import runs in a process of its own, so peak_rss_mb is that
+process's high-water mark (interpreter and libraries included, about 150 MB
+of it before any file is read), not the page benches'.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import os
+import random
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+import uuid
+from pathlib import Path
 
 from partnership.settings import DATA_DIR, ROOT
 
@@ -79,3 +99,145 @@ def run_bench(young_people: int, url: str | None = None, runs: int = 5) -> None:
             f"warm_ms={statistics.median(warm):.0f} peak_rss_mb={_peak_rss_mb():.0f}",
             flush=True,
         )
+
+
+# --- import bench -----------------------------------------------------------------
+
+# Reasons an episode ceased that end care (X1 = a new episode starts the same day).
+_LEAVING = ["E11", "E12", "E13", "E14", "E15", "E16", "E17", "E2", "E3", "E41", "E45", "E46", "E47", "E48"]
+_LEAVING += ["E4A", "E4B", "E5", "E6", "E7", "E8", "E9"]
+_EPISODE_COLUMNS = ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC"]
+_EPISODE_COLUMNS += ["REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"]
+_ETHNIC = ["WBRI", "WIRI", "WOTH", "MWBC", "MWBA", "MOTH", "AIND", "APKN", "BCRB", "BAFR", "CHNE", "OOTH", "REFU"]
+
+
+def write_903_folder(folder: Path, episodes: int, seed: int = 7, today: dt.date | None = None) -> int:
+    """A synthetic SSDA903 return as a case system exports it: header.csv
+    and episodes.csv with the return's other columns too, dd/mm/YYYY dates,
+    each child's episodes one after another (X1 between placements, a real
+    reason at the end, some still open). Returns the number of children."""
+    rnd = random.Random(seed)
+    today = today or dt.date.today()
+    folder.mkdir(parents=True, exist_ok=True)
+    day = "%d/%m/%Y"
+    children = 0
+    with (
+        (folder / "header.csv").open("w", newline="") as header_file,
+        (folder / "episodes.csv").open("w", newline="") as episodes_file,
+    ):
+        header = csv.writer(header_file)
+        header.writerow(["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"])
+        eps = csv.writer(episodes_file)
+        eps.writerow(_EPISODE_COLUMNS)
+        written = 0
+        while written < episodes:
+            children += 1
+            child = str(100000 + children * 7)
+            dob = today - dt.timedelta(days=rnd.randint(12 * 365, 21 * 365))
+            header.writerow([child, rnd.choice("12"), dob.strftime(day), rnd.choice(_ETHNIC), "", "", ""])
+            start = dob + dt.timedelta(days=rnd.randint(365, 14 * 365))
+            start = min(start, today - dt.timedelta(days=rnd.randint(30, 700)))
+            count = min(rnd.randint(1, 7), episodes - written)
+            for n in range(count):
+                end = start + dt.timedelta(days=rnd.randint(20, 500))
+                still_open = end >= today or (n == count - 1 and rnd.random() < 0.3)
+                row_end = "" if still_open else end.strftime(day)
+                reason = "" if still_open else ("X1" if n < count - 1 else rnd.choice(_LEAVING))
+                placement = [rnd.choice("LPBT"), "C2", "N1", rnd.choice(["U1", "U4", "R1"]), "PR1"]
+                moved = ["CLOSE" if row_end else "", "AB1 2CD", "EF3 4GH", "1234567"]
+                eps.writerow([child, start.strftime(day), *placement, row_end, reason, *moved])
+                written += 1
+                if still_open:
+                    break
+                start = end
+    return children
+
+
+def _fresh_database(url: str | None, scratch: Path) -> tuple[str, str | None]:
+    """A new database for one import: a SQLite file in `scratch`, or a new
+    database on the PostgreSQL server of `url` (returned second, to drop)."""
+    if url is None or url.startswith("sqlite"):
+        return f"sqlite:///{scratch / 'import_bench.db'}", None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_import_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_driver(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(_driver(url)).set(database=name).render_as_string(hide_password=False), name
+
+
+def _driver(url: str) -> str:
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
+
+
+def _drop_database(url: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(_driver(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run_import_bench(rows: int, url: str | None = None) -> dict[str, float]:
+    """Print the import line; `url` picks the engine (PostgreSQL: a scratch
+    database on that server, dropped afterwards; otherwise a SQLite file)."""
+    from sqlmodel import Session
+
+    from models.db import get_engine, upgrade
+    from models.reference import load_reference
+
+    with tempfile.TemporaryDirectory(prefix="bench903_") as tmp:
+        scratch = Path(tmp)
+        children = write_903_folder(scratch / "return", rows)
+        db_url, created = _fresh_database(url, scratch)
+        try:
+            upgrade(db_url)
+            with Session(get_engine(db_url)) as session:
+                load_reference(session)
+                session.commit()
+            get_engine(db_url).dispose()
+            child = subprocess.run(
+                [sys.executable, "-m", "partnership.bench", "--import-child", str(scratch / "return"), db_url],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if child.returncode != 0:
+                raise RuntimeError(f"import bench failed: {child.stderr[-3000:]}")
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+        finally:
+            if created is not None:
+                assert url is not None
+                _drop_database(url, created)
+    print(
+        f"bench import=episodes rows={rows} ms={result['ms']:.0f} peak_rss_mb={result['peak_rss_mb']:.0f}",
+        flush=True,
+    )
+    return {**result, "children": children}
+
+
+def _import_child(folder: str, url: str) -> None:
+    """The measured import, alone in this process."""
+    from models.db import get_engine
+    from partnership.importers.batches import run_import
+    from partnership.importers.ssda903 import import_903
+
+    engine = get_engine(url)
+    with engine.connect():
+        pass  # the first connection is set-up, not import
+    started = time.perf_counter()
+    message = run_import(engine, "ssda903", "bench", lambda s: import_903(s, Path(folder), "north"))
+    ms = (time.perf_counter() - started) * 1000
+    print(json.dumps({"ms": ms, "peak_rss_mb": _peak_rss_mb(), "message": message}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--import-child":
+        _import_child(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit("usage: python -m partnership.bench --import-child FOLDER DATABASE_URL (use cli.py bench)")

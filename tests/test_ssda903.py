@@ -17,6 +17,8 @@ from models.db import get_engine, upgrade
 from models.reference import load_reference
 from partnership.importers.common import ImportRejected
 from partnership.importers.ssda903 import import_903
+from partnership.pseudonymise import pseudonymise
+from partnership.settings import pseudonym_key
 
 SOURCE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ssda903"
 TODAY = dt.date(2026, 11, 22)
@@ -111,3 +113,84 @@ def test_malformed_episodes_file_is_refused_cleanly(tmp_path_factory: pytest.Tem
             s.rollback()
             assert "episodes.csv" in str(exc)
             assert _counts(s) == (0, 0, 0, 0)
+
+
+# --- a larger generated return ----------------------------------------------------
+
+
+def _generated(tmp_path: Path, name: str, episodes: int = 2000) -> Path:
+    from partnership.bench import write_903_folder
+
+    folder = tmp_path / name
+    write_903_folder(folder, episodes, seed=3, today=TODAY)
+    return folder
+
+
+def _episode_rows(session: Session) -> set[tuple[str, dt.date, dt.date | None, str | None]]:
+    rows = session.exec(
+        select(YoungPerson.pseudo_key, ServiceEpisode.started_on, ServiceEpisode.ended_on, ServiceEpisode.end_reason)
+        .join(YoungPerson, YoungPerson.id == ServiceEpisode.young_person_id)
+        .where(ServiceEpisode.service == "looked_after")
+    ).all()
+    return {tuple(r) for r in rows}  # type: ignore[misc]
+
+
+def test_generated_return_imports_exactly_its_rows(session: Session, tmp_path: Path) -> None:
+    folder = _generated(tmp_path, "big")
+    key = pseudonym_key()
+    day = "%d/%m/%Y"
+    # The expected rows, read straight from the files with the csv module.
+    header = list(csv.DictReader((folder / "header.csv").open()))
+    episodes = list(csv.DictReader((folder / "episodes.csv").open()))
+    assert len(episodes) == 2000
+    births = {pseudonymise(r["CHILD"], key): dt.datetime.strptime(r["DOB"], day).date().replace(day=1) for r in header}
+    expected = {
+        (
+            pseudonymise(r["CHILD"], key),
+            dt.datetime.strptime(r["DECOM"], day).date(),
+            dt.datetime.strptime(r["DEC"], day).date() if r["DEC"] else None,
+        )
+        for r in episodes
+    }
+    message = import_903(session, folder, "north", today=TODAY)
+    session.commit()
+    assert f"imported young_people={len(header)}, episodes=2000" in message
+    people = {yp.pseudo_key: yp for yp in session.exec(select(YoungPerson))}
+    assert {pk: yp.birth_month for pk, yp in people.items()} == births
+    assert all(len(pk) == 64 for pk in people) and not {r["CHILD"] for r in header} & set(people)
+    stored = _episode_rows(session)
+    assert {(pk, start, end) for pk, start, end, _ in stored} == expected
+    assert len(stored) == 2000  # no two episodes of a child start the same day
+    # X1 between placements is "other"; an episode with no end has no reason.
+    ends = {(r["REC"], bool(r["DEC"])) for r in episodes}
+    assert ("X1", True) in ends and ("", False) in ends
+    assert all((reason is None) == (end is None) for _, _, end, reason in stored)
+    # Looked after while an episode is open, a care leaver once all have ended.
+    open_children = {pseudonymise(r["CHILD"], key) for r in episodes if not r["DEC"]}
+    assert {pk for pk, yp in people.items() if yp.care_status == "looked_after"} == open_children
+    assert {yp.care_status for pk, yp in people.items() if pk not in open_children} == {"former_relevant"}
+
+
+def test_one_bad_row_in_a_generated_return_is_named_and_nothing_changes(session: Session, tmp_path: Path) -> None:
+    good = _generated(tmp_path, "good")
+    import_903(session, good, "north", today=TODAY)
+    session.commit()
+    before = _counts(session), _episode_rows(session)
+    bad = tmp_path / "bad"
+    shutil.copytree(good, bad)
+    lines = (bad / "episodes.csv").read_text().splitlines()
+    lines.insert(5, "")  # a blank line: still counted, so later rows are one line further down
+    row = next(csv.reader([lines[1499]]))  # file line 1500
+    row[8] = "Z9"  # REC
+    lines[1499] = ",".join(row)
+    # Windows line endings, as Excel saves them, and a changed row: not the same files.
+    (bad / "episodes.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    with pytest.raises(ImportRejected) as err:
+        import_903(session, bad, "north", today=TODAY)
+    session.rollback()
+    children = len((good / "header.csv").read_text().splitlines()) - 1
+    assert str(err.value).splitlines() == [
+        "episodes.csv:1500:REC: not an SSDA903 reason episode ceased (Z9)",
+        f"bad: rejected, 1 problem(s) in {children + 2000} row(s); nothing was imported",
+    ]
+    assert (_counts(session), _episode_rows(session)) == before

@@ -291,16 +291,36 @@ def _write(
             pl.lit(locality_id, dtype=pl.Int64).alias("locality_id"),
         )
         is_new = ~pl.col("pseudo_key").is_in(list(existing))
-        store.bulk_insert(
-            conn,
-            yp.name,
-            people.filter(is_new).with_columns(
-                pl.lit("none").alias("send"),
-                pl.lit("none").alias("care_status"),
-                *[pl.lit(False).alias(flag) for flag in ("cce", "cse", "gangs", "trafficking", "missing")],
-                pl.lit("ssda903").alias("source"),
-            ),
+        # A child new to the database has only this return's episodes and
+        # missing periods, so both flags are known before the insert (the
+        # updates below then leave these rows alone).
+        episodes, missing = parsed.frames.get("episodes"), parsed.frames.get("missing")
+        open_care = (
+            episodes.group_by("CHILD").agg((pl.col("DEC") == "").any().alias("_open"))
+            if episodes is not None
+            else pl.DataFrame(schema={"CHILD": pl.String, "_open": pl.Boolean})
         )
+        went_missing = missing["CHILD"].unique().to_list() if missing is not None else []
+        new_people = (
+            pl.concat([header.select("CHILD"), people], how="horizontal")
+            .filter(is_new)
+            .join(open_care, on="CHILD", how="left")
+            .select(
+                pl.exclude("CHILD", "_open"),
+                pl.lit("none").alias("send"),
+                pl.when(pl.col("_open"))
+                .then(pl.lit("looked_after"))
+                .when(pl.col("_open").is_not_null())
+                .then(pl.lit("former_relevant"))
+                .otherwise(pl.lit("none"))
+                .alias("care_status"),
+                *[pl.lit(False).alias(flag) for flag in ("cce", "cse", "gangs", "trafficking")],
+                pl.col("CHILD").is_in(went_missing).alias("missing"),
+                pl.lit("ssda903").alias("source"),
+            )
+            .sort("pseudo_key")  # the unique index is filled in order
+        )
+        store.bulk_insert(conn, yp.name, new_people)
         # Children seen before: their details as this return gives them.
         again = people.filter(~is_new).with_columns(
             pl.col("pseudo_key").replace_strict(existing, return_dtype=pl.Int64).alias("_id")
@@ -372,7 +392,7 @@ def _write(
                 _dates(frame["MIS_END"]).alias("ended_on"),
             )
             for chunk in store.chunks(rows["young_person_id"].unique().to_list()):
-                conn.execute(update(yp).where(yp.c.id.in_(chunk)).values(missing=True))
+                conn.execute(update(yp).where(yp.c.id.in_(chunk), yp.c.missing.is_(False)).values(missing=True))
         store.bulk_insert(conn, model.__tablename__, rows)  # type: ignore[attr-defined]
     _care_status(conn)
     # The ORM must not serve objects from before these writes.
