@@ -1,0 +1,162 @@
+"""Presentation mode in headless Chromium against a real `streamlit run`
+server (the session-scoped `server` fixture, 2000 synthetic young people):
+the lead opens the demo story "Board meeting" from the Presentations page
+and walks its eight steps with Next (the button, and once Page Down, as a
+presenter's clicker sends). Each step is photographed to the test's tmp_path;
+run with --basetemp to keep them where you can look at them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import TEST_PASSWORD, Server
+from playwright.sync_api import Page, expect
+from sqlalchemy import text
+from test_browser import _idle, _no_traceback, _open
+
+from models.db import get_engine
+
+WAIT = 45_000  # ms; Streamlit on a small machine is slow
+SIDEBAR = 'section[data-testid="stSidebar"]'
+# The demo story, step by step: the view's label and a heading that only that view shows.
+STEPS = [
+    ("Programme progress: summary", re.compile(r"^Programme progress by theme$")),
+    ("Cohort: flow across 18", re.compile(r"^From the service at 17 to how young people fare at 19-21$")),
+    ("Cohort: the gap", re.compile(r"^The gap between children's and adult services$")),
+    ("Capacity: establishment", re.compile(r"^By locality$")),
+    ("Programme progress: theme 1", re.compile(r"^Theme 1: ")),
+    ("Programme progress: theme 2", re.compile(r"^Theme 2: ")),
+    ("Programme progress: theme 3", re.compile(r"^Theme 3: ")),
+    ("Programme progress: theme 4", re.compile(r"^Theme 4: ")),
+]
+BY_KEYBOARD = 3  # leave this step with Page Down rather than the Next button
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _slow_page(page: Page) -> Iterator[None]:
+    page.set_default_timeout(WAIT)
+    expect.set_options(timeout=WAIT)  # expect() has its own 5 s default
+    yield
+    expect.set_options(timeout=5_000)
+
+
+def _sign_in(page: Page, server: Server, username: str) -> None:
+    """Sign in on the front page, then wait for the session cookie so that a
+    new page load (page.goto) is signed in too. (From test_pages_browser.)"""
+    _open(page, server.url + "/")
+    signed_in = page.get_by_text(f"Signed in as {username}")
+    for _attempt in range(3):
+        _idle(page)
+        page.wait_for_timeout(300)
+        for name, value in (("Username", username), ("Password", TEST_PASSWORD)):
+            box = page.get_by_role("textbox", name=name)
+            box.fill(value)
+            expect(box).to_have_value(value)
+            box.press("Tab")
+        page.get_by_role("button", name="Sign in").click()
+        try:
+            expect(signed_in).to_be_visible(timeout=15_000)
+            break
+        except AssertionError:
+            continue  # the click landed in a rerun; the form is still there, try again
+    expect(signed_in).to_be_visible(timeout=WAIT)
+    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=WAIT)
+
+
+def _shot(page: Page, path: Path) -> None:
+    """Whole-page screenshot: Streamlit scrolls inside its main block, so grow the window to the content."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 100, 5000)})
+    page.wait_for_timeout(600)  # charts redraw at the new size
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10 * 1024
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _db(server: Server) -> str:
+    return f"sqlite:///{server.log.parent / 'browser.db'}"
+
+
+def _count(server: Server, sql: str) -> int:
+    with get_engine(_db(server)).connect() as conn:
+        return int(conn.execute(text(sql)).scalar_one())
+
+
+def _step_caption(number: int, label: str) -> re.Pattern[str]:
+    return re.compile(rf"^Board meeting · step {number} of 8: {re.escape(label)} · shown at board level")
+
+
+def _at_step(page: Page, number: int) -> None:
+    label, heading = STEPS[number - 1]
+    expect(page.get_by_text(_step_caption(number, label))).to_be_visible(timeout=WAIT)
+    _idle(page)
+    expect(page.get_by_role("heading", name=heading).first).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"\?present=1&.*story=1&step={number}$"))
+    # Presenting: no sidebar (so no filters and no navigation), no header, no page tabs, no downloads.
+    expect(page.locator(SIDEBAR)).to_be_hidden()
+    expect(page.locator('header[data-testid="stHeader"]')).to_be_hidden()
+    expect(page.get_by_text(re.compile(r"^Signed in as"))).to_be_hidden()
+    expect(page.get_by_role("button", name=re.compile("Present this page"))).to_have_count(0)
+    assert page.locator('[data-testid="stDownloadButton"]').filter(visible=True).count() == 0
+    for tab in ("Flow across 18", "The gap", "Establishment", "Theme 1", "Record values", "Record a month"):
+        expect(page.get_by_role("tab", name=tab, exact=True)).to_have_count(0)
+    _no_traceback(page)
+
+
+def test_lead_presents_the_board_meeting(page: Page, server: Server, tmp_path: Path) -> None:
+    turned_18_in_2025 = _count(server, "SELECT COUNT(*) FROM youngperson WHERE strftime('%Y', birth_month) = '2007'")
+    funded_posts = _count(
+        server, "SELECT COUNT(DISTINCT post_id) FROM postsnapshot WHERE month = (SELECT MAX(month) FROM postsnapshot)"
+    )
+    assert turned_18_in_2025 > 5 and funded_posts == 65
+
+    _sign_in(page, server, "lead")
+    page.goto(f"{server.url}/stories")
+    expect(page.get_by_role("heading", name="Presentations").first).to_be_visible(timeout=WAIT)
+    _idle(page)
+    expect(page.locator(SIDEBAR)).to_be_visible()
+    expect(page.get_by_text("Board meeting · for the board")).to_be_visible()
+    present = page.locator('a[href*="present=1&story=1&step=1"]')
+    expect(present).to_have_text(re.compile(r"Present$"))
+    present.click()
+
+    for number in range(1, 9):
+        _at_step(page, number)
+        if number == 2:
+            expect(
+                page.get_by_text(f"of the {turned_18_in_2025} young people who turned 18 across all")
+            ).to_be_visible()
+        if number == 4:
+            card = page.locator('[data-testid="stMetric"]').filter(has_text="Funded posts")
+            expect(card.locator('[data-testid="stMetricValue"]')).to_have_text(str(funded_posts))
+        _shot(page, tmp_path / f"step_{number}.png")
+        previous = page.get_by_role("button", name=re.compile("Previous"))
+        following = page.get_by_role("button", name=re.compile("Next"))
+        if number == 1:
+            expect(previous).to_be_disabled()
+        else:
+            expect(previous).to_be_enabled()
+        if number == 8:
+            expect(following).to_be_disabled()
+        elif number == BY_KEYBOARD:
+            page.keyboard.press("PageDown")  # nothing clicked first: a clicker just sends the key
+        else:
+            following.click()
+
+    page.get_by_role("button", name=re.compile("Previous")).click()
+    _at_step(page, 7)
+
+    page.get_by_role("button", name=re.compile("Leave")).click()
+    expect(page.get_by_role("tab", name="Theme 3", exact=True)).to_be_visible(timeout=WAIT)
+    _idle(page)
+    expect(page).not_to_have_url(re.compile(r"present="))
+    expect(page.locator(SIDEBAR)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Signed in as lead"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Present this page"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"step \d of 8"))).to_have_count(0)
+    _no_traceback(page)
