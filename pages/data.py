@@ -13,6 +13,7 @@ from partnership import uploads
 from partnership.importers import templates
 from ui import chrome, data
 from ui.auth import guard
+from ui.problems import problem_list
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -46,7 +47,7 @@ def _show(outcome: uploads.Outcome) -> None:
         )
         st.markdown(f"**Nothing was written**: the database is exactly as it was. {logged}")
         if not outcome.problems.is_empty():
-            chrome.table_block(
+            problem_list(
                 outcome.problems,
                 f"{outcome.problems.height} problem(s), by file, row (line of the file, header = 1) and field. "
                 "Children's ids and dates of birth are masked on screen.",
@@ -130,16 +131,19 @@ with import_tab:
             "The first rows of each file as the importer reads them; *row* is the line of the file. "
             "Children's ids are masked and dates of birth shown to the month."
         )
-        for preview in uploads.previews(request):
-            if preview.problems is not None:
-                st.markdown(f"**{preview.name}** cannot be read.")
-                st.error(preview.summary)
-                st.dataframe(preview.problems, hide_index=True, width="stretch")
-                continue
-            st.markdown(f"**{preview.name}**: {preview.rows:,} row(s)")
-            st.dataframe(preview.frame, hide_index=True, width="stretch")
-            if preview.not_read:
-                st.caption("Columns never read or stored: " + ", ".join(preview.not_read) + ".")
+        shown = uploads.previews(request)
+        file_tabs = st.tabs([f"{p.name} ({p.rows:,} rows)" if p.problems is None else p.name for p in shown])
+        for tab, preview in zip(file_tabs, shown, strict=True):
+            with tab:
+                if preview.problems is not None:
+                    st.error(f"**{preview.name}** cannot be read. {preview.summary}")
+                    st.dataframe(preview.problems, hide_index=True, width="stretch")
+                    continue
+                st.dataframe(preview.frame, hide_index=True, width="stretch")
+                st.caption(
+                    f"First {preview.frame.height} of {preview.rows:,} row(s)."
+                    + (f" Columns never read or stored: {', '.join(preview.not_read)}." if preview.not_read else "")
+                )
         with st.container(horizontal=True):
             check = st.button("Check (dry run)", icon=":material/rule:", key="import_check")
             go = st.button("Import", type="primary", icon=":material/input:", key="import_go")
@@ -161,7 +165,8 @@ with templates_tab:
         "Children's ids are stored only as a keyed hash."
     )
     chosen = st.selectbox("Template", list(templates.TEMPLATES), format_func=_table_name, key="template_table")
-    st.dataframe(templates.describe(chosen), hide_index=True, width="stretch")
+    # A static table: the code lists are long and must wrap, not scroll out of sight.
+    st.table(templates.describe(chosen), hide_index=True)
     with st.container(horizontal=True):
         st.download_button(
             "CSV template",

@@ -9,6 +9,7 @@ import streamlit as st
 from partnership import quality
 from ui import chrome, data
 from ui.auth import guard
+from ui.problems import problem_list
 
 viewer = guard({"admin", "project_lead"})
 chrome.page_header(viewer, "quality", "Data quality")
@@ -29,7 +30,7 @@ else:
         if rejection.shown < rejection.total
         else f"All {rejection.total} problem(s)"
     )
-    chrome.table_block(
+    problem_list(
         rejection.problems,
         f"{shown}, by file, row (line of the file) and field. Nothing from this import was written. "
         "Children's ids and dates of birth are masked.",
@@ -64,8 +65,14 @@ chrome.table_block(
         pl.col("rows").alias("Rows"),
         pl.col("fields").alias("Fields"),
         pl.col("complete").alias("Fields complete"),
-        pl.when(pl.col("least_share") < 1).then(pl.col("least_field")).alias("Least complete field"),
-        pl.when(pl.col("least_share") < 1).then((pl.col("least_share") * 100).round(1)).alias("Filled (%)"),
+        pl.when(pl.col("least_share") < 1)
+        .then(pl.col("least_field"))
+        .otherwise(pl.lit("—"))
+        .alias("Least complete field"),
+        pl.when(pl.col("least_share") < 1)
+        .then((pl.col("least_share") * 100).round(1).cast(pl.String) + "%")
+        .otherwise(pl.lit("—"))
+        .alias("Filled"),
     ),
     words,
     "completeness_tables",
@@ -102,6 +109,7 @@ for table, rows in fields.group_by("table", maintain_order=True):
             ),
             hide_index=True,
             width="stretch",
+            height="content",
             column_config={
                 "Filled (%)": st.column_config.ProgressColumn("Filled (%)", min_value=0, max_value=100, format="%.1f%%")
             },

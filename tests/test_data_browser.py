@@ -50,8 +50,8 @@ def test_admin_uploads_the_real_903_files_and_sees_every_problem(page: Page, ser
     year.press("Enter")
     _idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(sorted(SOURCE.glob("*.csv")))
-    expect(page.get_by_text("header.csv: 2,675 row(s)")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_text("episodes.csv: 5,050 row(s)")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("tab", name="header.csv (2,675 rows)")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("tab", name="episodes.csv (5,050 rows)")).to_be_visible(timeout=WAIT)
     _idle(page)
     page.get_by_role("button", name="Import").click()
     refusal = page.get_by_text(
