@@ -232,17 +232,23 @@ def _read_with_polars(body: bytes, sep: str, problems: Problems) -> pl.DataFrame
 
 def _read_with_csv_module(text: str, sep: str, problems: Problems) -> pl.DataFrame:
     """The slow path: every cell a Python string, but any CSV the csv module
-    reads is read, records spanning lines included (numbered by record)."""
+    reads is read, records spanning lines included (numbered by the line
+    they start on)."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     rows: list[list[str]] = []
     line_numbers: list[int] = []
     header: list[str] | None = None
+    records: list[tuple[int, list[str]]] = []
+    last_line = 0
     try:
-        records = list(reader)
+        for record in reader:
+            # Each record starts on the line after the one the last ended on.
+            records.append((last_line + 1, record))
+            last_line = reader.line_num
     except csv.Error as exc:
         problems.add(reader.line_num, "file", f"not a readable CSV file: {exc}")
         problems.raise_if_any(0)
-    for number, record in enumerate(records, start=1):
+    for number, record in records:
         if not any(cell.strip() for cell in record):
             continue  # blank line
         if header is None:
