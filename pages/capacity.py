@@ -31,7 +31,9 @@ month_param = st.query_params.get("month")
 default_month = next((m for m in months if m.strftime("%Y-%m") == month_param), months[0])
 if month_param and month_param != default_month.strftime("%Y-%m"):
     st.warning(f"No staffing recorded for '{month_param}'; showing {default_month:%B %Y}.")
-month = st.sidebar.selectbox("Month", months, index=months.index(default_month), format_func=lambda d: f"{d:%B %Y}")
+month = default_month
+if not present.active():
+    month = st.sidebar.selectbox("Month", months, index=months.index(default_month), format_func=lambda d: f"{d:%B %Y}")
 if month != default_month:
     st.query_params["month"] = month.strftime("%Y-%m")
 rows = capacity.month_of(staffing, month)

@@ -104,7 +104,7 @@ def check_steps(raw: list[dict[str, object]]) -> list[Step]:
         for key, value in dict(row.get("filters") or {}).items():  # type: ignore[call-overload]
             if key not in FILTER_KEYS:
                 problems.append(f"step {number}: '{key}' is not a filter")
-            elif value not in (None, "", "all"):
+            elif value not in (None, "", "all") and (key, value) != ("period", "12m"):  # defaults stay out of links
                 filters[key] = str(value)
         steps.append(Step(view, filters))
     if not raw:

@@ -67,14 +67,17 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
     expl = _param("exploitation", EXPLOITATION_OPTIONS, "all", problems) if cohort_filters else "all"
 
     parsed = {"locality": loc, "period": period, "send": send, "care": care, "exploitation": expl}
-    with st.sidebar:
-        st.subheader("Filters")
-        loc = _select("Locality", loc_options, loc, disabled=viewer.role == "manager")
-        period = _select("Period", periods, period)
-        if cohort_filters:
-            send = _select("SEND", SEND_OPTIONS, send)
-            care = _select("Care status", CARE_OPTIONS, care)
-            expl = _select("Exploitation", EXPLOITATION_OPTIONS, expl)
+    # Presenting: the view's filters come from the link or story, and no
+    # widget is drawn (the sidebar is hidden, and nothing hidden should act).
+    if st.query_params.get("present") != "1":
+        with st.sidebar:
+            st.subheader("Filters")
+            loc = _select("Locality", loc_options, loc, disabled=viewer.role == "manager")
+            period = _select("Period", periods, period)
+            if cohort_filters:
+                send = _select("SEND", SEND_OPTIONS, send)
+                care = _select("Care status", CARE_OPTIONS, care)
+                expl = _select("Exploitation", EXPLOITATION_OPTIONS, expl)
     # A refused or unknown value stays in the URL, with its warning, until the
     # viewer picks something else: the page never silently rewrites a link.
     for problem in problems:
