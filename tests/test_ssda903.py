@@ -194,3 +194,25 @@ def test_one_bad_row_in_a_generated_return_is_named_and_nothing_changes(session:
         f"bad: rejected, 1 problem(s) in {children + 2000} row(s); nothing was imported",
     ]
     assert (_counts(session), _episode_rows(session)) == before
+
+
+def test_header_problems_are_named_in_line_order(session: Session, tmp_path: Path) -> None:
+    folder = tmp_path / "hdr"
+    folder.mkdir()
+    (folder / "header.csv").write_text(
+        "CHILD,SEX,DOB,ETHNIC\n11,1,01/02/2008,WBRI\n12,3,31/02/2008,WBRI\n\n11,2,1/2/2008,XXXX\n,1,01/01/2030,WBRI\n"
+    )
+    (folder / "episodes.csv").write_text("CHILD,DECOM,DEC,REC\n11,01/01/2020,31/12/2019,E8\n99,01/01/2020,,\n")
+    with pytest.raises(ImportRejected) as err:
+        import_903(session, folder, "north", today=TODAY)
+    assert str(err.value).splitlines()[:-1] == [
+        "header.csv:3:SEX: not an SSDA903 sex code (1 male, 2 female) (3)",
+        "header.csv:3:DOB: not a date as dd/mm/YYYY (31/02/2008)",
+        # 1/2/2008 is a date as strptime reads it; only the repeat and the code are wrong.
+        "header.csv:5:CHILD: duplicates line 2 (11)",
+        "header.csv:5:ETHNIC: not an SSDA903 ethnicity code (XXXX)",
+        "header.csv:6:CHILD: required",
+        "header.csv:6:DOB: in the future (01/01/2030)",
+        "episodes.csv:2:DEC: before DECOM (31/12/2019)",
+        "episodes.csv:3:CHILD: no such child in header.csv or the database (99)",
+    ]

@@ -108,3 +108,59 @@ def test_indicator_values_and_dry_run(session: Session, tmp_path: Path) -> None:
     future = _file(tmp_path, "future.csv", "indicator,period,value,note\nshared_risk_assessment,2099-Q1,52,\n")
     with pytest.raises(ImportRejected, match=re.escape("future.csv:2:period: 2099-Q1 has not started yet")):
         import_table(session, "indicator_values", future, today=TODAY)
+
+
+def test_young_people_again_updates_them_in_place(session: Session, tmp_path: Path) -> None:
+    import_table(session, "young_people", _file(tmp_path, "p.csv", PEOPLE), today=TODAY)
+    session.commit()
+    ids = set(session.exec(select(YoungPerson.id)))
+    moved = PEOPLE.replace("A1,15/03/2008,M,white,none,none,north,Y", "A1,15/04/2008,M,white,none,none,east,N")
+    assert "imported 2 young_people" in import_table(
+        session, "young_people", _file(tmp_path, "p2.csv", moved), today=TODAY
+    )
+    session.commit()
+    assert set(session.exec(select(YoungPerson.id))) == ids  # the same two people, not two more
+    a1 = session.exec(select(YoungPerson).where(YoungPerson.sex == "M")).one()
+    assert (a1.birth_month, a1.locality_id, a1.cce, a1.missing) == (dt.date(2008, 4, 1), 1, False, True)
+
+
+def test_a_second_file_replaces_a_childs_rows(session: Session, tmp_path: Path) -> None:
+    import_table(session, "young_people", _file(tmp_path, "p.csv", PEOPLE), today=TODAY)
+    head = "child_id,agency,assessed_date,level\n"
+    first = head + "A1,police,01/01/2026,high\nA1,health,02/01/2026,medium\nA2,police,03/01/2026,low\n"
+    import_table(session, "risk_assessments", _file(tmp_path, "r1.csv", first), today=TODAY)
+    import_table(
+        session, "risk_assessments", _file(tmp_path, "r2.csv", head + "A1,police,2026-02-01,low\n"), today=TODAY
+    )
+    session.commit()
+    from models import RiskAssessment
+
+    rows = session.exec(select(RiskAssessment.assessed_on, RiskAssessment.level)).all()
+    # A1's two assessments replaced by the one in the second file; A2's kept.
+    assert sorted(rows) == [(dt.date(2026, 1, 3), "low"), (dt.date(2026, 2, 1), "low")]
+
+
+def test_counts_and_plans_that_the_database_would_refuse_are_named(session: Session, tmp_path: Path) -> None:
+    import_table(session, "young_people", _file(tmp_path, "p.csv", PEOPLE), today=TODAY)
+    session.commit()
+    outcomes = _file(
+        tmp_path,
+        "o.csv",
+        "child_id,observed_date,activity,accommodation,in_touch,missing_episodes,ae_attendances,"
+        "police_custody,emergency_housing\n"
+        "A1,15/03/2026,G5,U1,YES,12345678901,0,²,0\n",
+    )
+    with pytest.raises(ImportRejected) as err:
+        import_table(session, "outcomes", outcomes, today=TODAY)
+    session.rollback()
+    assert str(err.value).splitlines()[:2] == [
+        "o.csv:2:missing_episodes: too large for a count (12345678901)",
+        "o.csv:2:police_custody: not a whole number of 0 or more (²)",
+    ]
+    plans = _file(
+        tmp_path,
+        "plans.csv",
+        "child_id,started_date,agreed_date,post18_service\nA1,01/01/2025,,\nA2,01/02/2025,,\nA1,01/03/2025,,\n",
+    )
+    with pytest.raises(ImportRejected, match=re.escape("plans.csv:4:child_id: duplicates line 2 (A1)")):
+        import_table(session, "transition_plans", plans, today=TODAY)

@@ -295,9 +295,10 @@ def row_problems(file_name: str, frame: pl.DataFrame, checks: Sequence[Check]) -
     for order, check in enumerate(checks):
         reason = check.reason if isinstance(check.reason, pl.Expr) else pl.lit(check.reason)
         shown = pl.lit("") if check.value is None else pl.concat_str([pl.lit(" ("), check.value, pl.lit(")")])
+        # Messages are made on the whole frame, then filtered: a reason or
+        # value may look at other rows (duplicates line N).
         parts.append(
             frame.lazy()
-            .filter(check.when.fill_null(False))
             .select(
                 pl.col("_line"),
                 pl.lit(order, dtype=pl.Int64).alias("_order"),
@@ -310,7 +311,9 @@ def row_problems(file_name: str, frame: pl.DataFrame, checks: Sequence[Check]) -
                         shown,
                     ]
                 ).alias("_message"),
+                check.when.fill_null(False).alias("_hit"),
             )
+            .filter(pl.col("_hit"))
         )
     if not parts:
         return []
