@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from partnership.importers import batches, benchmark, ssda903, templates
 from partnership.importers.common import ImportRejected, read_csv_text
+from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, PROBLEM, mask_value
 
 KINDS: dict[str, str] = {
     "ssda903": "SSDA903 return (header, episodes, oc3, missing)",
@@ -31,15 +32,8 @@ KINDS: dict[str, str] = {
     "neighbours": "DfE statistical neighbour groupings",
 }
 SSDA903_NAMES = tuple(f"{name}.csv" for name in ssda903.FILES)
-ID_FIELDS = frozenset({"CHILD", "child_id", "UPN", "MOTHER"})
-BIRTH_FIELDS = frozenset({"DOB", "birth_date", "MC_DOB"})
-MASK = "•••••"
 PREVIEW_ROWS = 10
 PROBLEM_COLUMNS = {"File": pl.String, "Row": pl.Int64, "Field": pl.String, "Reason": pl.String, "Value": pl.String}
-# file:row:field: reason (value); the row and the value are optional.
-PROBLEM = re.compile(
-    r"^(?P<file>[^:]*):(?:(?P<row>\d+):)?(?P<field>[^:]*): (?P<reason>.*?)(?: \((?P<value>[^()]*)\))?$"
-)
 
 
 @dataclass(frozen=True)
@@ -135,22 +129,6 @@ def staged(request: Request) -> Iterator[Path]:
             name = _safe_name(upload.name)
             (folder / (name.lower() if request.kind == "ssda903" else name)).write_bytes(upload.data)
         yield folder
-
-
-def mask_value(column: str, value: str | None) -> str | None:
-    """An identifier becomes a row of dots (blank stays blank, so a missing
-    one still shows); a date of birth loses its day."""
-    if value is None or value == "":
-        return value
-    if column in ID_FIELDS:
-        return MASK
-    if column in BIRTH_FIELDS:
-        if m := re.fullmatch(r"\s*\d{1,2}/(\d{1,2}/\d{2,4})\s*", value):
-            return f"••/{m.group(1)}"
-        if m := re.fullmatch(r"\s*(\d{4}-\d{1,2})-\d{1,2}\s*", value):
-            return f"{m.group(1)}-••"
-        return MASK
-    return value
 
 
 def _masked(frame: pl.DataFrame) -> pl.DataFrame:

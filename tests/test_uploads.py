@@ -12,6 +12,7 @@ from sqlmodel import Session, func, select
 
 from models import BenchmarkValue, ImportBatch, ImportRejection, YoungPerson
 from partnership import uploads
+from partnership.importers import masking
 from partnership.importers.templates import template_bytes
 
 PEOPLE = (
@@ -26,12 +27,12 @@ def _count(session: Session, model: type) -> int:
 
 
 def test_ids_are_masked_and_dates_of_birth_keep_only_the_month() -> None:
-    assert uploads.mask_value("CHILD", "566910") == uploads.MASK
-    assert uploads.mask_value("child_id", "") == ""  # a missing id still shows as missing
-    assert uploads.mask_value("DOB", "27/03/2008") == "••/03/2008"
-    assert uploads.mask_value("birth_date", "2007-11-02") == "2007-11-••"
-    assert uploads.mask_value("DOB", "yesterday") == uploads.MASK
-    assert uploads.mask_value("ACCOM", "S1") == "S1"
+    assert masking.mask_value("CHILD", "566910") == masking.MASK
+    assert masking.mask_value("child_id", "") == ""  # a missing id still shows as missing
+    assert masking.mask_value("DOB", "27/03/2008") == "••/03/2008"
+    assert masking.mask_value("birth_date", "2007-11-02") == "2007-11-••"
+    assert masking.mask_value("DOB", "yesterday") == masking.MASK
+    assert masking.mask_value("ACCOM", "S1") == "S1"
 
 
 def test_problem_lines_become_columns() -> None:
@@ -51,7 +52,7 @@ def test_problem_lines_become_columns() -> None:
         "Reason": "not an SSDA903 sex code (1 male, 2 female)",
         "Value": "3",
     }
-    assert (table[1]["Field"], table[1]["Reason"], table[1]["Value"]) == ("CHILD", "duplicates line 2", uploads.MASK)
+    assert (table[1]["Field"], table[1]["Reason"], table[1]["Value"]) == ("CHILD", "duplicates line 2", masking.MASK)
     assert (table[2]["Row"], table[2]["Field"], table[2]["Value"]) == (None, "year", "--year, e.g. 2025 for 2024-25")
     assert (table[3]["Row"], table[3]["Field"]) == (7, "East Team 1 · Social Worker 2")
     assert table[4] == {"File": "", "Row": None, "Field": "", "Reason": "something else entirely", "Value": None}
@@ -80,7 +81,7 @@ def test_previews_show_only_the_columns_read_with_ids_masked() -> None:
     request = uploads.Request("template", (upload,), table="young_people")
     (preview,) = uploads.previews(request)
     assert (preview.name, preview.rows, preview.not_read) == ("people.csv", 2, ["postcode"])
-    assert preview.frame["child_id"].to_list() == [uploads.MASK, uploads.MASK]
+    assert preview.frame["child_id"].to_list() == [masking.MASK, masking.MASK]
     assert preview.frame["birth_date"].to_list() == ["••/03/2008", "2007-11-••"]
     assert preview.frame["row"].to_list() == [2, 3]
     assert "postcode" not in preview.frame.columns
@@ -125,6 +126,20 @@ def test_a_refused_file_writes_nothing_and_is_logged(session: Session) -> None:
     ]
     assert _count(session, YoungPerson) == 0
     assert session.exec(select(ImportRejection.attempted_by)).one() == "admin"
+
+
+def test_the_refusal_log_keeps_no_child_id_in_clear(session: Session) -> None:
+    engine = session.get_bind()
+    # The same child twice: the problem line carries the id, which must not reach the database.
+    lines = PEOPLE.splitlines()
+    twice = "\n".join([*lines, lines[1]]) + "\n"
+    request = uploads.Request("template", (uploads.Upload("people.csv", twice.encode()),), table="young_people")
+    assert not uploads.run(engine, request, "admin", dry_run=False).accepted  # type: ignore[arg-type]
+    logged = session.exec(select(ImportRejection.problems)).one()
+    child = lines[1].split(",")[0]
+    assert logged == f"people.csv:{len(lines) + 1}:child_id: duplicates line 2 ({masking.MASK})"
+    assert child not in logged
+    assert masking.mask_problem("oc3.csv:54:ACCOM: impossible (S1)") == "oc3.csv:54:ACCOM: impossible (S1)"
 
 
 def test_the_template_header_row_is_the_contract(session: Session) -> None:

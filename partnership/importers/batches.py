@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from models import ImportBatch, ImportRejection
 from partnership import accounts
 from partnership.importers.common import MAX_REPORTED, ImportRejected
+from partnership.importers.masking import mask_problem
 
 
 def already_imported(session: Session, kind: str, digest: str, source: str | None = None) -> ImportBatch | None:
@@ -48,7 +49,7 @@ def record_rejection(engine: Engine, kind: str, exc: ImportRejected, actor: str)
                 file_name=exc.file_name[:200],
                 problem_count=len(exc.problems),
                 rows=exc.rows,
-                problems="\n".join(exc.problems[:MAX_REPORTED])[:20000],
+                problems="\n".join(mask_problem(line) for line in exc.problems[:MAX_REPORTED])[:20000],
                 attempted_by=actor,
             )
         )
