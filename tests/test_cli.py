@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,24 @@ def test_bad_requests_say_what_is_wrong(sqlite_url: str) -> None:
     assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
     bad_month = _cli(sqlite_url, "seed-demo", "--as-of", "November")
     assert bad_month.returncode == 2 and "expected YYYY-MM" in bad_month.stderr
+
+
+def test_import_bench_prints_its_line(sqlite_url: str) -> None:
+    run = _cli(sqlite_url, "bench", "--only", "import", "--import-rows", "2000")
+    assert run.returncode == 0, run.stderr
+    assert re.fullmatch(r"bench import=episodes rows=2000 ms=\d+ peak_rss_mb=\d+\n", run.stdout)
+
+
+def test_dry_run_of_a_published_file_writes_nothing(sqlite_url: str) -> None:
+    neighbours = ROOT / "data" / "reference" / "dfe_statistical_neighbours_2021.csv"
+    assert _cli(sqlite_url, "init").returncode == 0
+    checked = _cli(sqlite_url, "import-neighbours", str(neighbours), "--dry-run")
+    assert checked.returncode == 0, checked.stderr
+    # init loaded this same file: the dry run says so rather than counting it twice.
+    assert "already imported; nothing changed" in checked.stdout
+    care = ROOT.parent / "shared" / "data" / "dfe" / "csww_indicators_2017_to_2025.csv"
+    dry = _cli(sqlite_url, "import-benchmark", str(care), "--dataset", "workforce_copy", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "valid; would import 1463 rows" in dry.stdout and "(dry run, nothing written)" in dry.stdout
+    again = _cli(sqlite_url, "import-benchmark", str(care), "--dataset", "workforce_copy")
+    assert "1463 rows" in again.stdout and "imported as workforce_copy" in again.stdout
