@@ -3,6 +3,7 @@ and the comparison a board member reads (question 5)."""
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 from pathlib import Path
@@ -199,3 +200,34 @@ def test_cli_import_reports_and_exits_non_zero(tmp_path: Path, sqlite_url: str) 
         timeout=120,
     )
     assert ok.returncode == 0 and "1463 rows" in ok.stdout
+
+
+def test_columns_a_file_may_leave_out(session: Session, tmp_path: Path) -> None:
+    lines = CSWW.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+
+    def without(column: str, name: str) -> Path:
+        keep = [i for i, h in enumerate(header) if h != column]
+        path = tmp_path / name
+        with path.open("w", newline="") as handle:
+            csv.writer(handle).writerows([row[i] for i in keep] for row in csv.reader(lines))
+        return path
+
+    # new_la_code is never stored: every authority here has an old code.
+    assert "values imported" in import_benchmark(session, without("new_la_code", "no_new.csv"))
+    # The file has local authority rows, so their names are needed.
+    with pytest.raises(ImportRejected) as err:
+        import_benchmark(session, without("la_name", "no_names.csv"))
+    assert err.value.problems == [
+        "no_names.csv:1:la_name: required column is missing (the file has local authority rows)"
+    ]
+
+
+def test_an_authority_listed_twice_is_named(session: Session, tmp_path: Path) -> None:
+    lines = NEIGHBOURS.read_text(encoding="utf-8-sig").splitlines()
+    path = tmp_path / "sn.csv"
+    path.write_text("\n".join([*lines[:3], lines[1], *lines[3:]]) + "\n")
+    with pytest.raises(ImportRejected) as err:
+        import_neighbours(session, path)
+    code = next(csv.reader([lines[1]]))[2]  # "LA number", the third column
+    assert err.value.problems == [f"sn.csv:4:LA number: duplicates line 2 ({code})"]

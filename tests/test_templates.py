@@ -164,3 +164,39 @@ def test_counts_and_plans_that_the_database_would_refuse_are_named(session: Sess
     )
     with pytest.raises(ImportRejected, match=re.escape("plans.csv:4:child_id: duplicates line 2 (A1)")):
         import_table(session, "transition_plans", plans, today=TODAY)
+
+
+def test_excel_rows_keep_spreadsheet_numbers_and_date_cells(session: Session, tmp_path: Path) -> None:
+    import xlsxwriter
+
+    import_table(session, "young_people", _file(tmp_path, "p.csv", PEOPLE), today=TODAY)
+    path = tmp_path / "risk.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        sheet, as_date = book.add_worksheet(), book.add_format({"num_format": "dd/mm/yyyy"})
+        sheet.write_row(0, 0, ["child_id", "agency", "assessed_date", "level"])
+        sheet.write_row(1, 0, ["A1", "police"])
+        sheet.write_datetime(1, 2, dt.datetime(2026, 1, 5), as_date)  # typed as a date, not text
+        sheet.write_row(1, 3, ["high"])
+        # row 3 left blank
+        sheet.write_row(3, 0, ["A2", "police", "06/01/2026", "extreme"])
+    with pytest.raises(ImportRejected) as err:
+        import_table(session, "risk_assessments", path, today=TODAY)
+    assert str(err.value).splitlines()[0] == "risk.xlsx:4:level: not one of the codes in the template guide (extreme)"
+
+
+def test_a_damaged_workbook_is_named_on_one_line(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(template_bytes("risk_assessments", excel=True)[:100])
+    with pytest.raises(ImportRejected) as err:
+        import_table(session, "risk_assessments", path, today=TODAY)
+    assert len(err.value.problems) == 1 and "\n" not in err.value.problems[0]
+    assert err.value.problems[0].startswith("cut.xlsx:file: not a readable Excel file (")
+
+
+def test_csv_template_filled_in_above_its_guide(session: Session, tmp_path: Path) -> None:
+    import_table(session, "young_people", _file(tmp_path, "p.csv", PEOPLE), today=TODAY)
+    header, guide = template_bytes("risk_assessments", excel=False).decode().split("\n", 1)
+    assert guide.startswith("\n# child_id (required):")  # a blank line, then the guide
+    filled = header + "\nA1,police,01/01/2026,high\nA2,health,02/01/2026,low\n" + guide
+    message = import_table(session, "risk_assessments", _file(tmp_path, "risk.csv", filled), today=TODAY)
+    assert "imported 2 risk_assessments row(s)" in message

@@ -53,6 +53,11 @@ def tidy_to_values(frame: pl.DataFrame, file_name: str, dataset: str) -> pl.Data
         if required not in frame.columns:
             problems.add(1, required, "required column is missing")
     problems.raise_if_any(frame.height)
+    levels = set(frame["geographic_level"].unique().to_list())
+    for level, (_code, name) in LEVELS.items():
+        if level in levels and name not in frame.columns:
+            problems.add(1, name, f"required column is missing (the file has {level.lower()} rows)")
+    problems.raise_if_any(frame.height)
     others = [c for c in frame.columns if c not in GEO_COLUMNS and c != "_line"]
     indicators, filters = [], []
     for col in others:
@@ -80,28 +85,28 @@ def tidy_to_values(frame: pl.DataFrame, file_name: str, dataset: str) -> pl.Data
                 problems.add(line, col, "not a number or a GSS symbol (c, z, x, k, low, u)", row[col])
     problems.raise_if_any(frame.height)
 
-    level_code = pl.col("geographic_level").replace_strict({k: v[0] for k, v in LEVELS.items()})
+    def col(name: str) -> pl.Expr:
+        # A column a file leaves out holds nothing (validation above made sure none is needed).
+        return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
+
     geo = frame.with_columns(
         geo_code=pl.when(pl.col("geographic_level") == "National")
-        .then(pl.col("country_code"))
+        .then(col("country_code"))
         .when(pl.col("geographic_level") == "Regional")
-        .then(pl.col("region_code"))
+        .then(col("region_code"))
         .otherwise(
-            pl.when(pl.col("old_la_code") != "").then(pl.col("old_la_code")).otherwise(pl.col("new_la_code"))
-            if "old_la_code" in frame.columns
-            else pl.col("new_la_code")
+            pl.when(col("old_la_code").fill_null("") != "").then(col("old_la_code")).otherwise(col("new_la_code"))
         ),
         geo_name=pl.when(pl.col("geographic_level") == "National")
-        .then(pl.col("country_name"))
+        .then(col("country_name"))
         .when(pl.col("geographic_level") == "Regional")
-        .then(pl.col("region_name"))
-        .otherwise(pl.col("la_name")),
+        .then(col("region_name"))
+        .otherwise(col("la_name")),
         filters=pl.concat_str([pl.lit(f"{c}=") + pl.col(c) for c in sorted(filters)], separator="|")
         if filters
         else pl.lit(""),
-        region_code=pl.col("region_code") if "region_code" in frame.columns else pl.lit(None, dtype=pl.String),
+        region_code=col("region_code"),
     )
-    del level_code
     dupes = (
         geo.group_by("time_period", "geographic_level", "geo_code", "filters")
         .agg(pl.col("_line"))
@@ -189,11 +194,16 @@ def import_neighbours(session: Session, path: Path, actor: str = "cli", dry_run:
         )
         frame = frame.filter(pl.col("_line") < cut)
     rows = []
+    seen: dict[str, int] = {}
     for row in frame.iter_rows(named=True):
         code = row[code_col]
         if not code.isdigit():
             problems.add(row["_line"], code_col, "not a local authority number", code)
             continue
+        if code in seen:
+            problems.add(row["_line"], code_col, f"duplicates line {seen[code]}", code)
+            continue
+        seen[code] = row["_line"]
         for rank, col in enumerate(sn_cols, start=1):
             neighbour = row[col]
             if not neighbour.isdigit():

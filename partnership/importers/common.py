@@ -54,17 +54,6 @@ def checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode(data: bytes, file_name: str) -> tuple[str, str | None]:
-    """Text of a file; UTF-8 (with or without byte-order mark) or, failing
-    that, Windows-1252 as Excel writes it, with a note saying so."""
-    if data.startswith(BOM):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), _cp1252_note(file_name)
-
-
 def _cp1252_note(file_name: str) -> str:
     return f"{file_name}: not UTF-8; read as Windows-1252"
 
@@ -119,9 +108,11 @@ def _column_names(header: list[str]) -> list[str]:
     return names
 
 
-def read_csv_text(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
-    """All columns as text, blank lines dropped. Returns (frame, raw bytes, notes).
-    Row numbers used in messages are file line numbers (header = line 1)."""
+def read_csv_text(path: Path, comment_prefix: str | None = None) -> tuple[pl.DataFrame, bytes, list[str]]:
+    """All columns as text, blank lines dropped (and, with `comment_prefix`,
+    rows after the header whose first cell starts with it). Returns (frame,
+    raw bytes, notes). Row numbers used in messages are file line numbers
+    (header = line 1)."""
     data = path.read_bytes()
     problems = Problems(path.name)
     if not data or data.isspace():
@@ -139,13 +130,15 @@ def read_csv_text(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
         problems.add(None, "file", "not a text file (it contains NUL bytes)")
         problems.raise_if_any(0)
     sep = sniff_separator(_first_text_line(body))
-    frame = _read_with_polars(body, sep, problems)
+    frame = _read_with_polars(body, sep, problems, comment_prefix)
     if frame is None:
-        frame = _read_with_csv_module(body.decode("utf-8"), sep, problems)
+        frame = _read_with_csv_module(body.decode("utf-8"), sep, problems, comment_prefix)
     return frame, data, notes
 
 
-def _read_with_polars(body: bytes, sep: str, problems: Problems) -> pl.DataFrame | None:
+def _read_with_polars(
+    body: bytes, sep: str, problems: Problems, comment_prefix: str | None = None
+) -> pl.DataFrame | None:
     """The fast path, for files in which every record is one line (which is
     nearly all of them, quoted separators included): polars parses the file
     twice, once as bare lines to count each line's fields and once as CSV,
@@ -222,6 +215,8 @@ def _read_with_polars(body: bytes, sep: str, problems: Problems) -> pl.DataFrame
     names = _column_names(list(frame.row(0)[2:]))
     width = len(names)
     rows = frame.slice(1)
+    if comment_prefix:
+        rows = rows.filter(~pl.col(cells[0]).str.starts_with(comment_prefix))
     extra = [pl.col(c) != "" for c in cells[width:]]
     ragged = rows.filter((pl.col("_fields") < width) | pl.any_horizontal(extra) if extra else pl.col("_fields") < width)
     for line, fields in ragged.select("_line", "_fields").iter_rows():
@@ -230,7 +225,7 @@ def _read_with_polars(body: bytes, sep: str, problems: Problems) -> pl.DataFrame
     return rows.select("_line", *[pl.col(cells[i]).alias(name) for i, name in enumerate(names)])
 
 
-def _read_with_csv_module(text: str, sep: str, problems: Problems) -> pl.DataFrame:
+def _read_with_csv_module(text: str, sep: str, problems: Problems, comment_prefix: str | None = None) -> pl.DataFrame:
     """The slow path: every cell a Python string, but any CSV the csv module
     reads is read, records spanning lines included (numbered by the line
     they start on)."""
@@ -253,6 +248,8 @@ def _read_with_csv_module(text: str, sep: str, problems: Problems) -> pl.DataFra
             continue  # blank line
         if header is None:
             header = [h.strip() for h in record]
+            continue
+        if comment_prefix and record[0].strip().startswith(comment_prefix):
             continue
         rows.append(record)
         line_numbers.append(number)

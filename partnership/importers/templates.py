@@ -165,18 +165,26 @@ def read_table(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         data = path.read_bytes()
         try:
-            frame = pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0)
-        except Exception as exc:  # a damaged or non-Excel file: say so, do not crash
-            raise ImportRejected(path.name, [f"{path.name}:file: not a readable Excel file ({exc})"]) from None
-        frame = frame.with_columns(pl.all().cast(pl.String).fill_null("").str.strip_chars(WHITESPACE))
+            frame = pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0, drop_empty_rows=False)
+        except Exception as exc:  # a damaged or non-Excel file: say so, on one line, do not crash
+            reason = " ".join(str(exc).split())[:300]
+            raise ImportRejected(path.name, [f"{path.name}:file: not a readable Excel file ({reason})"]) from None
+        cells = frame.columns
+        frame = frame.with_columns(
+            pl.all()
+            .cast(pl.String)
+            .fill_null("")
+            .str.strip_chars(WHITESPACE)
+            # A cell typed as a date reads back as midnight of that day.
+            .str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+        )
+        # Spreadsheet row numbers (header = row 1): blank rows are dropped but still counted.
         frame = frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
+        if cells:
+            frame = frame.filter(pl.any_horizontal([pl.col(c) != "" for c in cells]))
         return frame, data, []
-    frame, data, notes = read_csv_text(path)
     # The README block of a CSV template is comment lines: not data.
-    first = frame.columns[1] if frame.width > 1 else None
-    if first:
-        frame = frame.filter(~pl.col(first).str.starts_with("#"))
-    return frame, data, notes
+    return read_csv_text(path, comment_prefix="#")
 
 
 def _dates(values: pl.Series) -> pl.Series:
