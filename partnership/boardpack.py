@@ -504,7 +504,7 @@ def _cohort(pdf: _Pdf, d: _Inputs) -> None:
     )
     pdf.para(gap_words)
     bars = charts.count_bars(page.gap_distribution, "Gap", "Young people", "Young people").to_dict()
-    pdf.chart(_y_order(bars, [label for label, _, _ in cohort_figures.GAP_BINS]), width_px=520, alt_text=gap_words)
+    pdf.chart(bars, width_px=520, alt_text=gap_words)
     pdf.grid(
         ["Gap", "Young people"],
         [[r["Gap"], _thousands(r["Young people"])] for r in page.gap_distribution.to_dicts()],
@@ -517,16 +517,6 @@ def _cohort(pdf: _Pdf, d: _Inputs) -> None:
         "intensive support before 18 (child protection, looked after or EmPower) and no adult service within "
         "6 months of the 18th birthday."
     )
-
-
-def _y_order(spec: dict, order: list[str]) -> dict:
-    """Bars in the table's order: with the data order alone, Vega puts the
-    categories whose bar is suppressed (no value) last."""
-    for layer in spec.get("layer", []):
-        y = layer.get("encoding", {}).get("y")
-        if isinstance(y, dict):
-            y["sort"] = order
-    return spec
 
 
 def _suppressed_cases(cases: int, threshold: int) -> str:

@@ -26,11 +26,20 @@ _TEXT_CONFIG = {
 }
 
 
-def readable_config(config: dict | None) -> dict:
-    """A chart's Vega-Lite config with readable text colours added; anything
-    the chart sets itself wins. Returns a new dict."""
+# Presenting to a room: axis and legend text large enough to read from the back.
+_LARGE_TEXT = {
+    "axis": {"labelFontSize": 16, "titleFontSize": 17},
+    "legend": {"labelFontSize": 16, "titleFontSize": 17},
+    "header": {"labelFontSize": 16, "titleFontSize": 17},
+}
+
+
+def readable_config(config: dict | None, large: bool = False) -> dict:
+    """A chart's Vega-Lite config with readable text colours (and, to present,
+    larger text) added; anything the chart sets itself wins. Returns a new dict."""
     out = dict(config or {})
-    for part, ours in _TEXT_CONFIG.items():
+    wanted = {part: {**ours, **(_LARGE_TEXT.get(part, {}) if large else {})} for part, ours in _TEXT_CONFIG.items()}
+    for part, ours in wanted.items():
         theirs = out.get(part)
         if theirs is None:
             out[part] = dict(ours)
@@ -56,7 +65,10 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
         )
         .with_columns(label_x=pl.col("shown").fill_null(0))
     )
-    base = alt.Chart(frame).encode(y=alt.Y(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelLimit=240)))
+    # The table's own order, written out: with sort=None a suppressed row (no
+    # bar) would be placed after the others.
+    order = frame[category].to_list()
+    base = alt.Chart(frame).encode(y=alt.Y(f"{category}:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)))
     bars = base.mark_bar(color=PALETTE[0]).encode(
         x=alt.X("shown:Q", title=title),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("label:N", title=title)],
@@ -151,10 +163,11 @@ def trend_line(table: pl.DataFrame, x: str, y: str, title: str) -> alt.Chart:
         .mark_line(point=True, color=PALETTE[5])
         .encode(
             x=alt.X(f"{x}:T", title="Quarter of 18th birthday", axis=alt.Axis(format="%b %Y")),
-            y=alt.Y("shown:Q", title=title),
+            # A long title is not cut off at this height: it may run to the chart's full height.
+            y=alt.Y("shown:Q", title=title, axis=alt.Axis(titleLimit=300)),
             tooltip=[alt.Tooltip(f"{x}:T", title="Quarter", format="%Y-%m"), alt.Tooltip(f"{y}:N", title=title)],
         )
-        .properties(height=260)
+        .properties(height=300)
     )
 
 
@@ -328,7 +341,7 @@ def milestone_timeline(frame: pl.DataFrame, today: object) -> alt.LayerChart:
         alt.Chart(frame)
         .mark_point(size=160, filled=True, opacity=1)
         .encode(
-            x=alt.X("due:T", title="Due"),
+            x=alt.X("due:T", title="Due", axis=alt.Axis(format="%b %Y")),
             y=alt.Y("title:N", sort=None, title=None, axis=alt.Axis(labelLimit=380)),
             color=alt.Color(
                 "status:N", scale=alt.Scale(domain=domain, range=[PALETTE[2], PALETTE[0], PALETTE[5]]), title="Status"

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from partnership import accounts, charts, exports, queries
 from partnership.access import Viewer
-from ui import data
+from ui import data, present
 from ui.filters import CARE_OPTIONS, EXPLOITATION_OPTIONS, SEND_OPTIONS
 
 # The filters each page reads from the URL (see ui/filters.py); a parameter a
@@ -28,6 +28,10 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "cohort": _COHORT_FILTERS,
     "capacity": ("locality", "period", "month"),
     "themes": ("locality", "period"),
+    # Whole-database pages: no filters apply.
+    "quality": (),
+    "data": (),
+    "stories": (),
 }
 _CHOICES = {
     "send": ("SEND", SEND_OPTIONS),
@@ -238,12 +242,12 @@ def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: s
         # a spec cached for every session, is never changed.
         if isinstance(chart, dict):
             described = exports.with_description(chart, description)
-            described["config"] = charts.readable_config(chart.get("config"))
+            described["config"] = charts.readable_config(chart.get("config"), large=present.active())
             st.vega_lite_chart(described, width="stretch")
             spec: Callable[[], dict] = lambda: described  # noqa: E731
         else:
             config = {} if chart.config is alt.Undefined else chart.config.to_dict()
-            shown = chart.properties(description=description, config=charts.readable_config(config))
+            shown = chart.properties(description=description, config=charts.readable_config(config, present.active()))
             st.altair_chart(shown, width="stretch")
             spec = lambda: _altair_spec(shown)  # noqa: E731
     with table_tab:
