@@ -146,3 +146,15 @@ def test_polars_reads_every_file_as_the_csv_module_does(tmp_path: Path, text: st
         assert got == ["f.csv:file: the file is empty"]
     else:
         assert got == expected
+
+
+def test_columns_not_kept_are_checked_but_not_held(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    # Line 3 has only a postcode: not blank, so it is a row (with an empty CHILD).
+    path.write_bytes(b"CHILD,POSTCODE,SEX\n1,AB1 2CD,2\n,EF3 4GH,\n\n2,,1\n")
+    frame, _, _ = read_csv_text(path, keep={"CHILD", "SEX"})
+    assert frame.columns == ["_line", "CHILD", "SEX"]
+    assert frame.rows() == [(2, "1", "2"), (3, "", ""), (5, "2", "1")]
+    path.write_bytes(b"CHILD,POSTCODE,SEX\n1,AB1 2CD\n")
+    with pytest.raises(ImportRejected, match=r"header\.csv:2:row: has 2 fields, the header has 3"):
+        read_csv_text(path, keep={"CHILD"})

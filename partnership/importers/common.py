@@ -8,7 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,8 +108,11 @@ def _column_names(header: list[str]) -> list[str]:
     return names
 
 
-def read_csv_text(path: Path, comment_prefix: str | None = None) -> tuple[pl.DataFrame, bytes, list[str]]:
-    """All columns as text, blank lines dropped (and, with `comment_prefix`,
+def read_csv_text(
+    path: Path, comment_prefix: str | None = None, keep: Collection[str] | None = None
+) -> tuple[pl.DataFrame, bytes, list[str]]:
+    """All columns as text (or only those named in `keep`: the others are
+    checked but never held), blank lines dropped (and, with `comment_prefix`,
     rows after the header whose first cell starts with it). Returns (frame,
     raw bytes, notes). Row numbers used in messages are file line numbers
     (header = line 1)."""
@@ -123,21 +126,23 @@ def read_csv_text(path: Path, comment_prefix: str | None = None) -> tuple[pl.Dat
     if not _is_utf8(body):
         body = body.decode("cp1252", errors="replace").encode("utf-8")
         notes.append(_cp1252_note(path.name))
-    # Old Mac and Windows line endings alike; a NUL byte means it is not text.
-    if b"\r" in body:
+    # Old Mac line endings become \n; Windows ones polars reads as they are
+    # (no copy of a large file for them). A NUL byte means it is not text.
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if b"\x00" in body:
         problems.add(None, "file", "not a text file (it contains NUL bytes)")
         problems.raise_if_any(0)
     sep = sniff_separator(_first_text_line(body))
-    frame = _read_with_polars(body, sep, problems, comment_prefix)
+    frame = _read_with_polars(body, sep, problems, comment_prefix, keep)
     if frame is None:
-        frame = _read_with_csv_module(body.decode("utf-8"), sep, problems, comment_prefix)
+        text = body.decode("utf-8").replace("\r\n", "\n")
+        frame = _read_with_csv_module(text, sep, problems, comment_prefix, keep)
     return frame, data, notes
 
 
 def _read_with_polars(
-    body: bytes, sep: str, problems: Problems, comment_prefix: str | None = None
+    body: bytes, sep: str, problems: Problems, comment_prefix: str | None = None, keep: Collection[str] | None = None
 ) -> pl.DataFrame | None:
     """The fast path, for files in which every record is one line (which is
     nearly all of them, quoted separators included): polars parses the file
@@ -149,38 +154,42 @@ def _read_with_polars(
     lines_in_file = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     if not body:
         lines_in_file = 0
-    try:
-        # NUL never occurs (refused above), so each line is one field.
-        raw = pl.read_csv(
-            body,
-            has_header=False,
-            separator="\x00",
-            quote_char=None,
-            schema={"raw": pl.String},
-            empty_string_is_null=False,
-        )["raw"]
-    except pl.exceptions.PolarsError:
-        return None
-    if raw.len() != lines_in_file:
-        return None
     q = {"\t": r"\t"}.get(sep, sep)  # , ; and tab: none is special in a regex
     quoted = '"(?:[^"]|"")*"'
     # A line with quotes is read here only if it is plain RFC 4180: quotes
     # only around whole fields ("" inside for a quote). Anything looser
     # (5" screen, "a"b) is left to the csv module, whose reading of it is the rule.
     plain = f'^(?:(?:{quoted}|[^"{q}]*){q})*(?:{quoted}|[^"{q}]*)$'
-    has_quote = pl.col("raw").str.contains('"', literal=True)
-    lines = raw.to_frame()
-    if not lines.select((~has_quote | pl.col("raw").str.contains(plain)).all()).item():
+    raw = pl.col("raw")
+    has_quote = raw.str.contains('"', literal=True)
+    try:
+        # Each line as one field (NUL never occurs: refused above), reduced
+        # as it streams to its number of fields and whether it is plain.
+        per_line = (
+            pl.scan_csv(
+                body,
+                has_header=False,
+                separator="\x00",
+                quote_char=None,
+                schema={"raw": pl.String},
+                empty_string_is_null=False,
+            )
+            .select(
+                (pl.when(has_quote).then(raw.str.replace_all(quoted, "")).otherwise(raw))
+                .str.count_matches(sep, literal=True)
+                .add(1)
+                .cast(pl.Int32)
+                .alias("_fields"),
+                (~has_quote | raw.str.contains(plain)).alias("_plain"),
+            )
+            .collect(engine="streaming")
+        )
+    except pl.exceptions.PolarsError:
         return None
-    counts = lines.select(
-        pl.when(has_quote)
-        .then(pl.col("raw").str.replace_all(quoted, "").str.count_matches(sep, literal=True) + 1)
-        .otherwise(pl.col("raw").str.count_matches(sep, literal=True) + 1)
-        .cast(pl.Int64)
-        .alias("_fields")
-    )["_fields"]
-    del raw, lines
+    if per_line.height != lines_in_file or not per_line["_plain"].all():
+        return None
+    counts = per_line["_fields"]
+    del per_line
     widest = int(counts.max() or 0)  # type: ignore[arg-type]
     if widest == 0:  # nothing after the byte-order mark
         problems.add(None, "file", "no header row")
@@ -188,44 +197,56 @@ def _read_with_polars(
     if widest > MAX_COLUMNS:
         return None
     cells = [f"c{i}" for i in range(widest)]
+    scan = pl.scan_csv(
+        body,
+        has_header=False,
+        separator=sep,
+        quote_char='"',
+        schema=dict.fromkeys(cells, pl.String),
+        empty_string_is_null=False,
+        # A short first line must not narrow the frame (tests/test_csv_reading.py
+        # holds this reading to the csv module's on generated files).
+        missing_columns="insert",
+    )
+    trimmed = [pl.col(c).fill_null("").str.strip_chars(WHITESPACE) for c in cells]
+    lines = scan.with_row_index("_line", offset=1).select(pl.col("_line").cast(pl.Int64), *trimmed)
+    not_blank = pl.any_horizontal([pl.col(c) != "" for c in cells])
     try:
-        frame = pl.read_csv(
-            body,
-            has_header=False,
-            separator=sep,
-            quote_char='"',
-            schema=dict.fromkeys(cells, pl.String),
-            empty_string_is_null=False,
-            # A short first line must not narrow the frame (tests/test_benchmarks.py
-            # holds this reading to the csv module's on generated files).
-            missing_columns="insert",
+        if scan.select(pl.len()).collect().item() != lines_in_file:
+            return None  # a record spans lines
+        header = lines.filter(not_blank).head(1).collect()
+        if header.is_empty():
+            problems.add(None, "file", "no header row")
+            problems.raise_if_any(0)
+        names = _column_names(list(header.row(0)[1:]))
+        width = len(names)
+        wanted = [i for i, name in enumerate(names) if keep is None or name in keep]
+        data_row = not_blank & (pl.col("_line") > header["_line"][0])
+        if comment_prefix:
+            data_row = data_row & ~pl.col(cells[0]).str.starts_with(comment_prefix)
+        # Cells past the header's last column must be empty (a trailing separator).
+        spill = pl.any_horizontal([pl.col(c) != "" for c in cells[width:]]) if width < widest else pl.lit(False)
+        # Trimmed, filtered and cut to the wanted columns as it streams: one copy of what is kept.
+        rows = (
+            lines.filter(data_row)
+            .select("_line", *[pl.col(cells[i]).alias(names[i]) for i in wanted], spill.alias("_spill"))
+            .collect(engine="streaming")
         )
     except pl.exceptions.PolarsError:
         return None
-    if frame.height != lines_in_file:
-        return None
-    frame = frame.select(
-        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_line"),
-        counts.alias("_fields"),
-        *[pl.col(c).fill_null("").str.strip_chars(WHITESPACE) for c in cells],
-    ).filter(pl.any_horizontal([pl.col(c) != "" for c in cells]))  # blank lines dropped, numbers kept
-    if frame.is_empty():
-        problems.add(None, "file", "no header row")
-        problems.raise_if_any(0)
-    names = _column_names(list(frame.row(0)[2:]))
-    width = len(names)
-    rows = frame.slice(1)
-    if comment_prefix:
-        rows = rows.filter(~pl.col(cells[0]).str.starts_with(comment_prefix))
-    extra = [pl.col(c) != "" for c in cells[width:]]
-    ragged = rows.filter((pl.col("_fields") < width) | pl.any_horizontal(extra) if extra else pl.col("_fields") < width)
-    for line, fields in ragged.select("_line", "_fields").iter_rows():
-        problems.add(line, "row", f"has {fields} fields, the header has {width}")
+    fields = counts.gather(rows["_line"] - 1)
+    ragged = rows.select("_line", fields.alias("_fields"), "_spill").filter(
+        (pl.col("_fields") < width) | pl.col("_spill")
+    )
+    for line, n in ragged.select("_line", "_fields").iter_rows():
+        problems.add(line, "row", f"has {n} fields, the header has {width}")
     problems.raise_if_any(rows.height)
-    return rows.select("_line", *[pl.col(cells[i]).alias(name) for i, name in enumerate(names)])
+    return rows.drop("_spill")
 
 
-def _read_with_csv_module(text: str, sep: str, problems: Problems, comment_prefix: str | None = None) -> pl.DataFrame:
+def _read_with_csv_module(
+    text: str, sep: str, problems: Problems, comment_prefix: str | None = None, keep: Collection[str] | None = None
+) -> pl.DataFrame:
     """The slow path: every cell a Python string, but any CSV the csv module
     reads is read, records spanning lines included (numbered by the line
     they start on)."""
@@ -264,9 +285,13 @@ def _read_with_csv_module(text: str, sep: str, problems: Problems, comment_prefi
         if len(record) < width or extra:
             problems.add(number, "row", f"has {len(record)} fields, the header has {width}")
     problems.raise_if_any(len(rows))
-    columns = {name: [r[i].strip() if i < len(r) else "" for r in rows] for i, name in enumerate(names)}
+    columns = {
+        name: [r[i].strip() if i < len(r) else "" for r in rows]
+        for i, name in enumerate(names)
+        if keep is None or name in keep
+    }
     return pl.DataFrame(
-        {"_line": line_numbers, **columns}, schema={"_line": pl.Int64, **dict.fromkeys(names, pl.String)}
+        {"_line": line_numbers, **columns}, schema={"_line": pl.Int64, **dict.fromkeys(columns, pl.String)}
     )
 
 

@@ -87,7 +87,8 @@ def _read(folder: Path) -> Parsed:
         path = folder / f"{name}.csv"
         if not path.exists():
             continue
-        frame, data, notes = read_csv_text(path)
+        # Only the columns used: postcodes, UPNs and the like are never held.
+        frame, data, notes = read_csv_text(path, keep=COLUMNS[name])
         problems = Problems(path.name)
         for col in COLUMNS[name]:
             if col not in frame.columns:
