@@ -159,26 +159,33 @@ class SnapshotRow:
     cases_held: int
 
 
-def validate_snapshot(rows: list[SnapshotRow]) -> list[str]:
-    """Problems naming post and field; empty when the month may be saved."""
-    problems = []
+def snapshot_problems(rows: list[SnapshotRow]) -> list[tuple[SnapshotRow, str, str, float | int | None]]:
+    """(row, field, reason, value) for every problem; the page and the
+    template importer each say where in their own terms."""
+    problems: list[tuple[SnapshotRow, str, str, float | int | None]] = []
     for r in rows:
         for name in ("filled_fte", "agency_fte", "vacant_fte"):
             value = getattr(r, name)
             if value is None or value < 0:
-                problems.append(f"{r.label}: {name.replace('_fte', ' FTE')} cannot be negative or empty ({value})")
+                problems.append((r, name, f"{name.replace('_fte', ' FTE')} cannot be negative or empty", value))
         if r.cases_held is None or r.cases_held < 0:
-            problems.append(f"{r.label}: cases held cannot be negative or empty ({r.cases_held})")
+            problems.append((r, "cases_held", "cases held cannot be negative or empty", r.cases_held))
         if (
             r.filled_fte is not None
             and r.vacant_fte is not None
             and abs(r.filled_fte + r.vacant_fte - r.funded_fte) > 1e-6
         ):
-            problems.append(
-                f"{r.label}: filled FTE {r.filled_fte:g} + vacant FTE {r.vacant_fte:g} must equal "
-                f"funded FTE {r.funded_fte:g}"
-            )
+            reason = f"filled FTE {r.filled_fte:g} + vacant FTE {r.vacant_fte:g} must equal funded FTE {r.funded_fte:g}"
+            problems.append((r, "vacant_fte", reason, None))
     return problems
+
+
+def validate_snapshot(rows: list[SnapshotRow]) -> list[str]:
+    """Problems naming post and field; empty when the month may be saved."""
+    return [
+        f"{r.label}: {reason}" + ("" if value is None else f" ({value})")
+        for r, _field, reason, value in snapshot_problems(rows)
+    ]
 
 
 def hide_small_caseloads(teams: pl.DataFrame, threshold: int) -> pl.DataFrame:

@@ -13,14 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import polars as pl
-import psycopg
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
@@ -35,6 +32,7 @@ from partnership import capacity
 from partnership.importers.batches import run_import
 from partnership.importers.benchmark import import_benchmark, import_neighbours
 from partnership.importers.common import ImportRejected
+from partnership.importers.masking import mask_problem
 from partnership.importers.ssda903 import COLUMNS as COLUMNS_903
 from partnership.importers.ssda903 import import_903
 from partnership.importers.templates import TEMPLATES, import_table, template_bytes
@@ -66,8 +64,6 @@ FREE_TEXT = "Zoë, checked · ok"  # a comma for quoting, and letters Windows-12
 PROBLEM = re.compile(
     r"(?P<file>[^:\n]+?)(?::(?P<row>\d+))?:(?P<field>[^:\n]+): (?P<reason>[^\n]+?)(?: \((?P<value>[^\n]*)\))?\Z"
 )
-# A unique constraint hit: through SQLAlchemy, or from a raw bulk insert on either engine.
-INTEGRITY = (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 SETTINGS = settings(
     max_examples=15,
     print_blob=True,
@@ -207,9 +203,7 @@ TEMPLATE_SPECS = {
                 "locality": ("south", "North"),
                 "cce": ("maybe", "1"),
             },
-            # A repeated child is refused at child_id, "duplicates line <first>"; but the message
-            # names the repeat's own line (test_bug_duplicate_child_names_its_own_line). Put
-            # duplicate="child_id" back here when that passes.
+            duplicate="child_id",
         ),
         _template(
             "service_episodes",
@@ -241,7 +235,7 @@ TEMPLATE_SPECS = {
                 "agreed_date": ("15/01/26", "01/01/1990"),
                 "post18_service": ("none", "housing"),
             },
-            # As young_people: duplicate="child_id" once test_bug_duplicate_child_names_its_own_line passes.
+            duplicate="child_id",
             child="child_id",
         ),
         _template(
@@ -338,7 +332,7 @@ def _spec_benchmark() -> Spec:
                 ("time_period", "geographic_level"),
                 {
                     "time_identifier": None,
-                    # "new_la_code": None once test_bug_benchmark_without_new_la_code passes.
+                    "new_la_code": None,
                     "old_la_code": {"benchmarkvalue": 286},  # authorities then keyed by new code
                     "absence_rate_fte": {"benchmarkvalue": 286 - 13},
                 },
@@ -591,7 +585,7 @@ class Harness:
             assert [(r.kind, r.file_name, r.problem_count, r.rows) for r in rejections] == [
                 (kind, exc.file_name[:200], len(exc.problems), exc.rows)
             ]
-            assert rejections[0].problems == "\n".join(exc.problems[:200])[:20000]
+            assert rejections[0].problems == "\n".join(mask_problem(p) for p in exc.problems[:200])[:20000]
             assert [a.action for a in audits] == ["import_rejected"]
             return
         assert isinstance(case.expect, Accepted), f"imported a file that should be refused: {message}"
@@ -831,7 +825,7 @@ def test_truncated_excel_is_refused_and_nothing_changes(
 ) -> None:
     """A cut-off workbook (or the blank template cut off) is refused with the
     file named; the database is unchanged and the refusal logged. The wording
-    is checked by the strict xfail below."""
+    is checked by test_fixed_unreadable_excel_problem_is_one_line."""
     spec = TEMPLATE_SPECS[table]
     data = template_bytes(table, excel=True) if blank else render_xlsx(spec.files[0].clean, table)[0]
     name = f"{table}.xlsx"
@@ -854,12 +848,7 @@ def _one_file(spec: Spec, name: str, data: bytes, expect: Accepted | Rejected, l
     return Case(spec.name, label, {name: data}, expect)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a problem from the Excel reader spans several lines, not file:field: reason",
-)
-def test_bug_unreadable_excel_problem_is_one_line(templates_sqlite: Harness) -> None:
+def test_fixed_unreadable_excel_problem_is_one_line(templates_sqlite: Harness) -> None:
     data = render_xlsx(TEMPLATE_SPECS["risk_assessments"].files[0].clean, "risk_assessments")[0]
     name = "risk_assessments.xlsx"
     templates_sqlite.check(
@@ -867,41 +856,29 @@ def test_bug_unreadable_excel_problem_is_one_line(templates_sqlite: Harness) -> 
     )
 
 
-@pytest.mark.xfail(
-    strict=True, raises=pl.exceptions.ColumnNotFoundError, reason="a tidy file without a name column crashes"
-)
 @pytest.mark.parametrize("column", ["la_name", "country_name", "region_name"])
-def test_bug_benchmark_without_a_name_column(benchmark_sqlite: Harness, column: str) -> None:
+def test_fixed_benchmark_without_a_name_column(benchmark_sqlite: Harness, column: str) -> None:
     table = SPEC_BENCHMARK.files[0].clean.without_column(column)
     case = _one_file(SPEC_BENCHMARK, "csww.csv", render(table, CLEAN)[0], Rejected("csww.csv", 1, column), column)
     benchmark_sqlite.check(case)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=pl.exceptions.ColumnNotFoundError, reason="a tidy file without new_la_code crashes"
-)
-def test_bug_benchmark_without_new_la_code(benchmark_sqlite: Harness) -> None:
+def test_fixed_benchmark_without_new_la_code(benchmark_sqlite: Harness) -> None:
     """Every authority here has an old_la_code, which is the code kept; new_la_code is not stored."""
     benchmark_sqlite.check(
         damaged(SPEC_BENCHMARK, "csww.csv", lambda t: t.without_column("new_la_code"), Accepted(), "-")
     )
 
 
-@pytest.mark.xfail(strict=True, raises=INTEGRITY, reason="an authority listed twice crashes")
-def test_bug_neighbours_authority_listed_twice(neighbours: Harness) -> None:
+def test_fixed_neighbours_authority_listed_twice(neighbours: Harness) -> None:
     table = SPEC_NEIGHBOURS.files[0].clean
     table = table.with_row(2, table.rows[0])  # City of London again, as line 4
     expect = Rejected("neighbours.csv", 4, "LA number", reason="duplicates line 2")
     neighbours.check(_one_file(SPEC_NEIGHBOURS, "neighbours.csv", render(table, CLEAN)[0], expect, "dup"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a repeated child is reported as 'duplicates line <its own line>', not the first one",
-)
 @pytest.mark.parametrize("table", ["young_people", "transition_plans"])
-def test_bug_duplicate_child_names_its_own_line(templates_sqlite: Harness, table: str) -> None:
+def test_fixed_duplicate_child_names_its_own_line(templates_sqlite: Harness, table: str) -> None:
     """Until 7132fe5 two plans for one child crashed on the unique constraint;
     now both tables refuse a repeat, but name the wrong first line."""
     spec = TEMPLATE_SPECS[table]
@@ -915,10 +892,7 @@ def test_bug_duplicate_child_names_its_own_line(templates_sqlite: Harness, table
     templates_sqlite.check(case)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="rows after a blank Excel row are reported one line too high"
-)
-def test_bug_excel_line_numbers_after_a_blank_row(templates_sqlite: Harness) -> None:
+def test_fixed_excel_line_numbers_after_a_blank_row(templates_sqlite: Harness) -> None:
     spec = TEMPLATE_SPECS["risk_assessments"]
     clean = spec.files[0].clean
     table = clean.with_row(1, ("",) * len(clean.header)).with_cell(2, "level", "extreme")
@@ -928,10 +902,7 @@ def test_bug_excel_line_numbers_after_a_blank_row(templates_sqlite: Harness) -> 
     templates_sqlite.check(_one_file(spec, "risk_assessments.xlsx", data, expect, "blank row"))
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="the CSV template's own column guide is read as rows of the wrong width"
-)
-def test_bug_csv_template_filled_in_below_its_header(templates_sqlite: Harness) -> None:
+def test_fixed_csv_template_filled_in_below_its_header(templates_sqlite: Harness) -> None:
     spec = TEMPLATE_SPECS["risk_assessments"]
     header, guide = template_bytes("risk_assessments", excel=False).split(b"\n", 1)
     rows = render(spec.files[0].clean.without_column("comment"), CLEAN)[0].split(b"\n", 1)[1]
@@ -939,8 +910,7 @@ def test_bug_csv_template_filled_in_below_its_header(templates_sqlite: Harness) 
     templates_sqlite.check(_one_file(spec, "risk_assessments.csv", data, Accepted(), "template with guide"))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="a date typed into Excel as a date is refused")
-def test_bug_excel_date_cells(templates_sqlite: Harness, tmp_path: Path) -> None:
+def test_fixed_excel_date_cells(templates_sqlite: Harness, tmp_path: Path) -> None:
     import xlsxwriter
 
     spec = TEMPLATE_SPECS["risk_assessments"]
@@ -957,10 +927,7 @@ def test_bug_excel_date_cells(templates_sqlite: Harness, tmp_path: Path) -> None
     templates_sqlite.check(_one_file(spec, path.name, path.read_bytes(), Accepted(), "date cells"))
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="filled + vacant = funded is reported against the post, not a field"
-)
-def test_bug_staffing_sum_names_the_field(templates_sqlite: Harness) -> None:
+def test_fixed_staffing_sum_names_the_field(templates_sqlite: Harness) -> None:
     spec = TEMPLATE_SPECS["staffing_snapshots"]
     table = spec.files[0].clean.with_cell(1, "vacant_fte", "0.25")  # PACE: 1 filled + 0.25 vacant != 1 funded
     expect = Rejected("staffing_snapshots.csv", 3, "vacant_fte")

@@ -449,6 +449,7 @@ def _staffing(
     labels = capacity.post_labels(capacity.month_of(queries.load_staffing(engine, [1, 2, 3]), None))
     posts = {r["label"]: r for r in labels.to_dicts()}
     by_month: dict[dt.date, list[capacity.SnapshotRow]] = {}
+    lines: dict[int, int] = {}  # id of a snapshot row -> its file line
     for row in frame.iter_rows(named=True):
         post = posts.get(row["post"])
         if post is None:
@@ -459,17 +460,19 @@ def _staffing(
             problems.add(row["_line"], "month", "has not started yet", row["month"])
         snap = capacity.SnapshotRow(
             post["post_id"],
-            f"{row['_line']}:{row['post']}",
+            row["post"],
             post["funded_fte"],
             float(row["filled_fte"]),
             float(row["agency_fte"]),
             float(row["vacant_fte"]),
             int(row["cases_held"]),
         )
+        lines[id(snap)] = row["_line"]
         by_month.setdefault(month, []).append(snap)
     for snaps in by_month.values():
-        for message in capacity.validate_snapshot(snaps):
-            problems.items.append(f"{problems.file_name}:{message}")
+        for snap, column, reason, value in capacity.snapshot_problems(snaps):
+            shown = value if value is not None else getattr(snap, column)
+            problems.add(lines[id(snap)], column, reason, f"{shown:g}" if isinstance(shown, float) else shown)
     if dry or problems.items:
         return frame.height
     for month, snaps in by_month.items():
