@@ -31,7 +31,7 @@ def record_batch(
 ) -> ImportBatch:
     batch = ImportBatch(
         kind=kind,
-        source=source,
+        source=source[:80],
         file_name=file_name[:200],
         checksum=digest,
         rows="|".join(f"{table}={count}" for table, count in rows.items())[:500],
