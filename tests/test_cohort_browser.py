@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD, Server
+from browser_support import sign_in
+from conftest import Server
 from playwright.sync_api import Page, expect
 from test_browser import _no_traceback, _open, _signed_in
 
@@ -33,29 +34,9 @@ def _slow_page(page: Page) -> None:
     page.set_default_timeout(WAIT)
 
 
-def _sign_in(page: Page, server: Server, username: str) -> None:
-    """test_browser._sign_in made safe on a loaded machine: there the form is
-    sometimes re-mounted by a rerun just after it first shows, wiping what was
-    typed (seen as an empty Username, or "Username or password is not right").
-    Type, commit each field with Tab, and type again until both values stay."""
-    _open(page, server.url + "/")
-    fields = {"Username": username, "Password": TEST_PASSWORD}
-    boxes = {name: page.get_by_role("textbox", name=name) for name in fields}
-    for _ in range(6):
-        for name, value in fields.items():
-            boxes[name].fill(value)
-            boxes[name].press("Tab")
-        page.wait_for_timeout(750)
-        if all(boxes[name].input_value() == value for name, value in fields.items()):
-            break
-    else:
-        pytest.fail("the sign-in form kept clearing what was typed")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def _open_cohort(page: Page, server: Server, username: str, query: str = "") -> None:
     """Sign in on the front page, wait for the session cookie, then open /cohort by URL."""
-    _sign_in(page, server, username)
+    sign_in(page, server, username)
     _signed_in(page, username)
     # A new page load is only signed in once the cookie component has written the cookie.
     page.wait_for_function("document.cookie.includes('tsd_session')", timeout=WAIT)

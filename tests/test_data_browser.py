@@ -10,10 +10,11 @@ import re
 from pathlib import Path
 
 import pytest
+from browser_support import sign_in
 from conftest import Server
 from playwright.sync_api import Page, expect
 from test_browser import _idle, _no_traceback, _open
-from test_pages_browser import WAIT, _shot, _sign_in
+from test_pages_browser import WAIT, _shot
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT.parent / "shared" / "data" / "ssda903"
@@ -42,7 +43,7 @@ def _tables_drawn(page: Page, count: int) -> None:
 
 
 def test_admin_uploads_the_real_903_files_and_sees_every_problem(page: Page, server: Server) -> None:
-    _sign_in(page, server, "admin")
+    sign_in(page, server, "admin")
     _go(page, server, "data")
     expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=WAIT)
     year = page.get_by_role("spinbutton", name="Collection year ending 31 March (needed for oc3.csv)")
@@ -76,7 +77,7 @@ def test_admin_uploads_the_real_903_files_and_sees_every_problem(page: Page, ser
 
 @pytest.mark.parametrize("username", ["board", "manager_east"])
 def test_other_roles_typing_the_urls_are_refused(page: Page, server: Server, username: str) -> None:
-    _sign_in(page, server, username)
+    sign_in(page, server, username)
     for path in ("data", "quality"):
         _go(page, server, path)
         # Not in their navigation: Streamlit says so and runs the main page instead.

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import TEST_PASSWORD, Server
+from browser_support import sign_in
+from conftest import Server
 from playwright.sync_api import Browser, Page, expect
-from test_browser import _idle, _no_traceback, _open
+from test_browser import _idle, _no_traceback
 
 from partnership import exports
 
@@ -25,35 +26,11 @@ TODAY = dt.date.today().isoformat()
 pytestmark = pytest.mark.browser
 
 
-def _sign_in(page: Page, server: Server, username: str) -> None:
-    """Sign in on the front page (the retry approach of test_pages_browser:
-    a rerun just after the page loads can clear the form or drop the click),
-    then wait for the session cookie so that page.goto stays signed in."""
-    _open(page, server.url + "/")
-    signed_in = page.get_by_text(f"Signed in as {username}")
-    for _attempt in range(4):
-        _idle(page)
-        page.wait_for_timeout(300)
-        try:
-            for name, value in (("Username", username), ("Password", TEST_PASSWORD)):
-                box = page.get_by_role("textbox", name=name)
-                box.fill(value)
-                expect(box).to_have_value(value, timeout=5_000)
-                box.press("Tab")
-            page.get_by_role("button", name="Sign in").click()
-            expect(signed_in).to_be_visible(timeout=15_000)
-            break
-        except AssertionError:
-            continue  # the form was redrawn under us; fill it again
-    expect(signed_in).to_be_visible(timeout=WAIT)
-    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=WAIT)
-
-
 def _as(browser: Browser, server: Server, username: str) -> Page:
     """A page of its own browser context: one viewer's cookies and session."""
     page = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(WAIT)
-    _sign_in(page, server, username)
+    sign_in(page, server, username)
     return page
 
 

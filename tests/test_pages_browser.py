@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD, Server
+from browser_support import sign_in
+from conftest import Server
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 from test_browser import _idle, _no_traceback, _open
@@ -35,29 +36,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(autouse=True)
 def _slow_page(page: Page) -> None:
     page.set_default_timeout(WAIT)
-
-
-def _sign_in(page: Page, server: Server, username: str) -> None:
-    """Sign in on the front page, then wait for the session cookie so that a
-    new page load (page.goto) is signed in too."""
-    _open(page, server.url + "/")
-    signed_in = page.get_by_text(f"Signed in as {username}")
-    for _attempt in range(3):
-        _idle(page)
-        page.wait_for_timeout(300)
-        for name, value in (("Username", username), ("Password", TEST_PASSWORD)):
-            box = page.get_by_role("textbox", name=name)
-            box.fill(value)
-            expect(box).to_have_value(value)
-            box.press("Tab")
-        page.get_by_role("button", name="Sign in").click()
-        try:
-            expect(signed_in).to_be_visible(timeout=15_000)
-            break
-        except AssertionError:
-            continue  # the click landed in a rerun; the form is still there, try again
-    expect(signed_in).to_be_visible(timeout=WAIT)
-    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=WAIT)
 
 
 def _shot(page: Page, name: str) -> Path:
@@ -108,7 +86,7 @@ def _visit(page: Page, server: Server, role: str, slug: str) -> None:
 
 @pytest.mark.parametrize("role", ["lead", "board", "manager_east"])
 def test_capacity_and_themes_tabs(page: Page, server: Server, role: str) -> None:
-    _sign_in(page, server, role)
+    sign_in(page, server, role)
 
     _visit(page, server, role, "capacity")
     posts = _funded_posts(server, "East" if role == "manager_east" else None)

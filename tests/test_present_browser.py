@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TEST_PASSWORD, Server
+from browser_support import sign_in
+from conftest import Server
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
-from test_browser import _idle, _no_traceback, _open
+from test_browser import _idle, _no_traceback
 
 from models.db import get_engine
 
@@ -43,29 +44,6 @@ def _slow_page(page: Page) -> Iterator[None]:
     expect.set_options(timeout=WAIT)  # expect() has its own 5 s default
     yield
     expect.set_options(timeout=5_000)
-
-
-def _sign_in(page: Page, server: Server, username: str) -> None:
-    """Sign in on the front page, then wait for the session cookie so that a
-    new page load (page.goto) is signed in too. (From test_pages_browser.)"""
-    _open(page, server.url + "/")
-    signed_in = page.get_by_text(f"Signed in as {username}")
-    for _attempt in range(3):
-        _idle(page)
-        page.wait_for_timeout(300)
-        for name, value in (("Username", username), ("Password", TEST_PASSWORD)):
-            box = page.get_by_role("textbox", name=name)
-            box.fill(value)
-            expect(box).to_have_value(value)
-            box.press("Tab")
-        page.get_by_role("button", name="Sign in").click()
-        try:
-            expect(signed_in).to_be_visible(timeout=15_000)
-            break
-        except AssertionError:
-            continue  # the click landed in a rerun; the form is still there, try again
-    expect(signed_in).to_be_visible(timeout=WAIT)
-    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=WAIT)
 
 
 def _shot(page: Page, path: Path) -> None:
@@ -115,7 +93,7 @@ def test_lead_presents_the_board_meeting(page: Page, server: Server, tmp_path: P
     )
     assert turned_18_in_2025 > 5 and funded_posts == 65
 
-    _sign_in(page, server, "lead")
+    sign_in(page, server, "lead")
     page.goto(f"{server.url}/stories")
     expect(page.get_by_role("heading", name="Presentations").first).to_be_visible(timeout=WAIT)
     _idle(page)
