@@ -45,6 +45,14 @@ PAGES = [
 
 
 def _peak_rss_mb() -> float:
+    # Linux keeps ru_maxrss across fork and exec, so a child started by a big
+    # parent would report the parent's peak; VmHWM belongs to this process only.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
