@@ -11,7 +11,8 @@
     python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
-    python cli.py bench [--young-people N] [--only pages|import] [--import-rows N] [--database-url URL]
+    python cli.py bench [--young-people N] [--only pages|import|load] [--import-rows N] [--database-url URL]
+                       [--sessions N] [--seconds S]
     python cli.py board-pack --out FILE.pdf [--locality L] [--period P]   PDF for the area board
 
 The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
@@ -170,12 +171,14 @@ def cmd_users(url: str, args: argparse.Namespace) -> None:
 
 
 def cmd_bench(url: str, args: argparse.Namespace) -> None:
-    from partnership.bench import run_bench, run_import_bench
+    from partnership.bench import run_bench, run_import_bench, run_load_bench
 
     if args.only in (None, "pages"):
         run_bench(args.young_people, args.database_url, args.runs)
     if args.only in (None, "import"):
         run_import_bench(args.import_rows, args.database_url)
+    if args.only == "load":
+        run_load_bench(args.sessions, args.seconds, args.database_url)
 
 
 def cmd_board_pack(url: str, args: argparse.Namespace) -> None:
@@ -242,7 +245,14 @@ def parser() -> argparse.ArgumentParser:
         help="pages: database to build or reuse (default: data/bench/bench_<N>.db); import: a postgresql:// URL "
         "runs it in a scratch database on that server, dropped afterwards (default: a temporary SQLite file)",
     )
-    bench.add_argument("--only", choices=["pages", "import"], default=None, help="run one of the two benches")
+    bench.add_argument(
+        "--only",
+        choices=["pages", "import", "load"],
+        default=None,
+        help="run one bench (load: concurrent sessions against a real server, not part of the default run)",
+    )
+    bench.add_argument("--sessions", type=int, default=20, help="load: concurrent signed-in sessions")
+    bench.add_argument("--seconds", type=float, default=120, help="load: how long to keep them busy")
     bench.add_argument(
         "--import-rows", type=int, default=100_000, help="episodes in the synthetic SSDA903 return (default 100000)"
     )

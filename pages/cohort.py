@@ -64,7 +64,7 @@ def _flow() -> None:
             )
         table = page.flow_links.select(
             pl.col("stage")
-            .map_elements(lambda s: ["17 to plan", "plan to 18", "18 to 19-21"][s], return_dtype=pl.String)
+            .replace_strict({0: "17 to plan", 1: "plan to 18", 2: "18 to 19-21"}, return_dtype=pl.String)
             .alias("Step"),
             pl.col("source").alias("From"),
             pl.col("target").alias("To"),

@@ -1,6 +1,7 @@
 """`python cli.py bench`: build (or reuse) a large synthetic database and print
 per-page timings of a signed-in project lead, through Streamlit's AppTest;
-then time an SSDA903 import of a large synthetic return.
+then time an SSDA903 import of a large synthetic return; with `--only load`,
+drive many signed-in sessions against a real server (see run_load_bench).
 
 Prints one line per page:
     bench page=<name> young_people=<N> cold_ms=<..> warm_ms=<..> peak_rss_mb=<..>
@@ -242,6 +243,89 @@ def _import_child(folder: str, url: str) -> None:
     message = run_import(engine, "ssda903", "bench", lambda s: import_903(s, Path(folder), "north"))
     ms = (time.perf_counter() - started) * 1000
     print(json.dumps({"ms": ms, "peak_rss_mb": _peak_rss_mb(), "message": message}))
+
+
+# --- load bench ---------------------------------------------------------------------
+
+
+def run_load_bench(sessions: int, seconds: float, url: str | None = None, import_rows: int = 20_000) -> str:
+    """Start `streamlit run` on a demo database (a fresh 2,000-young-person
+    SQLite file unless `url` is given), drive `sessions` signed-in sessions
+    for `seconds` while an administrator imports an SSDA903 return through
+    the command line, then stop the server with SIGTERM. Prints the load line
+    and the shutdown line:
+        bench shutdown sigterm_ms=<..> exit_code=<..>
+    """
+    import signal
+    import socket
+
+    from partnership.demo import seed_demo
+    from partnership.load import run_load
+    from partnership.settings import get_settings
+    from partnership.wsclient import healthy
+
+    password = get_settings().demo_password
+    with tempfile.TemporaryDirectory(prefix="benchload_") as tmp:
+        scratch = Path(tmp)
+        if url is None:
+            url = f"sqlite:///{scratch / 'load.db'}"
+            seed_demo(url, 2000, seed=2024, as_of=dt.date.today(), password=password)
+        write_903_folder(scratch / "return", import_rows)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        env = {**os.environ, "DATABASE_URL": url}
+        log = (scratch / "server.log").open("wb")
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py")),
+                *("--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while not healthy(base, timeout=2):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.3)
+
+            def import_903() -> str:
+                time.sleep(min(20.0, seconds / 4))  # once the sessions are busy
+                done = subprocess.run(
+                    [sys.executable, "cli.py", "import-903", str(scratch / "return"), "--locality", "north"],
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=seconds + 300,
+                )
+                return "ok" if done.returncode == 0 else f"failed ({done.stderr.strip()[-200:]})"
+
+            result = run_load(base, password, sessions, seconds, server.pid, import_903)
+            line = result.line()
+            print(line, flush=True)
+            for error in result.errors[:5]:
+                print(f"  error: {error}", flush=True)
+            started = time.perf_counter()
+            server.send_signal(signal.SIGTERM)
+            try:
+                code = server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                code = None
+            waited = (time.perf_counter() - started) * 1000
+            print(f"bench shutdown sigterm_ms={waited:.0f} exit_code={code}", flush=True)
+            return line
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+            log.close()
 
 
 if __name__ == "__main__":

@@ -90,6 +90,14 @@ def fmt_caseload(value: float | None) -> str:
 
 
 def display_table(frame: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    # Text is made in Python from plain lists: no Python function runs inside
+    # polars (on its thread pool it needs the GIL and can deadlock the server).
+    small = frame["small"].to_list() if "small" in frame.columns else [False] * frame.height
+    caseloads = [
+        # A caseload hidden for the board (see hide_small_caseloads) shows as the symbol.
+        disclosure.SUPPRESSED if hidden else fmt_caseload(value)
+        for value, hidden in zip(frame["caseload"].to_list(), small, strict=True)
+    ]
     return frame.select(
         *[pl.col(c).alias(c.capitalize()) for c in labels],
         pl.col("posts").alias("Posts"),
@@ -97,12 +105,8 @@ def display_table(frame: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
         pl.col("filled_fte").round(1).alias("Filled FTE"),
         pl.col("agency_fte").round(1).alias("Agency FTE"),
         pl.col("vacant_fte").round(1).alias("Vacant FTE"),
-        pl.col("fill_rate").map_elements(fmt_rate, return_dtype=pl.String).fill_null("").alias("Fill rate"),
-        # A caseload hidden for the board (see hide_small_caseloads) shows as the symbol.
-        pl.when(pl.col("small") if "small" in frame.columns else pl.lit(False))
-        .then(pl.lit(disclosure.SUPPRESSED))
-        .otherwise(pl.col("caseload").map_elements(fmt_caseload, return_dtype=pl.String).fill_null(NO_CASE_HOLDERS))
-        .alias("Cases per case-holding FTE"),
+        pl.Series("Fill rate", [fmt_rate(v) for v in frame["fill_rate"].to_list()], dtype=pl.String),
+        pl.Series("Cases per case-holding FTE", caseloads, dtype=pl.String),
     )
 
 
@@ -204,7 +208,7 @@ def capacity_table(
     and so does the difference, which would give them back."""
     loc = establishment(month_rows.filter(pl.col("case_holding")), ["locality"])
     small = pl.col("cases").is_between(1, threshold) & pl.lit(suppressed)
-    over = pl.col("cases") - pl.col("case_fte") * caseload_threshold
+    over = (pl.col("cases") - pl.col("case_fte") * caseload_threshold).round(0).cast(pl.Int64)
     return loc.select(
         pl.col("locality").alias("Locality"),
         pl.when(small)
@@ -219,7 +223,7 @@ def capacity_table(
         # Signed, so a difference is never read as a count.
         pl.when(small)
         .then(pl.lit(disclosure.SUPPRESSED))
-        .otherwise(over.round(0).map_elements(lambda v: f"{v:+.0f}", return_dtype=pl.String))
+        .otherwise(pl.when(over >= 0).then(pl.lit("+")).otherwise(pl.lit("")) + over.cast(pl.String))
         .alias("Cases over capacity"),
     )
 

@@ -21,7 +21,7 @@ from models.codes import (
     SEX,
 )
 from partnership import disclosure, metrics
-from partnership.pseudonymise import short_key
+from partnership.pseudonymise import SHORT_KEY_LENGTH
 from partnership.queries import Cohort
 
 SUPPRESSED = disclosure.SUPPRESSED
@@ -53,6 +53,11 @@ def _rate(total: float, den: int, suppressed: bool, threshold: int) -> float | s
     if suppressed and disclosure.is_small(den, threshold):
         return SUPPRESSED
     return f"{total / den:.2f}"  # type: ignore[return-value]
+
+
+def _text(value: object) -> str | None:
+    """A table cell as text (None stays empty)."""
+    return None if value is None else str(value)
 
 
 def words_count(value: int | str | None, threshold: int = 5) -> str:
@@ -194,7 +199,7 @@ def turning_18_list(cohort: Cohort, as_of: dt.date, months: int = 12) -> pl.Data
             months=(as_of.year - pl.col("birth_month").dt.year()) * 12 + as_of.month - pl.col("birth_month").dt.month()
         )
         .select(
-            pl.col("pseudo_key").map_elements(short_key, return_dtype=pl.String).alias("Young person (key)"),
+            pl.col("pseudo_key").str.slice(0, SHORT_KEY_LENGTH).alias("Young person (key)"),
             pl.col("locality").alias("Locality"),
             pl.format("{}y {}m", pl.col("months") // 12, pl.col("months") % 12).alias("Age"),
             pl.col("b18").dt.strftime("%Y-%m-%d").alias("Turns 18"),
@@ -268,9 +273,9 @@ def gap_figures(
         .sort("quarter")
     )
     trend = trend.select(
-        pl.col("quarter")
-        .map_elements(lambda d: f"{d.year} Q{(d.month - 1) // 3 + 1}", return_dtype=pl.String)
-        .alias("Quarter of 18th birthday"),
+        pl.format("{} Q{}", pl.col("quarter").dt.year(), pl.col("quarter").dt.quarter()).alias(
+            "Quarter of 18th birthday"
+        ),
         pl.col("quarter").alias("quarter_start"),
         pl.col("intensive").alias("Intensive support before 18"),
         pl.col("slipped").cast(pl.Int64).alias("Slipped through the net"),
@@ -283,7 +288,7 @@ def gap_figures(
                 **r,
                 "Intensive support before 18": str(_count(n, suppressed, threshold)),
                 "Slipped through the net": str(_count(k, suppressed, threshold)),
-                "Share slipped (%)": _pct(k, n, suppressed, threshold),
+                "Share slipped (%)": _text(_pct(k, n, suppressed, threshold)),
             }
         )
     trend_out = pl.DataFrame(
@@ -293,11 +298,8 @@ def gap_figures(
             "quarter_start": pl.Date,
             "Intensive support before 18": pl.String,
             "Slipped through the net": pl.String,
-            "Share slipped (%)": pl.Object,
+            "Share slipped (%)": pl.String,
         },
-    )
-    trend_out = trend_out.with_columns(
-        pl.col("Share slipped (%)").map_elements(lambda v: None if v is None else str(v), return_dtype=pl.String)
     )
     return summary, dist, trend_out
 
@@ -339,25 +341,17 @@ def outcomes_by_route(
                     "Group": labels[value],
                     "Young people": str(_count(yp, suppressed, threshold)),
                     "Records at 19-21": str(_count(mine.height, suppressed, threshold)),
-                    "NEET (%)": _pct(neet, mine.height, suppressed, threshold),
-                    "Homeless or emergency housing (%)": _pct(home, mine.height, suppressed, threshold),
-                    "Missing episodes per young person": _rate(
-                        float(mine["missing_episodes"].sum()), yp, suppressed, threshold
+                    "NEET (%)": _text(_pct(neet, mine.height, suppressed, threshold)),
+                    "Homeless or emergency housing (%)": _text(_pct(home, mine.height, suppressed, threshold)),
+                    "Missing episodes per young person": _text(
+                        _rate(float(mine["missing_episodes"].sum()), yp, suppressed, threshold)
                     ),
-                    "Crisis contacts per young person": _rate(float(mine["crisis"].sum()), yp, suppressed, threshold),
+                    "Crisis contacts per young person": _text(
+                        _rate(float(mine["crisis"].sum()), yp, suppressed, threshold)
+                    ),
                 }
             )
-    return pl.DataFrame(rows).with_columns(
-        [
-            pl.col(c).map_elements(lambda v: None if v is None else str(v), return_dtype=pl.String)
-            for c in (
-                "NEET (%)",
-                "Homeless or emergency housing (%)",
-                "Missing episodes per young person",
-                "Crisis contacts per young person",
-            )
-        ]
-    )
+    return pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String))
 
 
 def our_care_leaver_figures(
@@ -403,17 +397,11 @@ def risk_views(
         share=pl.when(pl.col("n") > 0).then(pl.col("differ") / pl.col("n")).otherwise(None)
     )
     pairs = pairs.sort(["share", "n"], descending=True, nulls_last=True)
+    counts = list(zip(pairs["differ"].to_list(), pairs["n"].to_list(), strict=True))
     out = pairs.select(
         "Agencies",
-        pl.col("n")
-        .map_elements(lambda v: str(_count(v, suppressed, threshold)), return_dtype=pl.String)
-        .alias("Young people assessed by both"),
-        pl.struct("differ", "n")
-        .map_elements(
-            lambda s: (lambda v: None if v is None else str(v))(_pct(s["differ"], s["n"], suppressed, threshold)),
-            return_dtype=pl.String,
-        )
-        .alias("Levels differ (%)"),
+        pl.Series("Young people assessed by both", [str(_count(n, suppressed, threshold)) for _, n in counts]),
+        pl.Series("Levels differ (%)", [_text(_pct(k, n, suppressed, threshold)) for k, n in counts], dtype=pl.String),
     )
     return summary, out
 

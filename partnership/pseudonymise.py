@@ -18,6 +18,9 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+SHORT_KEY_LENGTH = 10
+
+
 def short_key(pseudo_key: str) -> str:
     """The form shown on screen: enough to tell rows apart in a list."""
-    return pseudo_key[:10]
+    return pseudo_key[:SHORT_KEY_LENGTH]

@@ -92,11 +92,16 @@ def indicator_views(
         status = progress.indicator_status(
             full, ind["baseline"], ind["target"], ind["target_date"], ind["polarity"], as_of, ind["unit"], tolerance
         )
+        # Formatted in Python, outside polars: a Python function inside a
+        # polars expression runs on polars' thread pool and needs the GIL,
+        # which deadlocked the server under concurrent sessions.
+        words = [
+            disclosure.SUPPRESSED if hidden else fmt(value, ind["unit"])
+            for value, hidden in zip(series["value"].to_list(), series["hidden"].to_list(), strict=True)
+        ]
         shown = series.with_columns(
             value=pl.when(pl.col("hidden")).then(None).otherwise(pl.col("value")),
-            shown=pl.when(pl.col("hidden"))
-            .then(pl.lit(disclosure.SUPPRESSED))
-            .otherwise(pl.col("value").map_elements(lambda v, u=ind["unit"]: fmt(v, u), return_dtype=pl.String)),
+            shown=pl.Series(words, dtype=pl.String),
         ).drop("hidden")
         latest = shown["shown"][-1] if shown.height else "no data yet"
         views.append(

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,18 +94,12 @@ class Server:
         self.url, self.proc, self.log = url, proc, log
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`streamlit run dashboard.py` on a free port, on a demo database built
-    for a fixed as-of month so the figures are the same on every run."""
-    if not Path(CHROMIUM).exists() or shutil.which("streamlit", path=str(Path(sys.executable).parent)) is None:
-        _missing(f"Chromium not found at {CHROMIUM}")
-    tmp = tmp_path_factory.mktemp("server")
-    db = f"sqlite:///{tmp / 'browser.db'}"
-    seed_small(db, 2000, 2024)
+def start_streamlit(db: str, log: Path) -> Server:
+    """`streamlit run dashboard.py` on `db`, on a free port; returns once healthy."""
+    from partnership.wsclient import healthy
+
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": db, "DASHBOARD_DEMO_PASSWORD": TEST_PASSWORD}
-    log = tmp / "streamlit.log"
     proc = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "streamlit"),
@@ -128,18 +121,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-    yield Server(base, proc, log)
-    proc.terminate()
-    proc.wait(timeout=20)
+    while time.time() < deadline and proc.poll() is None:
+        if healthy(base, timeout=2):
+            return Server(base, proc, log)
+        time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server on a demo database built for a fixed as-of month, so the
+    figures are the same on every run."""
+    if not Path(CHROMIUM).exists() or shutil.which("streamlit", path=str(Path(sys.executable).parent)) is None:
+        _missing(f"Chromium not found at {CHROMIUM}")
+    tmp = tmp_path_factory.mktemp("server")
+    db = f"sqlite:///{tmp / 'browser.db'}"
+    seed_small(db, 2000, 2024)
+    running = start_streamlit(db, tmp / "streamlit.log")
+    yield running
+    running.proc.terminate()
+    running.proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
