@@ -132,7 +132,9 @@ with import_tab:
             "Children's ids are masked and dates of birth shown to the month."
         )
         shown = uploads.previews(request)
-        file_tabs = st.tabs([f"{p.name} ({p.rows:,} rows)" if p.problems is None else p.name for p in shown])
+        file_tabs = st.tabs(
+            [f"{p.name} ({p.rows:,} rows)" if p.problems is None and p.rows is not None else p.name for p in shown]
+        )
         for tab, preview in zip(file_tabs, shown, strict=True):
             with tab:
                 if preview.problems is not None:
@@ -140,8 +142,9 @@ with import_tab:
                     st.dataframe(preview.problems, hide_index=True, width="stretch")
                     continue
                 st.dataframe(preview.frame, hide_index=True, width="stretch")
+                of_rows = f" of {preview.rows:,}" if preview.rows is not None else ""
                 st.caption(
-                    f"First {preview.frame.height} of {preview.rows:,} row(s)."
+                    f"First {preview.frame.height}{of_rows} rows."
                     + (f" Columns never read or stored: {', '.join(preview.not_read)}." if preview.not_read else "")
                 )
         with st.container(horizontal=True):

@@ -49,6 +49,16 @@ class Settings:
     # Our authority in DfE files (old_la_code), for comparisons; 888 = Lancashire.
     our_la_code: str = field(default_factory=lambda: os.environ.get("DASHBOARD_OUR_LA", "").strip() or "888")
     cookie_expiry_days: float = field(default_factory=lambda: _env_float("DASHBOARD_COOKIE_EXPIRY_DAYS", 1.0))
+    # Input limits, the same for an upload and the command line. A real
+    # SSDA903 episodes file of 100,000 rows is about 12 MB; an Excel file is
+    # refused before it is unpacked if it would unpack to more than
+    # max_unpacked_mb or hold more than max_cells cells (a zip bomb of 12 MB
+    # unpacks to 2.6 GB). The upload limit is also Streamlit's
+    # server.maxUploadSize in .streamlit/config.toml: keep the two equal.
+    max_file_mb: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_FILE_MB", 50))
+    max_unpacked_mb: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_UNPACKED_MB", 100))
+    max_cells: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_CELLS", 2_000_000))
+    max_field_chars: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_FIELD_CHARS", 1000))
 
     @property
     def is_sqlite(self) -> bool:

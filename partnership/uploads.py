@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from partnership.importers import batches, benchmark, ssda903, templates
-from partnership.importers.common import ImportRejected, read_csv_text
+from partnership.importers.common import ImportRejected, read_csv_bytes
+from partnership.importers.limits import Limits, TooLarge, check_size
 from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, PROBLEM, mask_value
 
 KINDS: dict[str, str] = {
@@ -65,7 +66,7 @@ class Request:
 @dataclass
 class Preview:
     name: str
-    rows: int
+    rows: int | None  # rows in the whole file; None where only the first ones were read
     frame: pl.DataFrame  # the first rows as read, identifiers masked
     not_read: list[str] = field(default_factory=list)  # columns in the file the importer ignores
     problems: pl.DataFrame | None = None  # when the file cannot be read at all
@@ -161,16 +162,71 @@ def problem_table(problems: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PROBLEM_COLUMNS)
 
 
-def _read(request: Request, path: Path) -> tuple[pl.DataFrame, list[str]]:
-    """The file as its importer reads it, and the columns that importer uses."""
+# A preview reads the first lines of a file, never all of it: a 50 MB file
+# read whole for ten rows doubled the server's memory.
+PREVIEW_LINES = 200
+
+
+def _head(data: bytes, lines: int) -> bytes:
+    """The first `lines` lines of a file (all of it when shorter)."""
+    end = -1
+    for _ in range(lines):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return data
+    return data[: end + 1]
+
+
+def _data_lines(data: bytes, comment_prefix: str | None = None) -> int:
+    """Lines with something on them, less the header (and comment lines):
+    the rows of a file whose records are one line each, counted as polars
+    streams the file, with no Python object per line."""
+    raw = pl.col("raw").str.strip_chars()
+    keep = raw != ""
+    if comment_prefix:
+        keep = keep & ~raw.str.starts_with(comment_prefix)
+    try:
+        counted = (
+            pl.scan_csv(
+                data,
+                has_header=False,
+                separator="\x00",
+                quote_char=None,
+                schema={"raw": pl.String},
+                empty_string_is_null=False,
+            )
+            .select(keep.sum())
+            .collect(engine="streaming")
+            .item()
+        )
+    except pl.exceptions.PolarsError:
+        return 0
+    return max(int(counted or 0) - 1, 0)
+
+
+def _read(request: Request, path: Path) -> tuple[pl.DataFrame, list[str], int | None]:
+    """The first rows of a file as its importer reads them, the columns that
+    importer uses, and the number of rows in the whole file (None where it
+    cannot be known without reading it all)."""
+    limits = Limits.from_settings()
     if request.kind == "template":
-        frame, _data, _notes = templates.read_table(path)
         wanted = [c.name for c in templates.TEMPLATES.get(request.table, [])]
-        return frame, wanted
-    frame, _data, _notes = read_csv_text(path)
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame, _data, _notes = templates.read_workbook(path.name, path.read_bytes(), n_rows=PREVIEW_LINES)
+            return frame, wanted, None
+    data = path.read_bytes()
+    comment = "#" if request.kind == "template" else None
+    try:
+        check_size(path.name, len(data), limits)
+    except TooLarge as exc:
+        raise ImportRejected(path.name, [f"{path.name}:file: {str(exc).removeprefix(path.name + ': ')}"]) from None
+    frame, _data, _notes = read_csv_bytes(path.name, _head(data, PREVIEW_LINES), comment, limits=limits)
+    rows = _data_lines(data, comment)
+    if request.kind == "template":
+        return frame, wanted, rows
     if request.kind == "ssda903":
-        return frame, ssda903.COLUMNS[path.stem]
-    return frame, [c for c in frame.columns if c != "_line"]  # published aggregates: every column
+        return frame, ssda903.COLUMNS[path.stem], rows
+    return frame, [c for c in frame.columns if c != "_line"], rows  # published aggregates: every column
 
 
 def previews(request: Request, rows: int = PREVIEW_ROWS) -> list[Preview]:
@@ -180,7 +236,7 @@ def previews(request: Request, rows: int = PREVIEW_ROWS) -> list[Preview]:
     with staged(request) as folder:
         for path in sorted(folder.iterdir(), key=lambda p: _order(request, p.name)):
             try:
-                frame, wanted = _read(request, path)
+                frame, wanted, total = _read(request, path)
             except ImportRejected as exc:
                 out.append(
                     Preview(path.name, 0, pl.DataFrame(), problems=problem_table(exc.problems), summary=_summary(exc))
@@ -189,7 +245,7 @@ def previews(request: Request, rows: int = PREVIEW_ROWS) -> list[Preview]:
             shown = [c for c in wanted if c in frame.columns]
             not_read = [c for c in frame.columns if c != "_line" and c not in wanted]
             head = _masked(frame.head(rows).select(pl.col("_line").alias("row"), *shown))
-            out.append(Preview(path.name, frame.height, head, not_read))
+            out.append(Preview(path.name, total, head, not_read))
     return out
 
 

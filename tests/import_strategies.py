@@ -17,6 +17,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from tests import bombs
+
 
 class _Any:
     """Where a random file is refused is not known; only that it is, cleanly."""
@@ -250,8 +252,23 @@ KINDS = (
     "unknown child",
     "empty file",
     "random bytes",
+    "decompression bomb",
 )
-EXCEL_KINDS = ("layout", "bad value", "missing column", "ignored column", "duplicate row", "unknown child")
+EXCEL_KINDS = (
+    "layout",
+    "bad value",
+    "missing column",
+    "ignored column",
+    "duplicate row",
+    "unknown child",
+    "decompression bomb",
+)
+# Workbooks small on disk and huge unpacked (tests/bombs.py), with what their refusal says.
+BOMBS = {
+    "unpacks to 300 MB": (bombs.unpacks_big, "would unpack to 300 MB"),
+    "2.5 million cells": (bombs.many_cells, "more than 2,000,000 cells"),
+    "sizes that lie": (bombs.lying_sizes, "not a readable Excel file"),
+}
 
 
 def available(f: FileSpec, kind: str) -> bool:
@@ -268,7 +285,15 @@ def available(f: FileSpec, kind: str) -> bool:
 def cases(draw: st.DrawFn, spec: Spec, kinds: Sequence[str] = KINDS) -> Case:
     target = draw(st.sampled_from(spec.files))
     excel = target.excel and draw(st.booleans())
-    kind = draw(st.sampled_from([k for k in kinds if available(target, k) and (not excel or k in EXCEL_KINDS)]))
+    kind = draw(
+        st.sampled_from(
+            [
+                k
+                for k in kinds
+                if available(target, k) and (not excel or k in EXCEL_KINDS) and (excel or k != "decompression bomb")
+            ]
+        )
+    )
     table = target.clean
     n = target.data_rows if target.data_rows is not None else len(table.rows)
     name = target.name.rsplit(".", 1)[0] + ".xlsx" if excel else target.name
@@ -334,6 +359,12 @@ def cases(draw: st.DrawFn, spec: Spec, kinds: Sequence[str] = KINDS) -> Case:
         raw = draw(st.sampled_from([b"", b"\n", b"  \r\n\n", b"\xef\xbb\xbf"]))
         label = f"file is {raw!r}"
         expect = lambda _lines: Rejected(name, None, "file")  # noqa: E731
+    elif kind == "decompression bomb":
+        which = draw(st.sampled_from(sorted(BOMBS)))
+        make, says = BOMBS[which]
+        raw = make()
+        label = f"a workbook that {which}"
+        expect = lambda _lines: Rejected(name, None, "file", reason=says)  # noqa: E731
     elif kind == "random bytes":
         raw = draw(st.binary(min_size=1, max_size=300))
         label = f"file is random bytes {raw[:40]!r}"

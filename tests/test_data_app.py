@@ -189,7 +189,7 @@ def test_a_template_file_is_imported(db: str) -> None:
     at.file_uploader(key="upload_template").set_value(("people.csv", f"{header}\n{body}".encode(), "text/csv"))
     _run(at)
     assert "people.csv (2 rows)" in [t.label for t in at.tabs]
-    assert "First 2 of 2 row(s)." in _shown_text(at)
+    assert "First 2 of 2 rows." in _shown_text(at)
     _click(at, "Import")
     (done,) = [s.value for s in at.success]
     assert "people.csv: imported 2 young_people row(s)" in done

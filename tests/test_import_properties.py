@@ -38,6 +38,7 @@ from partnership.importers.ssda903 import import_903
 from partnership.importers.templates import TEMPLATES, import_table, template_bytes
 from tests.import_strategies import (
     ANY,
+    BOMBS,
     CLEAN,
     COMBINED,
     INVARIANTS,
@@ -59,6 +60,9 @@ from tests.import_strategies import (
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 TODAY = dt.date(2026, 11, 22)
+# One character past the limits (ID_MAX_CHARS for identifiers, max_field_chars for the rest).
+LONG_ID = "7" * 65
+LONG_TEXT = "w" * 1001
 LOGS = {"importrejection", "auditevent"}
 FREE_TEXT = "Zoë, checked · ok"  # a comma for quoting, and letters Windows-1252 encodes differently
 PROBLEM = re.compile(
@@ -105,9 +109,10 @@ def _spec_903() -> Spec:
                 "header.csv",
                 header,
                 {
+                    "CHILD": (LONG_ID,),
                     "SEX": ("3", "M", ""),
-                    "DOB": ("31/02/2008", "2008-03-27", "27/03/08", "01/01/2099", ""),
-                    "ETHNIC": ("WBRX", "white"),
+                    "DOB": ("31/02/2008", "2008-03-27", "27/03/08", "01/01/2099", "01/01/1800", ""),
+                    "ETHNIC": ("WBRX", "white", LONG_TEXT),
                 },
                 tuple(COLUMNS_903["header"]),
                 unused(header, "header"),
@@ -117,8 +122,9 @@ def _spec_903() -> Spec:
                 "episodes.csv",
                 episodes,
                 {
-                    "DECOM": ("31/02/2016", "2016-02-15", ""),
-                    "DEC": ("32/01/2018", "01/01/1990"),  # the second is before every DECOM
+                    "CHILD": (LONG_ID,),
+                    "DECOM": ("31/02/2016", "2016-02-15", "", "01/01/1800"),
+                    "DEC": ("32/01/2018", "01/01/1990", "01/01/2099"),  # 1990 is before every DECOM
                     "REC": ("E99", "Z1"),
                 },
                 tuple(COLUMNS_903["episodes"]),
@@ -140,8 +146,8 @@ def _spec_903() -> Spec:
                 missing,
                 {
                     "MISSING": ("X", "m"),
-                    "MIS_START": ("31/11/2017", "2017-11-13"),
-                    "MIS_END": ("25/13/2017", "01/01/1990"),
+                    "MIS_START": ("31/11/2017", "2017-11-13", "13/11/1817"),
+                    "MIS_END": ("25/13/2017", "01/01/1990", "25/11/2117"),
                 },
                 tuple(COLUMNS_903["missing"]),
                 unused(missing, "missing"),
@@ -194,8 +200,8 @@ TEMPLATE_SPECS = {
             ],
             {"youngperson": 4},  # A1 updated, A3 and A4 new
             bad={
-                "child_id": ("",),
-                "birth_date": ("31/02/2008", "15.03.2008", "2008/03/15", "01/01/2099"),
+                "child_id": ("", LONG_ID),
+                "birth_date": ("31/02/2008", "15.03.2008", "2008/03/15", "01/01/2099", "1800-03-15"),
                 "sex": ("Q", "male"),
                 "ethnicity": ("WBRI",),
                 "send": ("yes",),
@@ -216,8 +222,8 @@ TEMPLATE_SPECS = {
             bad={
                 "child_id": ("",),
                 "service": ("foster_care", "Looked_After"),
-                "start_date": ("31/02/2020", "2020.02.01", ""),
-                "end_date": ("14/13/2026", "01/01/1990"),
+                "start_date": ("31/02/2020", "2020.02.01", "", "01/02/1820"),
+                "end_date": ("14/13/2026", "01/01/1990", "14/03/2126"),
                 "end_reason": ("E7", "moved"),
             },
             duplicate=Accepted({"serviceepisode": 4}),
@@ -232,7 +238,7 @@ TEMPLATE_SPECS = {
             {"transitionplan": 2},
             bad={
                 "started_date": ("31/06/2025",),
-                "agreed_date": ("15/01/26", "01/01/1990"),
+                "agreed_date": ("15/01/26", "01/01/1990", "2099-01-15"),
                 "post18_service": ("none", "housing"),
             },
             duplicate="child_id",
@@ -248,7 +254,7 @@ TEMPLATE_SPECS = {
             {"riskassessment": 3},
             bad={
                 "agency": ("school", "Police"),
-                "assessed_date": ("29/02/2026", ""),
+                "assessed_date": ("29/02/2026", "", "01/01/1899"),
                 "level": ("extreme", "High"),
             },
             duplicate=Accepted({"riskassessment": 4}),
@@ -262,7 +268,7 @@ TEMPLATE_SPECS = {
             ],
             {"outcomeobservation": 2},
             bad={
-                "observed_date": ("31/02/2026",),
+                "observed_date": ("31/02/2026", "15/03/2099"),
                 "activity": ("F3", "P3"),
                 "accommodation": ("S1", "X1", "01"),
                 "in_touch": ("yes", "MAYBE"),
@@ -302,7 +308,7 @@ TEMPLATE_SPECS = {
                 "indicator": ("made_up", "neet_19_21"),  # the second is computed, not entered
                 "period": ("2026-Q5", "Q3 2026", "2099-Q1"),
                 "value": ("abc", "150", "-5"),  # percentages
-                "note": ("x" * 501,),
+                "note": ("x" * 501, LONG_TEXT),
             },
             duplicate=Accepted({"indicatorvalue": 3}),  # a second version
         ),
@@ -325,7 +331,7 @@ def _spec_benchmark() -> Spec:
                 csww.with_cell(0, "time_identifier", FREE_TEXT),
                 {
                     "time_period": ("20x5", "25", "2025/26"),
-                    "geographic_level": ("County", "national"),
+                    "geographic_level": ("County", "national", LONG_TEXT),
                     "caseload_fte": ("fifteen", "15.2.1", "n/a"),
                     "agency_fte": ("-", "lots"),
                 },
@@ -583,7 +589,7 @@ class Harness:
             assert_unchanged(before, self.after)
             rejections, audits = _new_logs(self.engine, marks)
             assert [(r.kind, r.file_name, r.problem_count, r.rows) for r in rejections] == [
-                (kind, exc.file_name[:200], len(exc.problems), exc.rows)
+                (kind, exc.file_name[:200], exc.count, exc.rows)
             ]
             assert rejections[0].problems == "\n".join(mask_problem(p) for p in exc.problems[:200])[:20000]
             assert [a.action for a in audits] == ["import_rejected"]
@@ -739,6 +745,25 @@ EXAMPLES_903 = (
     damaged(SPEC_903, "episodes.csv", lambda t: t.without_column("DEC"), Rejected("episodes.csv", 1, "DEC"), "no DEC"),
 )
 EXAMPLES_TEMPLATES = (
+    # Every bomb, every run: refused by the limits before any Excel reader unpacks it.
+    *(
+        Case(
+            "young_people",
+            f"young_people.xlsx: a workbook that {which}",
+            {"young_people.xlsx": make()},
+            Rejected("young_people.xlsx", None, "file", reason=says),
+        )
+        for which, (make, says) in BOMBS.items()
+    ),
+    damaged(
+        TEMPLATE_SPECS["young_people"],
+        "young_people.csv",
+        lambda t: (
+            t.with_cell(1, "birth_date", "01/12/1808").with_cell(2, "sex", "Q").with_cell(0, "birth_date", "2099-01-01")
+        ),
+        Rejected("young_people.csv", 3, "birth_date", count=3, reason="before 1990"),
+        "1808, a bad code and the future, all named in one refusal",
+    ),
     damaged(
         TEMPLATE_SPECS["staffing_snapshots"],
         "staffing_snapshots.csv",

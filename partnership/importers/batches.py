@@ -47,13 +47,13 @@ def record_rejection(engine: Engine, kind: str, exc: ImportRejected, actor: str)
             ImportRejection(
                 kind=kind,
                 file_name=exc.file_name[:200],
-                problem_count=len(exc.problems),
+                problem_count=exc.count,
                 rows=exc.rows,
                 problems="\n".join(mask_problem(line) for line in exc.problems[:MAX_REPORTED])[:20000],
                 attempted_by=actor,
             )
         )
-        accounts.audit(session, actor, "import_rejected", f"{kind} {exc.file_name}: {len(exc.problems)} problem(s)")
+        accounts.audit(session, actor, "import_rejected", f"{kind} {exc.file_name}: {exc.count} problem(s)")
         session.commit()
 
 

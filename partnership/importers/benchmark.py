@@ -152,6 +152,9 @@ def import_benchmark(
     if already_imported(session, "benchmark", digest, source=dataset):
         return f"{path.name}: already imported as {dataset}; nothing changed"
     values = tidy_to_values(frame, path.name, dataset)
+    if frame.height == 0:
+        # Not an empty dataset to replace the last one with: nothing is written.
+        return f"{path.name}: no rows after the header; nothing to import"
     if dry_run:
         return "; ".join(
             [
@@ -181,6 +184,8 @@ def import_neighbours(session: Session, path: Path, actor: str = "cli", dry_run:
             problems.add(1, col, "required column is missing")
     problems.raise_if_any(frame.height)
     assert code_col is not None
+    if frame.height == 0:
+        return f"{path.name}: no rows after the header; nothing to import"
     # Each SNi is followed by its closeness column, headed SNP every time.
     close_cols = [c for c in frame.columns if c.startswith("SNP")]
     # The DfE file lists superseded (pre-reorganisation) groupings after a

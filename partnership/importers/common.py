@@ -8,13 +8,19 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from partnership.importers.limits import Limits, TooLarge, check_size
+from partnership.importers.masking import ID_FIELDS
+
 MAX_REPORTED = 200
+# No case system's child id is this long; a longer one is not an id.
+ID_MAX_CHARS = 64
 # Wider than any real return; a "line" wider than this is read the slow way.
 MAX_COLUMNS = 2000
 BOM = b"\xef\xbb\xbf"
@@ -22,15 +28,31 @@ BOM = b"\xef\xbb\xbf"
 WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 
 
+# Problems kept per check pass: a file with more is the wrong file, and
+# millions of messages would cost more memory than the file itself.
+MAX_KEPT = 10_000
+_NOT_LISTED = re.compile(r"^[^:]*:file: (?P<n>[0-9,]+) more problems not listed")
+
+
+def count_problems(problems: list[str]) -> int:
+    """Problems in a list, counting those a 'not listed' line stands for."""
+    total = 0
+    for line in problems:
+        m = _NOT_LISTED.match(line)
+        total += int(m["n"].replace(",", "")) if m else 1
+    return total
+
+
 class ImportRejected(Exception):
     """The file was refused; nothing was written."""
 
     def __init__(self, file_name: str, problems: list[str], rows: int = 0) -> None:
         self.file_name, self.problems, self.rows = file_name, problems, rows
+        self.count = count_problems(problems)
         shown = problems[:MAX_REPORTED]
         more = f"\n... and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
         super().__init__(
-            "\n".join(shown) + more + f"\n{file_name}: rejected, {len(problems)} problem(s) in "
+            "\n".join(shown) + more + f"\n{file_name}: rejected, {self.count} problem(s) in "
             f"{rows} row(s); nothing was imported"
         )
 
@@ -115,9 +137,26 @@ def read_csv_text(
     checked but never held), blank lines dropped (and, with `comment_prefix`,
     rows after the header whose first cell starts with it). Returns (frame,
     raw bytes, notes). Row numbers used in messages are file line numbers
-    (header = line 1)."""
-    data = path.read_bytes()
-    problems = Problems(path.name)
+    (header = line 1). A file over the size limit is refused unread, and a
+    cell over the length limit before any other check."""
+    limits = Limits.from_settings()
+    try:
+        check_size(path.name, path.stat().st_size, limits)
+    except TooLarge as exc:
+        raise ImportRejected(path.name, [f"{path.name}:file: {str(exc).removeprefix(path.name + ': ')}"]) from None
+    return read_csv_bytes(path.name, path.read_bytes(), comment_prefix, keep, limits)
+
+
+def read_csv_bytes(
+    name: str,
+    data: bytes,
+    comment_prefix: str | None = None,
+    keep: Collection[str] | None = None,
+    limits: Limits | None = None,
+) -> tuple[pl.DataFrame, bytes, list[str]]:
+    """read_csv_text for bytes already in memory (`name` is used in messages)."""
+    limits = limits or Limits.from_settings()
+    problems = Problems(name)
     if not data or data.isspace():
         problems.add(None, "file", "the file is empty")
         problems.raise_if_any(0)
@@ -125,7 +164,7 @@ def read_csv_text(
     notes = []
     if not _is_utf8(body):
         body = body.decode("cp1252", errors="replace").encode("utf-8")
-        notes.append(_cp1252_note(path.name))
+        notes.append(_cp1252_note(name))
     # Old Mac line endings become \n; Windows ones polars reads as they are
     # (no copy of a large file for them). A NUL byte means it is not text.
     if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
@@ -134,15 +173,57 @@ def read_csv_text(
         problems.add(None, "file", "not a text file (it contains NUL bytes)")
         problems.raise_if_any(0)
     sep = sniff_separator(_first_text_line(body))
-    frame = _read_with_polars(body, sep, problems, comment_prefix, keep)
+    frame = _read_with_polars(body, sep, problems, comment_prefix, keep, limits.max_cells)
     if frame is None:
         text = body.decode("utf-8").replace("\r\n", "\n")
-        frame = _read_with_csv_module(text, sep, problems, comment_prefix, keep)
+        frame = _read_with_csv_module(text, sep, problems, comment_prefix, keep, limits.max_cells)
+    check_lengths(frame, name, limits)
     return frame, data, notes
 
 
+def check_lengths(frame: pl.DataFrame, name: str, limits: Limits) -> None:
+    """Every text cell within the length limit (identifiers within
+    ID_MAX_CHARS): checked first, so an over-long value is never carried
+    into the other checks, their messages or a pseudonymised key."""
+    problems = Problems(name)
+    checks = []
+    for col in frame.columns:
+        if col == "_line" or frame.schema[col] != pl.String:
+            continue
+        most = ID_MAX_CHARS if col in ID_FIELDS else limits.max_field_chars
+        too_long = pl.col(col).str.len_chars() > most
+        if frame.select(too_long.any()).item():
+            checks.append(
+                Check(
+                    too_long,
+                    col,
+                    pl.format("longer than {} characters", pl.lit(most)),
+                    pl.concat_str(
+                        [
+                            pl.col(col).str.len_chars().cast(pl.String),
+                            pl.lit(" characters, starting "),
+                            pl.col(col).str.slice(0, 12).str.replace_all(r"[()]", "_"),
+                        ]
+                    ),
+                )
+            )
+    if checks:
+        problems.items += row_problems(name, frame, checks)
+        problems.raise_if_any(frame.height)
+
+
+def _too_many_cells(problems: Problems, max_cells: int) -> None:
+    problems.add(None, "file", f"more than {max_cells:,} cells, the limit (DASHBOARD_MAX_CELLS); split the file")
+    problems.raise_if_any(0)
+
+
 def _read_with_polars(
-    body: bytes, sep: str, problems: Problems, comment_prefix: str | None = None, keep: Collection[str] | None = None
+    body: bytes,
+    sep: str,
+    problems: Problems,
+    comment_prefix: str | None = None,
+    keep: Collection[str] | None = None,
+    max_cells: int | None = None,
 ) -> pl.DataFrame | None:
     """The fast path, for files in which every record is one line (which is
     nearly all of them, quoted separators included): polars parses the file
@@ -190,6 +271,9 @@ def _read_with_polars(
         return None
     counts = per_line["_fields"]
     del per_line
+    cells = int(counts.sum())
+    if max_cells is not None and cells > max_cells:
+        _too_many_cells(problems, max_cells)
     widest = int(counts.max() or 0)  # type: ignore[arg-type]
     if widest == 0:  # nothing after the byte-order mark
         problems.add(None, "file", "no header row")
@@ -245,7 +329,12 @@ def _read_with_polars(
 
 
 def _read_with_csv_module(
-    text: str, sep: str, problems: Problems, comment_prefix: str | None = None, keep: Collection[str] | None = None
+    text: str,
+    sep: str,
+    problems: Problems,
+    comment_prefix: str | None = None,
+    keep: Collection[str] | None = None,
+    max_cells: int | None = None,
 ) -> pl.DataFrame:
     """The slow path: every cell a Python string, but any CSV the csv module
     reads is read, records spanning lines included (numbered by the line
@@ -255,12 +344,15 @@ def _read_with_csv_module(
     line_numbers: list[int] = []
     header: list[str] | None = None
     records: list[tuple[int, list[str]]] = []
-    last_line = 0
+    last_line = cells = 0
     try:
         for record in reader:
             # Each record starts on the line after the one the last ended on.
             records.append((last_line + 1, record))
             last_line = reader.line_num
+            cells += len(record)
+            if max_cells is not None and cells > max_cells:
+                _too_many_cells(problems, max_cells)
     except csv.Error as exc:
         problems.add(reader.line_num, "file", f"not a readable CSV file: {exc}")
         problems.raise_if_any(0)
@@ -339,8 +431,29 @@ def row_problems(file_name: str, frame: pl.DataFrame, checks: Sequence[Check]) -
         )
     if not parts:
         return []
-    found = pl.concat(parts).sort("_line", "_order", maintain_order=True).collect()
-    return found["_message"].to_list()
+    every = pl.concat(parts)
+    found = every.sort("_line", "_order", maintain_order=True).head(MAX_KEPT).collect()
+    messages: list[str] = found["_message"].to_list()
+    if found.height == MAX_KEPT:
+        total = every.select(pl.len()).collect().item()
+        if total > MAX_KEPT:
+            messages.append(f"{file_name}:file: {total - MAX_KEPT:,} more problems not listed; the first are")
+    return messages
+
+
+# No young person this product follows was born, or had a service, before
+# this date: an earlier one is a typing slip (1800 for 2008), not history.
+EARLIEST = dt.date(1990, 1, 1)
+
+
+def date_range(parsed: str, column: str, today: dt.date) -> list[Check]:
+    """Checks that the date in `parsed` (already a Date column, null where it
+    did not parse) lies between EARLIEST and today; the raw text is shown."""
+    when = pl.col(parsed)
+    return [
+        Check(when < EARLIEST, column, f"before {EARLIEST:%Y}: not a date this dashboard holds", pl.col(column)),
+        Check(when > today, column, "in the future", pl.col(column)),
+    ]
 
 
 # A plain, zero-padded date: polars reads it exactly as datetime.strptime would.

@@ -24,6 +24,7 @@ from partnership.importers.common import (
     ImportRejected,
     Problems,
     checksum,
+    date_range,
     parse_dates,
     read_csv_text,
     row_problems,
@@ -132,7 +133,7 @@ def validate(parsed: Parsed, known_children: set[str], today: dt.date, year: int
                 ),
                 Check(_not_in("SEX", SEX), "SEX", "not an SSDA903 sex code (1 male, 2 female)", pl.col("SEX")),
                 Check(pl.col("_dob").is_null(), "DOB", "not a date as dd/mm/YYYY", pl.col("DOB")),
-                Check(pl.col("_dob") > today, "DOB", "in the future", pl.col("DOB")),
+                *date_range("_dob", "DOB", today),
                 Check(_not_in("ETHNIC", ETHNIC), "ETHNIC", "not an SSDA903 ethnicity code", pl.col("ETHNIC")),
             ],
         )
@@ -146,7 +147,9 @@ def validate(parsed: Parsed, known_children: set[str], today: dt.date, year: int
             [
                 unknown_child,
                 Check(pl.col("_start").is_null(), "DECOM", "not a date as dd/mm/YYYY", pl.col("DECOM")),
+                *date_range("_start", "DECOM", today),
                 Check(dec & pl.col("_end").is_null(), "DEC", "not a date as dd/mm/YYYY", pl.col("DEC")),
+                *date_range("_end", "DEC", today),
                 Check(pl.col("_end") < pl.col("_start"), "DEC", "before DECOM", pl.col("DEC")),
                 Check(
                     (pl.col("REC") != "") & ~pl.col("REC").str.to_uppercase().is_in(list(REC)),
@@ -208,7 +211,9 @@ def validate(parsed: Parsed, known_children: set[str], today: dt.date, year: int
                     pl.col("MISSING"),
                 ),
                 Check(pl.col("_start").is_null(), "MIS_START", "not a date as dd/mm/YYYY", pl.col("MIS_START")),
+                *date_range("_start", "MIS_START", today),
                 Check(ended & pl.col("_end").is_null(), "MIS_END", "not a date as dd/mm/YYYY", pl.col("MIS_END")),
+                *date_range("_end", "MIS_END", today),
                 Check(pl.col("_end") < pl.col("_start"), "MIS_END", "before MIS_START", pl.col("MIS_END")),
             ],
         )
@@ -252,8 +257,12 @@ def import_903(
     keys = {child: pseudonymise(child, key) for child in all_ids}
     known = {child for child, pk in keys.items() if pk in existing}
     problems = validate(parsed, known, today, year)
+    rows = sum(f.height for f in parsed.frames.values())
     if problems:
-        raise ImportRejected(folder.name, problems, sum(f.height for f in parsed.frames.values()))
+        raise ImportRejected(folder.name, problems, rows)
+    if rows == 0:
+        # Headers only: nothing changes, so no batch is recorded and no page recomputes.
+        return f"{folder.name}: no rows after the header lines; nothing to import"
     digest = checksum("".join(sorted(parsed.checksums)).encode())
     if already_imported(session, "ssda903", digest):
         return f"{folder.name}: these files were already imported; nothing changed"

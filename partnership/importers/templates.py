@@ -33,11 +33,15 @@ from partnership.importers.common import (
     Check,
     ImportRejected,
     Problems,
+    check_lengths,
     checksum,
+    date_range,
     parse_dates,
     read_csv_text,
     row_problems,
 )
+from partnership.importers.limits import Limits, TooLarge, check_workbook
+from partnership.importers.masking import PROBLEM
 from partnership.pseudonymise import pseudonymise
 from partnership.settings import pseudonym_key
 
@@ -161,30 +165,48 @@ def template_bytes(table: str, excel: bool) -> bytes:
     return (",".join(blank.columns) + "\n\n" + guide + "\n").encode()
 
 
-def read_table(path: Path) -> tuple[pl.DataFrame, bytes, list[str]]:
+def read_table(path: Path, n_rows: int | None = None) -> tuple[pl.DataFrame, bytes, list[str]]:
+    """A template file, CSV or Excel, as text columns with file line numbers.
+    `n_rows` reads only the first rows of a workbook (a preview)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        data = path.read_bytes()
-        try:
-            frame = pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0, drop_empty_rows=False)
-        except Exception as exc:  # a damaged or non-Excel file: say so, on one line, do not crash
-            reason = " ".join(str(exc).split())[:300]
-            raise ImportRejected(path.name, [f"{path.name}:file: not a readable Excel file ({reason})"]) from None
-        cells = frame.columns
-        frame = frame.with_columns(
-            pl.all()
-            .cast(pl.String)
-            .fill_null("")
-            .str.strip_chars(WHITESPACE)
-            # A cell typed as a date reads back as midnight of that day.
-            .str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
-        )
-        # Spreadsheet row numbers (header = row 1): blank rows are dropped but still counted.
-        frame = frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
-        if cells:
-            frame = frame.filter(pl.any_horizontal([pl.col(c) != "" for c in cells]))
-        return frame, data, []
+        return read_workbook(path.name, path.read_bytes(), n_rows)
     # The README block of a CSV template is comment lines: not data.
     return read_csv_text(path, comment_prefix="#")
+
+
+def read_workbook(name: str, data: bytes, n_rows: int | None = None) -> tuple[pl.DataFrame, bytes, list[str]]:
+    limits = Limits.from_settings()
+    try:
+        # Before any Excel reader unpacks it: a small file can unpack to gigabytes.
+        check_workbook(name, data, limits)
+    except TooLarge as exc:
+        raise ImportRejected(name, [f"{name}:file: {str(exc).removeprefix(name + ': ')}"]) from None
+    try:
+        frame = pl.read_excel(
+            io.BytesIO(data),
+            sheet_id=1,
+            infer_schema_length=0,
+            drop_empty_rows=False,
+            read_options={"n_rows": n_rows} if n_rows is not None else None,
+        )
+    except Exception as exc:  # a damaged or non-Excel file: say so, on one line, do not crash
+        reason = " ".join(str(exc).split())[:300].replace("(", "[").replace(")", "]")
+        raise ImportRejected(name, [f"{name}:file: not a readable Excel file ({reason})"]) from None
+    cells = frame.columns
+    frame = frame.with_columns(
+        pl.all()
+        .cast(pl.String)
+        .fill_null("")
+        .str.strip_chars(WHITESPACE)
+        # A cell typed as a date reads back as midnight of that day.
+        .str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1")
+    )
+    # Spreadsheet row numbers (header = row 1): blank rows are dropped but still counted.
+    frame = frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
+    if cells:
+        frame = frame.filter(pl.any_horizontal([pl.col(c) != "" for c in cells]))
+    check_lengths(frame, name, limits)
+    return frame, data, []
 
 
 def _dates(values: pl.Series) -> pl.Series:
@@ -199,7 +221,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _check(frame: pl.DataFrame, table: str, file_name: str) -> Problems:
+def _check(frame: pl.DataFrame, table: str, file_name: str, today: dt.date) -> Problems:
     """Each column against its kind, whole columns at a time; messages in
     file order, a row's in column order."""
     problems = Problems(file_name)
@@ -207,7 +229,7 @@ def _check(frame: pl.DataFrame, table: str, file_name: str) -> Problems:
         if col.name not in frame.columns:
             problems.add(1, col.name, "required column is missing" if col.required else "column is missing")
     if problems.items:
-        return problems
+        raise ImportRejected(file_name, problems.items, frame.height)
     checks: list[Check] = []
     parsed: dict[str, pl.Series] = {}
     for col in TEMPLATES[table]:
@@ -219,6 +241,7 @@ def _check(frame: pl.DataFrame, table: str, file_name: str) -> Problems:
             parsed[f"_{col.name}"] = _dates(frame[col.name])
             bad = pl.col(f"_{col.name}").is_null()
             checks.append(Check(given & bad, col.name, "not a date as dd/mm/YYYY or YYYY-MM-DD", value))
+            checks += date_range(f"_{col.name}", col.name, today)
         elif col.kind == "month":
             bad = ~value.str.contains(r"^\d{4}-(0[1-9]|1[0-2])$")
             checks.append(Check(given & bad, col.name, "not a month as YYYY-MM", value))
@@ -261,8 +284,13 @@ def import_table(
         raise ValueError(f"table: unknown table '{table}' (known: {', '.join(TEMPLATES)})")
     today = today or dt.date.today()
     frame, data, notes = read_table(path)
-    problems = _check(frame, table, path.name)
-    problems.raise_if_any(frame.height)
+    # Every problem is listed in one refusal: the column checks, unknown
+    # children and the table's own checks (a writer adds its checks and, with
+    # problems already found, writes nothing).
+    problems = _check(frame, table, path.name, today)
+    if frame.height == 0:
+        # A header and nothing else: no batch is recorded, no page recomputes.
+        return f"{path.name}: no rows after the header; nothing to import"
     key = pseudonym_key()
     people = _people(session)
     keys: dict[str, str] = {}
@@ -306,10 +334,7 @@ def _young_people(
     problems.items += row_problems(
         problems.file_name,
         frame.with_columns(_birth=birth),
-        [
-            Check(pl.col("_line") != first, "child_id", pl.format("duplicates line {}", first), pl.col("child_id")),
-            Check(pl.col("_birth") > today, "birth_date", "in the future", pl.col("birth_date")),
-        ],
+        [Check(pl.col("_line") != first, "child_id", pl.format("duplicates line {}", first), pl.col("child_id"))],
     )
     if dry or problems.items:
         return frame.height
@@ -442,6 +467,10 @@ def _outcome_rows(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _refused_lines(problems: Problems) -> set[int]:
+    return {int(m["row"]) for m in map(PROBLEM.match, problems.items) if m and m["row"]}
+
+
 def _staffing(
     session: Session, frame: pl.DataFrame, people: dict[str, int], problems: Problems, today: dt.date, dry: bool
 ) -> int:
@@ -450,23 +479,22 @@ def _staffing(
     posts = {r["label"]: r for r in labels.to_dicts()}
     by_month: dict[dt.date, list[capacity.SnapshotRow]] = {}
     lines: dict[int, int] = {}  # id of a snapshot row -> its file line
+    # A row the column checks refused is not checked again: its FTE sums
+    # would only repeat what they said.
+    refused = _refused_lines(problems)
     for row in frame.iter_rows(named=True):
+        if row["_line"] in refused:
+            continue
         post = posts.get(row["post"])
         if post is None:
             problems.add(row["_line"], "post", "no such post (use the names on the Team capacity page)", row["post"])
             continue
         month = dt.date(int(row["month"][:4]), int(row["month"][5:7]), 1)
+        figures = [float(row[c]) for c in ("filled_fte", "agency_fte", "vacant_fte")]
+        cases = int(row["cases_held"])
         if month > today:
             problems.add(row["_line"], "month", "has not started yet", row["month"])
-        snap = capacity.SnapshotRow(
-            post["post_id"],
-            row["post"],
-            post["funded_fte"],
-            float(row["filled_fte"]),
-            float(row["agency_fte"]),
-            float(row["vacant_fte"]),
-            int(row["cases_held"]),
-        )
+        snap = capacity.SnapshotRow(post["post_id"], row["post"], post["funded_fte"], *figures, cases)
         lines[id(snap)] = row["_line"]
         by_month.setdefault(month, []).append(snap)
     for snaps in by_month.values():
@@ -488,7 +516,10 @@ def _indicator_values(
     # Validation is record_value's own; in a dry run or on any problem the
     # session is rolled back, so nothing added here is kept.
     count = 0
+    refused = _refused_lines(problems)  # already named by the column checks
     for row in frame.iter_rows(named=True):
+        if row["_line"] in refused:
+            continue
         try:
             themes.record_value(session, row["indicator"], row["period"], row["value"], row["note"], "import", today)
             session.flush()
