@@ -1,38 +1,671 @@
-"""Statistical disclosure control for counts shown to viewers not cleared for case-level data.
+"""Statistical disclosure control: the one step that decides what a viewer
+not cleared for case-level data may see.
 
-Follows the DfE children-in-need convention: counts from 1 to a threshold are
-shown as the GSS symbol "c", zero is always shown, and percentages built on a
-suppressed count are suppressed too.
+Figures reach it as a **release**: the counts of one population split into
+*atoms* (the finest groups any figure is built from: e.g. young people by
+locality, month of 18th birthday and route), and the figures published from
+them (`Count`: a sum of atoms; `Share`: one count over another, as a rounded
+percentage; `Median` and `Rate`, which stand on a count of people). Every
+surface (page, story, board pack, export) takes its numbers from a released
+release, so a figure is hidden in one place exactly when it is hidden in all.
 
-Tables with totals need secondary suppression. The table is handled together
-with its totals as one grid in which every row and every column is an
-additive line (cells sum to the line's total; the Total row and the Total
-column are lines too, both summing to the grand total). A line with exactly
-one hidden entry gives that entry away by subtraction, so a second entry is
-hidden. After that, a linear-algebra check looks for hidden entries that
-several lines pin down together (e.g. a cell joining two blocks of hidden
-cells) and hides more until none is exactly recoverable.
+The rule follows DfE children-in-need statistics:
+- primary: a published count from 1 to the threshold is hidden (`c`); 0 is shown;
+- derived: a share whose numerator or denominator is 1 to the threshold, or
+  rests on a hidden count, is hidden; so is a median or rate over a hidden or
+  small number of people;
+- secondary, checked by an **audit**: for each primarily hidden count, the
+  range of values consistent with everything else published in the release
+  (counts, shares with their rounding, the fact that a hidden count is at
+  least 1 and a primarily hidden one at most the threshold) is worked out by
+  integer programming. Where it is narrower than 1 to the threshold, a further
+  figure is hidden (the smallest sibling count first, then a share, then a
+  total), and the audit runs again, until nothing can be narrowed.
+
+The attacker the audit assumes knows more than a reader can: which hidden
+counts were hidden for being small. A release that holds against that
+attacker holds against any reader. Releases are built over every view one
+filter change away (all localities and each one, every period a board member
+can choose) so that combining views gives nothing away either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+import numpy as np
 import polars as pl
 
 SUPPRESSED = "c"
-TOTAL_LABEL = "Total"
 DEFAULT_THRESHOLD = 5
+# Candidates tried, in order, when looking for a complementary figure that
+# widens a narrowed range; past them the first is taken and the search goes on.
+TRIALS = 4
+# Complementary figures tried for one small count before its table is withheld.
+COMPLEMENTS = 6
+
+Where = Mapping[str, object]  # dimension -> a value, or a list/set/tuple of values
+
+
+# --- what a release publishes ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    """A count of the release's population: the atoms matching `where`.
+    `published=False` makes a helper (the numerator of a share, say) that is
+    never shown itself. `headline` marks totals and counts quoted in words,
+    hidden only when no smaller figure will do."""
+
+    key: str
+    where: Where
+    published: bool = True
+    headline: bool = False
+    # A part of a breakdown that is simply left out when small (a band of the
+    # flow diagram): not shown as c but not listed at all, so a reader cannot
+    # tell it from a 0 and a small total cannot be bounded below by it.
+    unlisted_when_small: bool = False
+
+
+@dataclass(frozen=True)
+class Share:
+    """100 * num / den, as a percentage rounded to `digits` (the most precise
+    form in which it is shown anywhere)."""
+
+    key: str
+    num: str
+    den: str
+    digits: int = 1
+
+
+@dataclass(frozen=True)
+class Median:
+    """A median over the people of count `n` (its value worked out elsewhere)."""
+
+    key: str
+    value: float | None
+    n: str
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Events per person: `total` events over the people of count `den`."""
+
+    key: str
+    total: float
+    den: str
+    digits: int = 2
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A figure worked out from others (a ratio, an interval, a caseload):
+    hidden whenever a figure it depends on is hidden or is a small count."""
+
+    key: str
+    value: float | str | None
+    depends: tuple[str, ...]
+
+
+Item = Count | Share | Median | Rate | Derived
+
+
+@dataclass
+class Release:
+    """A population's atoms (dims + `n`) and the figures published from them."""
+
+    name: str
+    atoms: pl.DataFrame
+    items: list[Item] = field(default_factory=list)
+    # Tables as published: a total and the counts that make it up (a row and
+    # its cells, the partnership and its localities). Secondary suppression
+    # looks first along these lines, as tau-Argus does along a table's.
+    lines: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    def add(self, *items: Item) -> None:
+        self.items.extend(items)
+
+    def line(self, total: str, parts: Iterable[str]) -> None:
+        self.lines.append((total, tuple(parts)))
+
+
+# --- what comes out --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    key: str
+    low: float
+    high: float
+
+
+@dataclass
+class Audit:
+    """What the check found for one release at one level."""
+
+    published: int = 0  # figures published (counts, shares, medians, rates)
+    hidden: int = 0  # of which hidden
+    primary: int = 0  # hidden for being 1 to the threshold (counts)
+    recoverable: int = 0  # small hidden counts a reader can narrow past protection() (must be 0)
+    intervals: list[Interval] = field(default_factory=list)
+    withheld: int = 0  # counts left out altogether rather than shown as c
+
+    def merge(self, other: Audit) -> Audit:
+        return Audit(
+            self.published + other.published,
+            self.hidden + other.hidden,
+            self.primary + other.primary,
+            self.recoverable + other.recoverable,
+            self.intervals + other.intervals,
+            self.withheld + other.withheld,
+        )
+
+    def words(self) -> str:
+        recoverable = "none recoverable" if not self.recoverable else f"{self.recoverable} recoverable"
+        return f"{self.published:,} figures published, {self.hidden:,} hidden, {recoverable}"
+
+
+Shown = int | float | str | None
+
+
+@dataclass
+class Released:
+    """A release after disclosure: each figure's value, or SUPPRESSED."""
+
+    name: str
+    values: dict[str, Shown]
+    hidden: set[str]
+    audit: Audit
+    suppressed: bool  # disclosure control applied (board level)
+    threshold: int
+    withheld: set[str] = field(default_factory=set)  # left out altogether (a table too small to break down)
+
+    def __getitem__(self, key: str) -> Shown:
+        return self.values[key]
+
+    def get(self, key: str, default: Shown = None) -> Shown:
+        return self.values.get(key, default)
+
+    def is_hidden(self, key: str) -> bool:
+        return key in self.hidden
+
+
+def protection(threshold: int) -> int:
+    """How many whole numbers a small hidden count's range must hold: half the
+    1-to-threshold range (3 of 1..5, 5 of 1..10), and never fewer than 2."""
+    return max(2, (threshold + 1) // 2)
+
+
+def narrowed(low: float, high: float, threshold: int) -> bool:
+    """True when a reader can pin a hidden count to fewer values than protection() asks."""
+    return high - low + 1 < protection(threshold)
+
+
+def is_small(n: object, threshold: int = DEFAULT_THRESHOLD) -> bool:
+    """True for a count of 1..threshold; False for 0, None, a share and larger."""
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool) and 1 <= int(n) <= threshold
+
+
+def round_half_up(value: float, digits: int) -> float:
+    """Published statistics round 12.5 to 13; float round() would give 12."""
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+# --- the step ----------------------------------------------------------------------------
+
+
+def _mask(atoms: pl.DataFrame, where: Where) -> np.ndarray:
+    cond = pl.lit(True)
+    for dim, wanted in where.items():
+        if isinstance(wanted, (list, tuple, set, frozenset)):
+            cond = cond & pl.col(dim).is_in(list(wanted))
+        else:
+            cond = cond & (pl.col(dim) == wanted)
+    if atoms.is_empty():
+        return np.zeros(0, dtype=bool)
+    # with_columns, not select: a condition on no dimension is a literal, broadcast to every atom.
+    return atoms.with_columns(cond.fill_null(False).alias("_m"))["_m"].to_numpy().astype(bool)
+
+
+@dataclass
+class _Plan:
+    """The release as matrices: one row per count, one column per atom."""
+
+    keys: list[str]
+    masks: np.ndarray  # counts x atoms, bool
+    values: np.ndarray  # per count
+    n: np.ndarray  # per atom
+    index: dict[str, int]
+
+
+def _plan(release: Release) -> _Plan:
+    counts = [i for i in release.items if isinstance(i, Count)]
+    n = release.atoms["n"].to_numpy().astype(np.int64) if "n" in release.atoms.columns else np.zeros(0, np.int64)
+    if counts:
+        masks = np.vstack([_mask(release.atoms, c.where) for c in counts]) if n.size else np.zeros((len(counts), 0))
+    else:
+        masks = np.zeros((0, n.size), dtype=bool)
+    values = masks.astype(np.int64) @ n if n.size else np.zeros(len(counts), np.int64)
+    keys = [c.key for c in counts]
+    return _Plan(keys, masks.astype(bool), values, n, {k: i for i, k in enumerate(keys)})
+
+
+def disclose(release: Release, suppressed: bool, threshold: int = DEFAULT_THRESHOLD) -> Released:
+    """Every figure of `release` as a viewer may see it: all of them, or,
+    for `suppressed` viewers, with primary, derived and secondary
+    suppression applied and audited (see the module's notes)."""
+    plan = _plan(release)
+    counts = {i.key: i for i in release.items if isinstance(i, Count)}
+    value: dict[str, int] = {k: int(plan.values[i]) for k, i in plan.index.items()}
+    hidden: set[str] = set()
+    primary: set[str] = set()
+    unlisted: set[str] = set()
+    if suppressed:
+        primary = {k for k, c in counts.items() if c.published and is_small(value[k], threshold)}
+        unlisted = {k for k, c in counts.items() if c.unlisted_when_small and value[k] <= threshold}
+        hidden |= primary | unlisted
+    _derive(release, value, hidden, suppressed, threshold)
+    audit = Audit()
+    withheld: set[str] = set()
+    if suppressed and primary:
+        lines = _true_lines(release, value)
+        _close_lines(lines, release, value, hidden, threshold)
+        audit = _secure(release, plan, value, hidden, primary, unlisted, threshold, lines, withheld)
+    published = [i for i in release.items if not (isinstance(i, Count) and not i.published)]
+    audit.published = len(published)
+    audit.hidden = sum(1 for i in published if i.key in hidden)
+    audit.primary = len(primary)
+    values = _values(release, value, hidden)
+    for k in unlisted | withheld:
+        values[k] = None
+    audit.withheld = len(withheld)
+    return Released(release.name, values, hidden, audit, suppressed, threshold, withheld)
+
+
+Line = tuple[str, tuple[str, ...]]
+
+
+def _true_lines(release: Release, value: dict[str, int]) -> list[Line]:
+    """The declared lines that hold (total = sum of parts, all published counts)."""
+    counts = {i.key: i for i in release.items if isinstance(i, Count)}
+    out = []
+    for total, parts in release.lines:
+        members = (total, *parts)
+        if all(m in counts and counts[m].published for m in members) and value[total] == sum(value[p] for p in parts):
+            out.append((total, parts))
+    return out
+
+
+def _close_lines(lines: list[Line], release: Release, value: dict[str, int], hidden: set[str], threshold: int) -> None:
+    """A line with exactly one hidden member gives it away by subtraction:
+    hide a second, the smallest non-zero part (the total only if no part is
+    left), until no line has a lone hidden member."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in lines:
+            members = (total, *parts)
+            lone = [m for m in members if m in hidden and value[m] > 0]
+            if len(lone) != 1:
+                continue
+            shown = sorted((value[p], p) for p in parts if p not in hidden and value[p] > 0)
+            if shown:
+                hidden.add(shown[0][1])
+            elif total not in hidden:
+                hidden.add(total)
+            else:
+                continue
+            _derive(release, value, hidden, True, threshold)
+            changed = True
+
+
+def _share_value(num: int, den: int, digits: int) -> float | None:
+    return None if den == 0 else round_half_up(100.0 * num / den, digits)
+
+
+def _values(release: Release, value: dict[str, int], hidden: set[str]) -> dict[str, Shown]:
+    out: dict[str, Shown] = {}
+    for item in release.items:
+        if item.key in hidden:
+            out[item.key] = SUPPRESSED
+        elif isinstance(item, Count):
+            out[item.key] = value[item.key]
+        elif isinstance(item, Share):
+            out[item.key] = _share_value(value[item.num], value[item.den], item.digits)
+        elif isinstance(item, Median):
+            out[item.key] = item.value if value[item.n] else None
+        elif isinstance(item, Derived):
+            out[item.key] = item.value
+        else:
+            den = value[item.den]
+            out[item.key] = None if den == 0 else round_half_up(item.total / den, item.digits)
+    return out
+
+
+def _derive(release: Release, value: dict[str, int], hidden: set[str], suppressed: bool, threshold: int) -> None:
+    """A share, median or rate standing on a small or hidden count is hidden."""
+    if not suppressed:
+        return
+
+    def weak(key: str) -> bool:
+        return key in hidden or is_small(value.get(key), threshold)
+
+    # Derived figures may stand on shares: go round until nothing changes.
+    changed = True
+    while changed:
+        changed = False
+        for item in release.items:
+            if item.key in hidden:
+                continue
+            if isinstance(item, Share):
+                stands_on: tuple[str, ...] = (item.num, item.den)
+            elif isinstance(item, Median):
+                stands_on = (item.n,)
+            elif isinstance(item, Rate):
+                stands_on = (item.den,)
+            elif isinstance(item, Derived):
+                stands_on = item.depends
+            else:
+                continue
+            if any(weak(k) for k in stands_on):
+                hidden.add(item.key)
+                changed = True
+
+
+# --- the audit ------------------------------------------------------------------------
+
+
+@dataclass
+class _Component:
+    atoms: np.ndarray  # indices into the release's atoms
+    counts: list[int]  # indices of counts touching them
+    shares: list[Share]
+
+
+def _components(release: Release, plan: _Plan) -> list[_Component]:
+    """Groups of atoms linked by some published figure: each is audited alone."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_counts, n_atoms = plan.masks.shape
+    shares = [i for i in release.items if isinstance(i, Share)]
+    # A graph of counts and atoms (a count joins its atoms); a share joins its two counts.
+    rows, cols = np.nonzero(plan.masks)
+    edges_a = [rows, *[np.array([plan.index[s.num]]) for s in shares]]
+    edges_b = [cols + n_counts, *[np.array([plan.index[s.den]]) for s in shares]]
+    a, b = np.concatenate(edges_a), np.concatenate(edges_b)
+    size = n_counts + n_atoms
+    graph = csr_matrix((np.ones(a.size), (a, b)), shape=(size, size))
+    _n, label = connected_components(graph, directed=False)
+    count_label, atom_label = label[:n_counts], label[n_counts:]
+    out = []
+    for root in np.unique(atom_label):
+        members = np.flatnonzero(atom_label == root)
+        counts = [int(i) for i in np.flatnonzero(count_label == root)]
+        mine = [s for s in shares if count_label[plan.index[s.den]] == root]
+        out.append(_Component(members, counts, mine))
+    return out
+
+
+class _Model:
+    """The attacker's linear program for one component, kept in HiGHS: one
+    row per count and two per share, built once; hiding a figure only
+    changes its rows' bounds, and each question (how low, how high can this
+    count be?) only changes the objective, so every solve starts warm."""
+
+    def __init__(
+        self,
+        plan: _Plan,
+        comp: _Component,
+        counts: dict[str, Count],
+        hidden: set[str],
+        primary: set[str],
+        value: dict[str, int],
+        threshold: int,
+        unlisted: set[str],
+        withheld: set[str],
+    ) -> None:
+        import highspy
+
+        self.counts, self.threshold = counts, threshold
+        self.hidden, self.primary, self.value, self.unlisted = hidden, primary, value, unlisted
+        self.withheld = withheld
+        # Atoms in the same figures behave as one: merge them (by membership signature).
+        sub = plan.masks[np.ix_(comp.counts, comp.atoms)] if comp.counts else np.zeros((0, comp.atoms.size), bool)
+        merged = np.unique(sub.T, axis=0) if comp.atoms.size else np.zeros((0, len(comp.counts)), bool)
+        self.n_vars = merged.shape[0]
+        self.rows = merged.T.astype(float)  # counts x merged atoms
+        self.row_of = {plan.keys[c]: r for r, c in enumerate(comp.counts)}
+        self.shares = [s for s in comp.shares if s.num in self.row_of and s.den in self.row_of]
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        self.inf = inf
+        for _ in range(self.n_vars):
+            self.highs.addVar(0.0, inf)
+        for r in range(self.rows.shape[0]):
+            cols = np.flatnonzero(self.rows[r]).astype(np.int32)
+            self.highs.addRow(-inf, inf, cols.size, cols, np.ones(cols.size))
+        self.share_row: dict[str, int] = {}
+        for s in self.shares:
+            num, den = self.rows[self.row_of[s.num]], self.rows[self.row_of[s.den]]
+            shown = _share_value(value[s.num], value[s.den], s.digits)
+            half = 0.5 * 10.0 ** (-s.digits)
+            self.share_row[s.key] = self.highs.getNumRow()
+            for coef in ((shown or 0.0) - half, (shown or 0.0) + half):
+                row = 100.0 * num - coef * den
+                cols = np.flatnonzero(row).astype(np.int32)
+                self.highs.addRow(-inf, inf, cols.size, cols, row[cols])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Row bounds from what is shown and hidden now."""
+        inf = self.inf
+        for k, r in self.row_of.items():
+            c = self.counts[k]
+            if not c.published or k in self.withheld:
+                lo, hi = -inf, inf
+            elif k in self.unlisted:
+                lo, hi = 0.0, float(self.threshold)  # left out: a reader knows only that it is small or 0
+            elif k in self.hidden:
+                # Zeros are always shown: a hidden count is at least 1, and one
+                # hidden for being small at most the threshold.
+                lo, hi = 1.0, (float(self.threshold) if k in self.primary else inf)
+            else:
+                lo = hi = float(self.value[k])
+            self.highs.changeRowBounds(r, lo, hi)
+        for s in self.shares:
+            r = self.share_row[s.key]
+            shown = s.key not in self.hidden and self.value[s.den] > 0
+            # (shown - half) * den <= 100 * num <= (shown + half) * den
+            self.highs.changeRowBounds(r, 0.0 if shown else -inf, inf)
+            self.highs.changeRowBounds(r + 1, -inf, 0.0 if shown else inf)
+
+    def _solve(self, key: str, sense: int) -> float:
+        import highspy
+
+        row = self.rows[self.row_of[key]]
+        self.highs.changeColsCost(self.n_vars, np.arange(self.n_vars, dtype=np.int32), sense * row)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return sense * self.highs.getInfo().objective_function_value
+        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return -math.inf * sense
+        raise RuntimeError(f"disclosure audit: the linear program ended {self.highs.modelStatusToString(status)}")
+
+    def bounds_of(self, key: str) -> tuple[float, float]:
+        """The whole numbers the count can take: the linear program's range,
+        rounded inwards (a count is a whole number)."""
+        self.refresh()
+        low, high = self._solve(key, 1), self._solve(key, -1)
+        return math.ceil(low - 1e-6), (math.floor(high + 1e-6) if math.isfinite(high) else math.inf)
+
+
+def _secure(
+    release: Release,
+    plan: _Plan,
+    value: dict[str, int],
+    hidden: set[str],
+    primary: set[str],
+    unlisted: set[str],
+    threshold: int,
+    lines: list[Line],
+    withheld: set[str],
+) -> Audit:
+    """Hide further figures until no small hidden count can be narrowed; where
+    a few complementary figures will not do, withhold the table that pins it."""
+    counts = {i.key: i for i in release.items if isinstance(i, Count)}
+    audit = Audit()
+    for comp in _components(release, plan):
+        keys = [plan.keys[c] for c in comp.counts]
+        protect = [k for k in keys if k in primary]
+        if not protect:
+            continue
+        model = _Model(plan, comp, counts, hidden, primary, value, threshold, unlisted, withheld)
+        for key in sorted(protect, key=lambda k: value[k]):
+            if key in withheld:
+                continue
+            low, high = model.bounds_of(key)
+            for _attempt in range(COMPLEMENTS):
+                if not narrowed(low, high, threshold):
+                    break
+                choice = _complement(
+                    key, (low, high), model, plan, counts, comp, hidden, value, release, threshold, lines
+                )
+                if choice is None:
+                    break
+                low, high = choice
+            while narrowed(low, high, threshold) and key not in withheld:
+                _withhold(key, lines, counts, hidden, withheld, value, release, threshold)
+                if key not in withheld:
+                    low, high = model.bounds_of(key)
+            if key in withheld:
+                continue
+            audit.intervals.append(Interval(key, low, high))
+            if narrowed(low, high, threshold):
+                audit.recoverable += 1
+    return audit
+
+
+def _withhold(
+    key: str,
+    lines: list[Line],
+    counts: dict[str, Count],
+    hidden: set[str],
+    withheld: set[str],
+    value: dict[str, int],
+    release: Release,
+    threshold: int,
+) -> None:
+    """Leave out (not even as c) the table that pins `key`: every member of
+    the lines through it, or, with no line, the count itself. A figure that
+    is not published gives a reader no lower bound, so nothing is pinned."""
+    members = {m for total, parts in lines for m in (total, *parts) if key in (total, *parts)}
+    members = {m for m in members if m not in withheld} or {key}
+    # Widen outwards from the count itself: its own parts and siblings first.
+    withheld |= members
+    hidden |= members
+    _derive(release, value, hidden, True, threshold)
+
+
+def _complement(
+    key: str,
+    bounds: tuple[float, float],
+    model: _Model,
+    plan: _Plan,
+    counts: dict[str, Count],
+    comp: _Component,
+    hidden: set[str],
+    value: dict[str, int],
+    release: Release,
+    threshold: int,
+    lines: list[Line],
+) -> tuple[float, float] | None:
+    """Hide one more figure to protect `key`; returns its new range, or None
+    when nothing is left to hide. Candidates are shown figures that share a
+    total with it (or are that total): sibling counts first, the smallest
+    first, then shares, then headline counts; the first that widens the range
+    is taken (tau-Argus-style: complementary cells chosen to protect, at the
+    least loss of information), else the first in that order."""
+    # Along the lines through it, then the lines through those members.
+    sibling: set[str] = set()
+    reach = {key}
+    for _step in range(2):
+        found = {m for total, parts in lines for m in (total, *parts) if reach & {total, *parts}}
+        sibling |= found
+        reach = found
+    ranked: list[tuple[int, int, str]] = [
+        (2 if counts[k].headline else 0, value[k], k)
+        for k in sibling
+        if k not in hidden and counts[k].published and value[k] > 0
+    ]
+    if ranked:
+        return _try(key, bounds, ranked, model, hidden, value, release, threshold)
+    mask = plan.masks[plan.index[key]]
+    near = [c for c in comp.counts if (plan.masks[c] & mask).any()]
+    near_mask = np.logical_or.reduce([plan.masks[c] for c in near]) if near else mask
+    for c in comp.counts:
+        k = plan.keys[c]
+        if k in hidden or not counts[k].published or value[k] == 0 or not (plan.masks[c] & near_mask).any():
+            continue
+        ranked.append((2 if counts[k].headline else 0, value[k], k))
+    for s in comp.shares:
+        if s.key in hidden or value[s.den] == 0:
+            continue
+        if ((plan.masks[plan.index[s.num]] | plan.masks[plan.index[s.den]]) & near_mask).any():
+            ranked.append((1, value[s.num], s.key))
+    if not ranked:
+        # Nothing shares a total with it: widen the search to the whole component.
+        ranked = [
+            (2 if counts[plan.keys[c]].headline else 0, value[plan.keys[c]], plan.keys[c])
+            for c in comp.counts
+            if plan.keys[c] not in hidden and counts[plan.keys[c]].published and value[plan.keys[c]] > 0
+        ]
+        ranked += [(1, value[s.num], s.key) for s in comp.shares if s.key not in hidden and value[s.den] > 0]
+    if not ranked:
+        return None
+    return _try(key, bounds, ranked, model, hidden, value, release, threshold)
+
+
+def _try(
+    key: str,
+    bounds: tuple[float, float],
+    ranked: list[tuple[int, int, str]],
+    model: _Model,
+    hidden: set[str],
+    value: dict[str, int],
+    release: Release,
+    threshold: int,
+) -> tuple[float, float]:
+    low, high = bounds
+    ranked.sort()
+    for _rank, _value, candidate in ranked[:TRIALS]:
+        trial = set(hidden) | {candidate}
+        _derive(release, value, trial, True, threshold)
+        saved = set(hidden)
+        hidden.clear()
+        hidden.update(trial)
+        new_low, new_high = model.bounds_of(key)
+        if new_low < low or new_high > high:
+            return new_low, new_high
+        hidden.clear()
+        hidden.update(saved)
+    first = ranked[0][2]
+    hidden.add(first)
+    _derive(release, value, hidden, True, threshold)
+    return model.bounds_of(key)
+
+
+# --- legacy table helpers, removed once every caller reads a release ----------------
 
 Position = tuple[int, int]
-
-
-def is_small(n: int | None, threshold: int = DEFAULT_THRESHOLD) -> bool:
-    """True for 1..threshold; False for 0, None and larger."""
-    return n is not None and 1 <= n <= threshold
+TOTAL_LABEL = "Total"
 
 
 def suppress_count(n: int | None, threshold: int = DEFAULT_THRESHOLD) -> int | str | None:

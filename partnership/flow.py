@@ -85,6 +85,17 @@ def person_stages(cohort: Cohort, as_of: dt.date, start: dt.date, end: dt.date) 
     """One row per young person whose 18th birthday fell in [start, end] and
     whose 3-month window has closed, with a label for each stage."""
     trans = metrics.transitions(cohort, as_of).filter(pl.col("b18").is_between(start, end) & pl.col("window_3m"))
+    return _stages(cohort, trans, as_of).select("id", *STAGES)
+
+
+def transition_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    """Everyone whose 3-month window after 18 has closed, whatever the period:
+    their stage labels beside what transitions() knows of them."""
+    trans = metrics.transitions(cohort, as_of).filter(pl.col("window_3m"))
+    return _stages(cohort, trans, as_of)
+
+
+def _stages(cohort: Cohort, trans: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     first_adult = (
         pl.when(pl.col("picked_3m"))
         .then(pl.col("adult_service").replace_strict(ADULT_SERVICES, default="No adult service"))
@@ -106,7 +117,6 @@ def person_stages(cohort: Cohort, as_of: dt.date, start: dt.date, end: dt.date) 
             .then(pl.lit("Not yet 19"))
             .otherwise(pl.lit("Lost contact or not known"))
         )
-        .select("id", *STAGES)
     )
 
 

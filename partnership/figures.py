@@ -1,0 +1,814 @@
+"""The measure layer: every figure of the catalogue computed once, for one
+scope, as releases that the disclosure step decides on.
+
+A release is one population (people who turned 18, people with intensive
+support, young people open now, ...) split into atoms, with every figure
+published from it: for each locality in scope and for all of them together,
+for the period asked for (a calendar year holds its quarters too). So a
+locality's view is a slice of the same released figures as the
+partnership's, the quarterly trend and the year's summary are one release,
+and a board member combining views finds each figure hidden the same way
+everywhere.
+
+Keys are `measure|period|slice|detail`: the measure id of the catalogue,
+the period ("2025", "12m", "now", a quarter "2025-Q3" or a month
+"2026-10"), the slice ("all" or a locality's name) and what part of the
+measure it is. Nothing here knows who is looking beyond `suppressed`,
+which is handed to the disclosure step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from models.codes import (
+    CARE_STATUS,
+    ETHNICITY_GROUPS,
+    RISK_AGENCIES,
+    SEND_STATUS,
+    SEX,
+)
+from partnership import capacity, flow, metrics, progress
+from partnership.disclosure import Count, Derived, Median, Rate, Release, Released, Share, disclose
+from partnership.queries import Cohort
+
+ALL = "all"
+GAP_BANDS = [
+    ("No gap", 0, 0),
+    ("1-28 days", 1, 28),
+    ("29-90 days", 29, 90),
+    ("91-180 days", 91, 180),
+    ("Over 180 days", 181, 10**6),
+]
+NO_GAP_MEASURED = "No gap measured"
+CHARACTERISTICS: dict[str, tuple[str, dict[str, str]]] = {
+    "Sex": ("sex", SEX),
+    "Ethnicity": ("ethnicity", ETHNICITY_GROUPS),
+    "SEND": ("send", SEND_STATUS),
+    "Care status": ("care_status", CARE_STATUS),
+}
+ROUTE_GROUPS: list[tuple[str, str, str, object]] = [
+    ("Plan by 17½", "Agreed on time", "plan", "on time"),
+    ("Plan by 17½", "Agreed late", "plan", "late"),
+    ("Plan by 17½", "No plan", "plan", "none"),
+    ("Adult service by 18 + 3 months", "Picked up", "picked", True),
+    ("Adult service by 18 + 3 months", "Not picked up", "picked", False),
+]
+RISK_PAIRS = list(itertools.combinations(RISK_AGENCIES, 2))
+AGES = list(range(14, 26))
+TURNING_BANDS = {"3": ("0-3",), "6": ("0-3", "4-6"), "12": ("0-3", "4-6", "7-12")}
+
+
+def key(*parts: object) -> str:
+    return "|".join(str(p) for p in parts)
+
+
+def quarter_label(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+# --- periods ------------------------------------------------------------------------
+
+
+def period_months(period: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last month of a period: a calendar year (to the as-of month
+    for the current one) or '12m', the 12 months to the as-of month."""
+    last = as_of.replace(day=1)
+    if period.isdigit():
+        year = int(period)
+        return dt.date(year, 1, 1), min(dt.date(year, 12, 1), last)
+    first_year, first_month = divmod(last.year * 12 + last.month - 1 - 11, 12)
+    return dt.date(first_year, first_month + 1, 1), last
+
+
+def period_words(period: str, as_of: dt.date) -> str:
+    first, last = period_months(period, as_of)
+    if period.isdigit():
+        return period if last.month == 12 else f"{period} (to {last:%B})"
+    return f"the 12 months {first:%B %Y} to {last:%B %Y}"
+
+
+def ended_quarters(year: int, as_of: dt.date) -> list[dt.date]:
+    """Quarters of `year` that have ended by the as-of date: a quarter in
+    progress would swing the latest value."""
+    out = []
+    for q in range(4):
+        start = dt.date(year, 3 * q + 1, 1)
+        end = dt.date(year + (q == 3), (3 * q + 3) % 12 + 1, 1)
+        if end <= as_of.replace(day=1) or end <= as_of:
+            out.append(start)
+    return out
+
+
+def _months_in(column: str, first: dt.date, last: dt.date) -> pl.Expr:
+    return pl.col(column).is_between(first, last)
+
+
+def _quarter_months(q: dt.date) -> list[dt.date]:
+    return [dt.date(q.year, q.month + i, 1) for i in range(3)]
+
+
+def _where(slice_: str, **more: object) -> dict[str, object]:
+    return ({} if slice_ == ALL else {"locality": slice_}) | more
+
+
+def _atoms(frame: pl.DataFrame, dims: list[str]) -> pl.DataFrame:
+    return frame.group_by(dims).len("n").with_columns(pl.col("n").cast(pl.Int64))
+
+
+def _locality_lines(release: Release, slices: list[str]) -> None:
+    """Every count of the partnership is the sum of the same count for each
+    locality: one line per count (disclosure checks that it holds)."""
+    localities = [s for s in slices if s != ALL]
+    if len(localities) < 2:
+        return
+    keys = {i.key for i in release.items if isinstance(i, Count) and i.published}
+    for k in keys:
+        parts = k.split("|")
+        if len(parts) < 3 or parts[2] != ALL:
+            continue
+        each = ["|".join([*parts[:2], loc, *parts[3:]]) for loc in localities]
+        if all(e in keys for e in each):
+            release.line(k, each)
+
+
+# --- people behind each release ------------------------------------------------------
+
+
+def transition_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    """Everyone whose 3-month window after 18 has closed: month of the 18th
+    birthday, locality, the four flow stages, gap band and days, intensive."""
+    people = flow.transition_people(cohort, as_of)
+    band = pl.lit(NO_GAP_MEASURED)
+    for label, lo, hi in reversed(GAP_BANDS):
+        band = pl.when(pl.col("gap_days").is_between(lo, hi)).then(pl.lit(label)).otherwise(band)
+    return people.select(
+        "id",
+        pl.col("b18").dt.truncate("1mo").alias("month"),
+        "locality",
+        *flow.STAGES,
+        band.alias("gap_band"),
+        "gap_days",
+        "intensive",
+    )
+
+
+def slipped_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    """Intensive support before 18, 6-month window closed, with characteristics."""
+    trans = metrics.transitions(cohort, as_of)
+    return trans.filter(pl.col("intensive") & pl.col("window_6m")).select(
+        pl.col("b18").dt.truncate("1mo").alias("month"),
+        "locality",
+        "slipped",
+        "sex",
+        "ethnicity",
+        "send",
+        "care_status",
+    )
+
+
+def outcome_people(cohort: Cohort, as_of: dt.date, first: dt.date, last: dt.date) -> pl.DataFrame:
+    """Young people aged 17-18 or 19-21 with an activity record in the months
+    first..last, each once per age band, by their latest record there; with
+    what happened at 18 and their missing and crisis totals over the records."""
+    records = (
+        metrics.outcomes_at(cohort, (17, 21))
+        .filter(pl.col("observed_on").dt.truncate("1mo").is_between(first, last))
+        .with_columns(band=pl.when(pl.col("age") <= 18).then(pl.lit("17-18")).otherwise(pl.lit("19-21")))
+        .sort("observed_on")
+    )
+    not_known = pl.col("activity").is_null() | (pl.col("activity") == "0")
+    people = records.group_by("young_person_id", "band").agg(
+        pl.col("locality").last(),
+        pl.col("neet").last(),
+        pl.col("eet").last(),
+        not_known.last().alias("not_known"),
+        pl.col("homeless").last(),
+        pl.col("missing_episodes").sum().alias("missing_total"),
+        pl.col("crisis").sum().alias("crisis_total"),
+    )
+    routes = metrics.transitions(cohort, as_of).select(
+        pl.col("id").alias("young_person_id"), "plan", pl.col("picked_3m").alias("picked")
+    )
+    return people.join(routes, on="young_person_id", how="left")
+
+
+def risk_people(cohort: Cohort, window_days: int = 90) -> pl.DataFrame:
+    """Per young person assessed: month of the first assessment, whether two or
+    more agencies assessed within `window_days` and agreed, and each pair's status."""
+    first = cohort.risks.group_by("young_person_id").agg(first=pl.col("assessed_on").min())
+    latest = (
+        cohort.risks.join(first, on="young_person_id")
+        .filter((pl.col("assessed_on") - pl.col("first")).dt.total_days() <= window_days)
+        .sort("assessed_on")
+        .group_by("young_person_id", "agency")
+        .agg(level=pl.col("level").last())
+    )
+    wide = latest.pivot("agency", index="young_person_id", values="level")
+    for agency in RISK_AGENCIES:
+        if agency not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.String).alias(agency))
+    pairs = [
+        pl.when(pl.col(a).is_null() | pl.col(b).is_null())
+        .then(pl.lit("none"))
+        .when(pl.col(a) == pl.col(b))
+        .then(pl.lit("same"))
+        .otherwise(pl.lit("differ"))
+        .alias(f"{a}-{b}")
+        for a, b in RISK_PAIRS
+    ]
+    agencies = pl.sum_horizontal([pl.col(a).is_not_null().cast(pl.Int32) for a in RISK_AGENCIES])
+    levels = pl.concat_list([pl.col(a) for a in RISK_AGENCIES]).list.drop_nulls().list.n_unique()
+    return (
+        wide.join(first, on="young_person_id")
+        .join(cohort.young_people.select(pl.col("id").alias("young_person_id"), "locality"), on="young_person_id")
+        .select(
+            pl.col("first").dt.truncate("1mo").alias("month"),
+            "locality",
+            (agencies >= 2).alias("assessed2"),
+            ((agencies >= 2) & (levels == 1)).alias("agree"),
+            *pairs,
+        )
+    )
+
+
+def open_now_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    """Open to any service now and aged 14-25: age, whether a children's
+    service is open, months to 18 (band) and whether a plan is agreed."""
+    any_open = cohort.episodes.filter(
+        (pl.col("started_on") <= as_of) & (pl.col("ended_on").is_null() | (pl.col("ended_on") > as_of))
+    )
+    children = any_open.filter(pl.col("service").is_in(metrics.CHILDREN)).select("young_person_id").unique()
+    agreed = cohort.plans.filter(pl.col("agreed_on").is_not_null() & (pl.col("agreed_on") <= as_of))
+    months_to_18 = (pl.col("b18").dt.year() - as_of.year) * 12 + pl.col("b18").dt.month() - as_of.month
+    band = (
+        pl.when((pl.col("b18") <= as_of) | ~pl.col("open_children"))
+        .then(None)
+        .when(months_to_18 <= 3)
+        .then(pl.lit("0-3"))
+        .when(months_to_18 <= 6)
+        .then(pl.lit("4-6"))
+        .when(months_to_18 <= 12)
+        .then(pl.lit("7-12"))
+    )
+    return (
+        metrics.with_ages(cohort.young_people)
+        .join(any_open.select("young_person_id").unique(), left_on="id", right_on="young_person_id", how="semi")
+        .with_columns(
+            age=metrics.age_years(pl.col("birth_month"), as_of),
+            open_children=pl.col("id").is_in(children["young_person_id"].implode()),
+            plan_agreed=pl.col("id").is_in(agreed["young_person_id"].implode()),
+        )
+        .filter(pl.col("age").is_between(AGES[0], AGES[-1]))
+        .with_columns(band18=band)
+        .select("locality", "age", "open_children", "band18", "plan_agreed")
+    )
+
+
+# --- releases ------------------------------------------------------------------------------
+
+
+def _representation(
+    release: Release,
+    measure: str,
+    base: str,
+    slice_: str,
+    focus_col: str,
+    focus_value: object,
+    people: pl.DataFrame,
+    where: dict[str, object],
+) -> None:
+    """Counts and shares by characteristic for a focus group within a base
+    population, with the ratio of the shares and its 95% Wilson interval."""
+    n_focus = people.filter(pl.col(focus_col) == focus_value).height
+    n_base = people.height
+    k_key, n_key = key(measure, base, slice_, "k"), key(measure, base, slice_, "n")
+    release.add(Count(k_key, where | {focus_col: focus_value}, headline=True), Count(n_key, where, headline=True))
+    for title, (col, labels) in CHARACTERISTICS.items():
+        present = [c for c in labels if people.filter(pl.col(col) == c).height]
+        release.line(k_key, [key(measure, base, slice_, title, c, "k") for c in present])
+        release.line(n_key, [key(measure, base, slice_, title, c, "m") for c in present])
+        for code in labels:
+            m = people.filter(pl.col(col) == code).height
+            if m == 0:
+                continue
+            k = people.filter((pl.col(col) == code) & (pl.col(focus_col) == focus_value)).height
+            g = key(measure, base, slice_, title, code)
+            release.add(
+                Count(g + "|k", where | {focus_col: focus_value, col: code}),
+                Count(g + "|m", where | {col: code}),
+                Share(g + "|share_focus", g + "|k", k_key),
+                Share(g + "|share_base", g + "|m", n_key),
+            )
+            if n_focus and n_base:
+                q = m / n_base
+                lo, hi = wilson(k, n_focus)
+                ratio = (k / n_focus) / q
+                flag = "Over-represented" if lo / q > 1 else "Under-represented" if hi / q < 1 else ""
+                deps = (g + "|k", g + "|m", k_key, n_key)
+                release.add(
+                    Derived(g + "|ratio", round(ratio, 2), deps),
+                    Derived(g + "|low", round(lo / q, 2), deps),
+                    Derived(g + "|high", round(hi / q, 2), deps),
+                    Derived(g + "|flag", flag, deps),
+                )
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion k/n."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (centre - half, centre + half)
+
+
+def flow_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
+    """The flow across 18 for one period: turned 18, each stage's groups
+    (nodes), the bands between adjacent stages (links) and the share picked
+    up by an adult service. A band of 1 to the threshold is left out for
+    board-level viewers rather than shown as c (see disclosure.Count)."""
+    first, last = period_months(period, as_of)
+    mine = people.filter(_months_in("month", first, last))
+    release = Release(key("flow", period), _atoms(mine, ["locality", *flow.STAGES]))
+    nodes = {s: sorted(mine[s].unique().to_list()) for s in flow.STAGES}
+    if "No adult service" not in nodes["adult_3m"]:
+        nodes["adult_3m"].append("No adult service")
+    pairs = {
+        i: mine.select(a, b).unique().sort(a, b).rows() for i, (a, b) in enumerate(itertools.pairwise(flow.STAGES))
+    }
+    adult = [v for v in nodes["adult_3m"] if v != "No adult service"]
+    for s in slices:
+        w = _where(s)
+        total = key("turned_18", period, s)
+        release.add(Count(total, w, headline=True))
+        for stage, values in nodes.items():
+            release.add(*(Count(key("flow", period, s, "node", stage, v), w | {stage: v}) for v in values))
+        for i, rows in pairs.items():
+            a, b = flow.STAGES[i], flow.STAGES[i + 1]
+            release.add(
+                *(
+                    Count(key("flow", period, s, "link", i, x, y), w | {a: x, b: y}, unlisted_when_small=True)
+                    for x, y in rows
+                )
+            )
+        for stage, values in nodes.items():
+            release.line(total, [key("flow", period, s, "node", stage, v) for v in values])
+        for i, rows in pairs.items():
+            a, b = flow.STAGES[i], flow.STAGES[i + 1]
+            for x in nodes[a]:
+                outs = [key("flow", period, s, "link", i, x, y) for xx, y in rows if xx == x]
+                release.line(key("flow", period, s, "node", a, x), outs)
+            for y in nodes[b]:
+                ins = [key("flow", period, s, "link", i, x, y) for x, yy in rows if yy == y]
+                release.line(key("flow", period, s, "node", b, y), ins)
+        none_node = key("flow", period, s, "node", "adult_3m", "No adult service")
+        picked = key("adult_service_3m", period, s, "k")
+        release.add(
+            Count(picked, w | {"adult_3m": adult}, published=False),
+            Share(key("adult_service_3m", period, s), picked, total),
+            Share(key("no_adult_service_3m", period, s), none_node, total),
+        )
+    _locality_lines(release, slices)
+    return release
+
+
+def gap_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
+    """The gap between children's and adult services: bands, how many had a
+    gap measured, the shares over 28 and 90 days and the median."""
+    first, last = period_months(period, as_of)
+    mine = people.filter(_months_in("month", first, last))
+    release = Release(key("gap", period), _atoms(mine, ["locality", "gap_band"]))
+    measured = [b for b, _, _ in GAP_BANDS]
+    for s in slices:
+        w = _where(s)
+        gap_n = key("gap_days", period, s, "n")
+        release.add(
+            *(Count(key("gap_days", period, s, "band", b), w | {"gap_band": b}) for b in measured),
+            Count(gap_n, w | {"gap_band": measured}, headline=True),
+            Count(key("gap_over_28", period, s, "k"), w | {"gap_band": measured[2:]}, published=False),
+            Count(key("gap_over_90", period, s, "k"), w | {"gap_band": measured[3:]}, published=False),
+            Share(key("gap_over_28", period, s), key("gap_over_28", period, s, "k"), gap_n),
+            Share(key("gap_over_90", period, s), key("gap_over_90", period, s, "k"), gap_n),
+        )
+        release.line(gap_n, [key("gap_days", period, s, "band", b) for b in measured])
+        gaps = mine.filter(pl.col("gap_band") != NO_GAP_MEASURED)
+        if s != ALL:
+            gaps = gaps.filter(pl.col("locality") == s)
+        median = float(gaps["gap_days"].median()) if gaps.height else None  # type: ignore[arg-type]
+        release.add(Median(key("gap_days", period, s, "median"), median, gap_n))
+    _locality_lines(release, slices)
+    return release
+
+
+def pickup_people(people: pl.DataFrame) -> pl.DataFrame:
+    """Theme 1's population: intensive support before 18, 3-month window closed."""
+    return people.filter(pl.col("intensive")).select(
+        pl.col("month").dt.truncate("1q").alias("quarter"),
+        "locality",
+        (pl.col("adult_3m") != "No adult service").alias("picked"),
+    )
+
+
+def slipped_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
+    first, last = period_months(period, as_of)
+    mine = people.filter(_months_in("month", first, last))
+    quarters = ended_quarters(int(period), as_of) if period.isdigit() else []
+    dims = ["locality", "slipped", "sex", "ethnicity", "send", "care_status"] + (["month"] if quarters else [])
+    release = Release(key("slipped", period), _atoms(mine, dims))
+    for s in slices:
+        w = _where(s)
+        n, k = key("slipped", period, s, "n"), key("slipped", period, s, "k")
+        release.add(Count(n, w, headline=True), Count(k, w | {"slipped": True}, headline=True))
+        release.add(Share(key("slipped", period, s), k, n))
+        scoped = mine if s == ALL else mine.filter(pl.col("locality") == s)
+        _representation(release, "representation_slipped", period, s, "slipped", True, scoped, w)
+        for q in quarters:
+            ql = quarter_label(q)
+            wq = w | {"month": _quarter_months(q)}
+            qn, qk = key("slipped_through", ql, s, "n"), key("slipped_through", ql, s, "k")
+            release.add(Count(qn, wq), Count(qk, wq | {"slipped": True}), Share(key("slipped_through", ql, s), qk, qn))
+        if quarters:
+            for part in ("n", "k"):
+                qs = [key("slipped_through", quarter_label(q), s, part) for q in quarters]
+                release.line(key("slipped", period, s, part), qs)
+    _locality_lines(release, slices)
+    return release
+
+
+def outcomes_release(people: pl.DataFrame, period: str, slices: list[str]) -> Release:
+    dims = ["locality", "band", "neet", "eet", "not_known", "homeless", "plan", "picked"]
+    release = Release(key("outcomes", period), _atoms(people, dims))
+    for s in slices:
+        w = _where(s)
+        scoped = people if s == ALL else people.filter(pl.col("locality") == s)
+        for band, measure in (("19-21", "neet_19_21"), ("17-18", "neet_17_18")):
+            n = key("outcomes", period, s, band, "n")
+            release.add(
+                Count(n, w | {"band": band}, headline=True),
+                Count(key(measure, period, s, "k"), w | {"band": band, "neet": True}, published=False),
+                Share(key(measure, period, s), key(measure, period, s, "k"), n),
+                Count(
+                    key("activity_not_known", period, s, band, "k"),
+                    w | {"band": band, "not_known": True},
+                    published=False,
+                ),
+                Share(key("activity_not_known", period, s, band), key("activity_not_known", period, s, band, "k"), n),
+            )
+        n19 = key("outcomes", period, s, "19-21", "n")
+        release.add(
+            Count(key("homeless_19_21", period, s, "k"), w | {"band": "19-21", "homeless": True}, published=False),
+            Share(key("homeless_19_21", period, s), key("homeless_19_21", period, s, "k"), n19),
+        )
+        older = scoped.filter(pl.col("band") == "19-21")
+        for _title, label, col, value in ROUTE_GROUPS:
+            g = key("outcomes_by_route", period, s, label)
+            wg = w | {"band": "19-21", col: value}
+            group = older.filter(pl.col(col) == value)
+            release.add(
+                Count(g + "|n", wg),
+                Count(g + "|neet_k", wg | {"neet": True}, published=False),
+                Count(g + "|homeless_k", wg | {"homeless": True}, published=False),
+                Share(g + "|neet", g + "|neet_k", g + "|n"),
+                Share(g + "|homeless", g + "|homeless_k", g + "|n"),
+                Rate(g + "|missing", float(group["missing_total"].sum()), g + "|n"),
+                Rate(g + "|crisis", float(group["crisis_total"].sum()), g + "|n"),
+            )
+        for title in dict.fromkeys(t for t, _, _, _ in ROUTE_GROUPS):
+            groups = [key("outcomes_by_route", period, s, lab) + "|n" for t, lab, _, _ in ROUTE_GROUPS if t == title]
+            release.line(n19, groups)
+    _locality_lines(release, slices)
+    return release
+
+
+def risk_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
+    first, last = period_months(period, as_of)
+    mine = people.filter(_months_in("month", first, last))
+    quarters = ended_quarters(int(period), as_of) if period.isdigit() else []
+    pair_cols = [f"{a}-{b}" for a, b in RISK_PAIRS]
+    dims = ["locality", "assessed2", "agree", *pair_cols] + (["month"] if quarters else [])
+    release = Release(key("risk", period), _atoms(mine, dims))
+    for s in slices:
+        w = _where(s)
+        n = key("risk_agreement", period, s, "n")
+        release.add(
+            Count(n, w | {"assessed2": True}, headline=True),
+            Count(key("risk_agreement", period, s, "k"), w | {"agree": True}, published=False),
+            Share(key("risk_agreement", period, s), key("risk_agreement", period, s, "k"), n),
+        )
+        for pair in pair_cols:
+            pn, pk = key("risk_pair_differ", period, s, pair, "n"), key("risk_pair_differ", period, s, pair, "k")
+            release.add(
+                Count(pn, w | {pair: ["same", "differ"]}),
+                Count(pk, w | {pair: "differ"}, published=False),
+                Share(key("risk_pair_differ", period, s, pair), pk, pn),
+            )
+        for q in quarters:
+            ql = quarter_label(q)
+            wq = w | {"month": _quarter_months(q)}
+            qn, qk = key("risk_agreement_quarterly", ql, s, "n"), key("risk_agreement_quarterly", ql, s, "k")
+            release.add(
+                Count(qn, wq | {"assessed2": True}, published=False),
+                Count(qk, wq | {"agree": True}, published=False),
+                Share(key("risk_agreement_quarterly", ql, s), qk, qn),
+            )
+    _locality_lines(release, slices)
+    return release
+
+
+def open_now_release(people: pl.DataFrame, slices: list[str]) -> Release:
+    release = Release("open_now", _atoms(people, ["locality", "age", "open_children", "band18", "plan_agreed"]))
+    for s in slices:
+        w = _where(s)
+        release.add(*(Count(key("open_by_age", "now", s, age), w | {"age": age}) for age in AGES))
+        release.add(Count(key("open_by_age", "now", s, "total"), w, headline=True))
+        release.add(Count(key("open_16_17", "now", s), w | {"age": [16, 17], "open_children": True}, headline=True))
+        for months, bands in TURNING_BANDS.items():
+            release.add(Count(key("turning_18", "now", s, months), w | {"band18": list(bands)}, headline=True))
+            if months != "3":
+                release.add(
+                    Count(
+                        key("turning_18_no_plan", "now", s, months), w | {"band18": list(bands), "plan_agreed": False}
+                    )
+                )
+        release.line(key("open_by_age", "now", s, "total"), [key("open_by_age", "now", s, age) for age in AGES])
+    _locality_lines(release, slices)
+    return release
+
+
+def cohort_all_release(young_people: pl.DataFrame, slices: list[str]) -> Release:
+    people = young_people.select(
+        "locality", (pl.col("cce") | pl.col("cse")).alias("exploited"), "sex", "ethnicity", "send", "care_status"
+    )
+    release = Release("cohort_all", _atoms(people, people.columns))
+    for s in slices:
+        scoped = people if s == ALL else people.filter(pl.col("locality") == s)
+        _representation(release, "representation_exploited", "now", s, "exploited", True, scoped, _where(s))
+    _locality_lines(release, slices)
+    return release
+
+
+def share_series_release(
+    name: str, measure: str, people: pl.DataFrame, flag: str, as_of: dt.date, slices: list[str], year: int
+) -> Release:
+    """A quarterly indicator published as shares only (its counts are never
+    shown): rows of `people` carry `quarter` (first day), locality and `flag`."""
+    quarters = ended_quarters(year, as_of)
+    mine = people.filter(pl.col("quarter").is_in(quarters))
+    release = Release(key(name, year), _atoms(mine, ["quarter", "locality", flag]))
+    for s in slices:
+        for q in quarters:
+            ql = quarter_label(q)
+            w = _where(s, quarter=q)
+            n, k = key(measure, ql, s, "n"), key(measure, ql, s, "k")
+            release.add(
+                Count(n, w, published=False),
+                Count(k, w | {flag: True}, published=False),
+                Share(key(measure, ql, s), k, n),
+            )
+    return release
+
+
+def rate_series_release(
+    name: str, measure: str, people: pl.DataFrame, total: str, as_of: dt.date, slices: list[str], year: int
+) -> Release:
+    """A quarterly mean per young person (crisis contacts): events over people."""
+    quarters = ended_quarters(year, as_of)
+    mine = people.filter(pl.col("quarter").is_in(quarters))
+    release = Release(key(name, year), _atoms(mine, ["quarter", "locality"]))
+    for s in slices:
+        scoped = mine if s == ALL else mine.filter(pl.col("locality") == s)
+        for q in quarters:
+            n = key(measure, quarter_label(q), s, "n")
+            events = float(scoped.filter(pl.col("quarter") == q)[total].sum())
+            release.add(
+                Count(n, _where(s, quarter=q), published=False), Rate(key(measure, quarter_label(q), s), events, n)
+            )
+    return release
+
+
+# --- the quarterly populations of the other indicators ---------------------------------
+
+
+def plan_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
+    return (
+        metrics.with_ages(cohort.young_people)
+        .filter(pl.col("b17_6") <= as_of)
+        .join(cohort.plans.select("young_person_id", "agreed_on"), left_on="id", right_on="young_person_id", how="left")
+        .select(
+            pl.col("b17_6").dt.truncate("1q").alias("quarter"),
+            "locality",
+            (pl.col("agreed_on") <= pl.col("b17_6")).fill_null(False).alias("on_time"),
+        )
+    )
+
+
+def outcome_quarter_people(cohort: Cohort) -> pl.DataFrame:
+    """Young people aged 19-21 with a record in a quarter, by their latest record there."""
+    return (
+        metrics.outcomes_at(cohort, (19, 21))
+        .with_columns(quarter=pl.col("observed_on").dt.truncate("1q"))
+        .sort("observed_on")
+        .group_by("young_person_id", "quarter")
+        .agg(
+            pl.col("locality").last(),
+            pl.col("neet").last(),
+            pl.col("homeless").last(),
+            pl.col("crisis").sum().alias("crisis_total"),
+        )
+    )
+
+
+def send_pairs(cohort: Cohort) -> pl.DataFrame:
+    pairs = metrics._pairs(cohort)
+    return pairs.select(
+        pl.col("observed_on").dt.truncate("1q").alias("quarter"),
+        "locality",
+        "prev_eet",
+        "prev_neet",
+        pl.col("neet").alias("dropped"),
+        pl.col("eet").alias("reengaged"),
+    )
+
+
+# --- one scope's figures ----------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """Every release for one data version, scope and disclosure level, built
+    when first asked for and kept: shared by every session with that scope."""
+
+    cohort: Cohort
+    as_of: dt.date
+    suppressed: bool
+    threshold: int
+    localities: list[str]  # the localities in scope, by name
+    _cache: dict[str, Released] = field(default_factory=dict)
+    _people: dict[str, pl.DataFrame] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def slices(self) -> list[str]:
+        return [ALL, *self.localities] if len(self.localities) > 1 else [*self.localities, ALL]
+
+    def _memo(self, name: str, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        with self._lock:
+            if name not in self._people:
+                self._people[name] = make()
+            return self._people[name]
+
+    def _released(self, name: str, make: Callable[[], Release]) -> Released:
+        with self._lock:
+            if name not in self._cache:
+                self._cache[name] = disclose(make(), self.suppressed, self.threshold)
+            return self._cache[name]
+
+    def _transition_people(self) -> pl.DataFrame:
+        return self._memo("transition", lambda: transition_people(self.cohort, self.as_of))
+
+    def flow(self, period: str) -> Released:
+        people = self._transition_people()
+        return self._released(key("flow", period), lambda: flow_release(people, period, self.as_of, self.slices))
+
+    def gap(self, period: str) -> Released:
+        people = self._transition_people()
+        return self._released(key("gap", period), lambda: gap_release(people, period, self.as_of, self.slices))
+
+    def slipped(self, period: str) -> Released:
+        people = self._memo("slipped", lambda: slipped_people(self.cohort, self.as_of))
+        return self._released(key("slipped", period), lambda: slipped_release(people, period, self.as_of, self.slices))
+
+    def outcomes(self, period: str) -> Released:
+        first, last = period_months(period, self.as_of)
+        return self._released(
+            key("outcomes", period),
+            lambda: outcomes_release(outcome_people(self.cohort, self.as_of, first, last), period, self.slices),
+        )
+
+    def risk(self, period: str) -> Released:
+        people = self._memo("risk", lambda: risk_people(self.cohort))
+        return self._released(key("risk", period), lambda: risk_release(people, period, self.as_of, self.slices))
+
+    def open_now(self) -> Released:
+        return self._released(
+            "open_now", lambda: open_now_release(open_now_people(self.cohort, self.as_of), self.slices)
+        )
+
+    def cohort_all(self) -> Released:
+        return self._released("cohort_all", lambda: cohort_all_release(self.cohort.young_people, self.slices))
+
+    def years(self) -> list[int]:
+        """Calendar years with any 18th birthday, outcome record or assessment: the span of the quarterly series."""
+        found: set[int] = set()
+        for frame, col in (
+            (self.cohort.young_people, "birth_month"),
+            (self.cohort.outcomes, "observed_on"),
+            (self.cohort.risks, "assessed_on"),
+        ):
+            if frame.height:
+                lo, hi = frame[col].min(), frame[col].max()
+                if col == "birth_month":
+                    lo, hi = lo.replace(year=lo.year + 17), hi.replace(year=hi.year + 18)  # type: ignore[union-attr]
+                found |= set(range(lo.year, min(hi.year, self.as_of.year) + 1))  # type: ignore[union-attr]
+        return sorted(y for y in found if y <= self.as_of.year)
+
+    def series_release(self, measure: str, year: int) -> Released:
+        """The release a quarterly indicator's values for `year` are published in."""
+        if measure == "post18_pickup_3m":
+            people = self._memo("pickup", lambda: pickup_people(self._transition_people()))
+            return self._released(
+                key("pickup", year),
+                lambda: share_series_release("pickup", measure, people, "picked", self.as_of, self.slices, year),
+            )
+        if measure == "slipped_through":
+            return self.slipped(str(year))
+        if measure == "risk_agreement_quarterly":
+            return self.risk(str(year))
+        if measure == "plan_by_17_5":
+            people = self._memo("plans", lambda: plan_people(self.cohort, self.as_of))
+            return self._released(
+                key("plans", year),
+                lambda: share_series_release("plans", measure, people, "on_time", self.as_of, self.slices, year),
+            )
+        if measure in ("neet_19_21_quarterly", "homeless_19_21_quarterly"):
+            people = self._memo("outcomes_q", lambda: outcome_quarter_people(self.cohort))
+            flag = "neet" if measure.startswith("neet") else "homeless"
+            return self._released(
+                key(measure, year),
+                lambda: share_series_release(measure, measure, people, flag, self.as_of, self.slices, year),
+            )
+        if measure == "crisis_contacts_19_21":
+            people = self._memo("outcomes_q", lambda: outcome_quarter_people(self.cohort))
+            return self._released(
+                key(measure, year),
+                lambda: rate_series_release(measure, measure, people, "crisis_total", self.as_of, self.slices, year),
+            )
+        if measure in ("send_post16_dropout", "send_reengaged"):
+            pairs = self._memo("send", lambda: send_pairs(self.cohort))
+            prev, flag = ("prev_eet", "dropped") if measure == "send_post16_dropout" else ("prev_neet", "reengaged")
+            return self._released(
+                key(measure, year),
+                lambda: share_series_release(
+                    measure, measure, pairs.filter(pl.col(prev)), flag, self.as_of, self.slices, year
+                ),
+            )
+        raise KeyError(f"no quarterly measure called {measure!r}")
+
+    def series(self, measure: str, slice_: str) -> pl.DataFrame:
+        """A quarterly indicator as released: quarter, value (None where
+        hidden), shown (text), hidden."""
+        rows = []
+        for year in self.years():
+            released = self.series_release(measure, year)
+            for q in ended_quarters(year, self.as_of):
+                k = key(measure, quarter_label(q), slice_)
+                if k not in released.values:
+                    continue
+                value = released[k]
+                hidden = released.is_hidden(k)
+                rows.append({"period": q, "value": None if hidden else value, "hidden": hidden})
+        frame = pl.DataFrame(rows, schema={"period": pl.Date, "value": pl.Float64, "hidden": pl.Boolean})
+        # A quarter nobody was in has no value: it is not drawn, and not a gap.
+        return frame.filter(pl.col("value").is_not_null() | pl.col("hidden"))
+
+    def full_series(self, measure: str, slice_: str) -> pl.DataFrame:
+        """The same series before disclosure, for direction and status: they
+        are worked out once, from every quarter, and read the same by every role."""
+        if not self.suppressed:
+            return self.series(measure, slice_).select("period", "value")
+        full = Figures(self.cohort, self.as_of, False, self.threshold, self.localities)
+        full._people = self._people  # the same people, never recomputed
+        return full.series(measure, slice_).select("period", "value")
+
+
+def direction_and_status(
+    full: pl.DataFrame,
+    baseline: float,
+    target: float,
+    target_date: dt.date,
+    polarity: str,
+    as_of: dt.date,
+    unit: str,
+    tolerance: float,
+) -> tuple[str, progress.Status]:
+    return progress.direction(full, polarity), progress.indicator_status(
+        full, baseline, target, target_date, polarity, as_of, unit, tolerance
+    )
+
+
+def each_slice(slices: Iterable[str]) -> list[str]:
+    return list(slices)
+
+
+def capacity_month(staffing: pl.DataFrame, month: dt.date | None) -> pl.DataFrame:
+    return capacity.month_of(staffing, month)
