@@ -16,9 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WINDOW_3M = "whose 18th birthday fell in the period at least 3 months before the figures' date (so the 3-month window has closed)"
-WINDOW_6M = "whose 18th birthday fell in the period at least 6 months before the figures' date (so the 6-month window has closed)"
-INTENSIVE = "intensive support before 18 (child protection, looked after or an EmPower team in the year before their 18th birthday)"
+WINDOW_3M = (
+    "whose 18th birthday fell in the period at least 3 months before the figures' date "
+    "(so the 3-month window has closed)"
+)
+WINDOW_6M = (
+    "whose 18th birthday fell in the period at least 6 months before the figures' date "
+    "(so the 6-month window has closed)"
+)
+INTENSIVE = (
+    "intensive support before 18 (child protection, looked after or an EmPower team in the year before "
+    "their 18th birthday)"
+)
 
 
 @dataclass(frozen=True)
@@ -200,7 +209,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "slipped_through",
         "Slipped through the net, by quarter (Theme 4 indicator)",
-        f"As for slipped through the net, by the quarter of the 18th birthday",
+        "As for slipped through the net, by the quarter of the 18th birthday",
         "Those with no adult service within 6 months of 18",
         "Everyone in the population",
         "percent",
