@@ -21,6 +21,9 @@ pages = [
     st.Page("pages/capacity.py", title="Team capacity", icon=":material/groups:", url_path="capacity"),
     st.Page("pages/themes.py", title="Programme progress", icon=":material/flag:", url_path="themes"),
     st.Page("pages/stories.py", title="Presentations", icon=":material/slideshow:", url_path="stories"),
+    st.Page(
+        "pages/definitions.py", title="How figures are worked out", icon=":material/menu_book:", url_path="definitions"
+    ),
 ]
 # The pages guard themselves too: a URL typed by anyone else is refused there.
 if viewer.role in ("admin", "project_lead"):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from partnership.disclosure import SUPPRESSED
-
 # Okabe-Ito, distinguishable with the common forms of colour blindness. Its
 # orange, sky blue and yellow are darkened (same hue and saturation) to reach
 # 3:1 against white, as marks must (WCAG 1.4.11); tests/test_accessibility.py
@@ -60,7 +58,8 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
     frame = (
         table.filter(pl.col(category) != "Total")
         .with_columns(
-            shown=pl.when(pl.col(value) == SUPPRESSED).then(None).otherwise(pl.col(value)).cast(pl.Int64),
+            # Hidden (c) or left out (blank): no bar, so the chart cannot show what the table does not.
+            shown=pl.col(value).str.replace_all(",", "").cast(pl.Int64, strict=False),
             label=pl.col(value),
         )
         .with_columns(label_x=pl.col("shown").fill_null(0))

@@ -126,9 +126,16 @@ class Release:
     # its cells, the partnership and its localities). Secondary suppression
     # looks first along these lines, as tau-Argus does along a table's.
     lines: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # Pairs of counts a reader knows to be equal although the atoms do not say
+    # so (the people into a stage of the flow and out of it, where atoms are
+    # the bands between stages): the audit holds them equal.
+    equal: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, *items: Item) -> None:
         self.items.extend(items)
+
+    def same(self, a: str, b: str) -> None:
+        self.equal.append((a, b))
 
     def line(self, total: str, parts: Iterable[str]) -> None:
         self.lines.append((total, tuple(parts)))
@@ -184,6 +191,7 @@ class Released:
     suppressed: bool  # disclosure control applied (board level)
     threshold: int
     withheld: set[str] = field(default_factory=set)  # left out altogether (a table too small to break down)
+    primary: set[str] = field(default_factory=set)  # hidden for being 1 to the threshold ("fewer than 6")
 
     def __getitem__(self, key: str) -> Shown:
         return self.values[key]
@@ -193,6 +201,31 @@ class Released:
 
     def is_hidden(self, key: str) -> bool:
         return key in self.hidden
+
+
+def merge(name: str, *parts: Released) -> Released:
+    """Releases of one population published together. A figure hidden in any
+    of them is hidden in all: hiding more never narrows a reader's range, so
+    each part's audit still holds."""
+    values: dict[str, Shown] = {}
+    hidden: set[str] = set()
+    withheld: set[str] = set()
+    primary: set[str] = set()
+    audit = Audit()
+    for part in parts:
+        for k, v in part.values.items():
+            values.setdefault(k, v)
+        hidden |= part.hidden
+        withheld |= part.withheld
+        primary |= part.primary
+        audit = audit.merge(part.audit)
+    for k in hidden:
+        if k in values and k not in withheld and values[k] is not None:
+            values[k] = SUPPRESSED
+    for k in withheld:
+        values[k] = None
+    first = parts[0]
+    return Released(name, values, hidden, audit, first.suppressed, first.threshold, withheld, primary)
 
 
 def protection(threshold: int) -> int:
@@ -243,8 +276,31 @@ class _Plan:
     index: dict[str, int]
 
 
-def _plan(release: Release) -> _Plan:
+# A reader does not know which groups are empty: the audit's atoms are every
+# combination of the values seen (empty ones as 0), not only those that occur,
+# up to this many (beyond it, the combinations that occur).
+MAX_ATOMS = 250_000
+
+
+def _complete(atoms: pl.DataFrame) -> pl.DataFrame:
+    dims = [c for c in atoms.columns if c != "n"]
+    if not dims or atoms.is_empty():
+        return atoms
+    size = 1
+    for d in dims:
+        size *= atoms[d].n_unique()
+    if size > MAX_ATOMS or size == atoms.height:
+        return atoms
+    grid = atoms.select(pl.col(dims[0]).unique())
+    for d in dims[1:]:
+        grid = grid.join(atoms.select(pl.col(d).unique()), how="cross")
+    return grid.join(atoms, on=dims, how="left", nulls_equal=True).with_columns(pl.col("n").fill_null(0))
+
+
+def _plan(release: Release, complete: bool = False) -> _Plan:
     counts = [i for i in release.items if isinstance(i, Count)]
+    atoms = _complete(release.atoms) if complete else release.atoms
+    release = Release(release.name, atoms, release.items, release.lines, release.equal)
     n = release.atoms["n"].to_numpy().astype(np.int64) if "n" in release.atoms.columns else np.zeros(0, np.int64)
     if counts:
         masks = np.vstack([_mask(release.atoms, c.where) for c in counts]) if n.size else np.zeros((len(counts), 0))
@@ -259,7 +315,7 @@ def disclose(release: Release, suppressed: bool, threshold: int = DEFAULT_THRESH
     """Every figure of `release` as a viewer may see it: all of them, or,
     for `suppressed` viewers, with primary, derived and secondary
     suppression applied and audited (see the module's notes)."""
-    plan = _plan(release)
+    plan = _plan(release, complete=suppressed)
     counts = {i.key: i for i in release.items if isinstance(i, Count)}
     value: dict[str, int] = {k: int(plan.values[i]) for k, i in plan.index.items()}
     hidden: set[str] = set()
@@ -274,7 +330,7 @@ def disclose(release: Release, suppressed: bool, threshold: int = DEFAULT_THRESH
     withheld: set[str] = set()
     if suppressed and primary:
         lines = _true_lines(release, value)
-        _close_lines(lines, release, value, hidden, threshold)
+        _close_declared_lines(lines, release, value, hidden, threshold, withheld)
         audit = _secure(release, plan, value, hidden, primary, unlisted, threshold, lines, withheld)
     published = [i for i in release.items if not (isinstance(i, Count) and not i.published)]
     audit.published = len(published)
@@ -284,7 +340,7 @@ def disclose(release: Release, suppressed: bool, threshold: int = DEFAULT_THRESH
     for k in unlisted | withheld:
         values[k] = None
     audit.withheld = len(withheld)
-    return Released(release.name, values, hidden, audit, suppressed, threshold, withheld)
+    return Released(release.name, values, hidden, audit, suppressed, threshold, withheld, primary - unlisted)
 
 
 Line = tuple[str, tuple[str, ...]]
@@ -301,21 +357,32 @@ def _true_lines(release: Release, value: dict[str, int]) -> list[Line]:
     return out
 
 
-def _close_lines(lines: list[Line], release: Release, value: dict[str, int], hidden: set[str], threshold: int) -> None:
+def _close_declared_lines(
+    lines: list[Line],
+    release: Release,
+    value: dict[str, int],
+    hidden: set[str],
+    threshold: int,
+    withheld: set[str],
+) -> None:
     """A line with exactly one hidden member gives it away by subtraction:
-    hide a second, the smallest non-zero part (the total only if no part is
-    left), until no line has a lone hidden member."""
+    hide a second, the smallest non-zero part; where the only other figure is
+    a headline total (quoted in words), leave the part out of the table
+    instead, so the headline stays; until no line has a lone hidden member."""
+    counts = {i.key: i for i in release.items if isinstance(i, Count)}
     changed = True
     while changed:
         changed = False
         for total, parts in lines:
             members = (total, *parts)
-            lone = [m for m in members if m in hidden and value[m] > 0]
+            lone = [m for m in members if m in hidden and m not in withheld and value[m] > 0]
             if len(lone) != 1:
                 continue
             shown = sorted((value[p], p) for p in parts if p not in hidden and value[p] > 0)
             if shown:
                 hidden.add(shown[0][1])
+            elif lone[0] != total and counts[total].headline and total not in hidden:
+                withheld.add(lone[0])
             elif total not in hidden:
                 hidden.add(total)
             else:
@@ -331,6 +398,8 @@ def _share_value(num: int, den: int, digits: int) -> float | None:
 def _values(release: Release, value: dict[str, int], hidden: set[str]) -> dict[str, Shown]:
     out: dict[str, Shown] = {}
     for item in release.items:
+        if isinstance(item, Count) and not item.published:
+            continue  # a helper (a share's numerator): never shown, so never handed on
         if item.key in hidden:
             out[item.key] = SUPPRESSED
         elif isinstance(item, Count):
@@ -396,8 +465,10 @@ def _components(release: Release, plan: _Plan) -> list[_Component]:
     shares = [i for i in release.items if isinstance(i, Share)]
     # A graph of counts and atoms (a count joins its atoms); a share joins its two counts.
     rows, cols = np.nonzero(plan.masks)
-    edges_a = [rows, *[np.array([plan.index[s.num]]) for s in shares]]
-    edges_b = [cols + n_counts, *[np.array([plan.index[s.den]]) for s in shares]]
+    pairs = [(plan.index[s.num], plan.index[s.den]) for s in shares]
+    pairs += [(plan.index[a], plan.index[b]) for a, b in release.equal]
+    edges_a = [rows, *[np.array([a]) for a, _ in pairs]]
+    edges_b = [cols + n_counts, *[np.array([b]) for _, b in pairs]]
     a, b = np.concatenate(edges_a), np.concatenate(edges_b)
     size = n_counts + n_atoms
     graph = csr_matrix((np.ones(a.size), (a, b)), shape=(size, size))
@@ -429,6 +500,7 @@ class _Model:
         threshold: int,
         unlisted: set[str],
         withheld: set[str],
+        equal: list[tuple[str, str]],
     ) -> None:
         import highspy
 
@@ -461,6 +533,12 @@ class _Model:
                 row = 100.0 * num - coef * den
                 cols = np.flatnonzero(row).astype(np.int32)
                 self.highs.addRow(-inf, inf, cols.size, cols, row[cols])
+        for a, b in equal:
+            if a in self.row_of and b in self.row_of:
+                row = self.rows[self.row_of[a]] - self.rows[self.row_of[b]]
+                cols = np.flatnonzero(row).astype(np.int32)
+                if cols.size:
+                    self.highs.addRow(0.0, 0.0, cols.size, cols, row[cols])
         self.refresh()
 
     def refresh(self) -> None:
@@ -527,26 +605,38 @@ def _secure(
         protect = [k for k in keys if k in primary]
         if not protect:
             continue
-        model = _Model(plan, comp, counts, hidden, primary, value, threshold, unlisted, withheld)
+        model = _Model(plan, comp, counts, hidden, primary, value, threshold, unlisted, withheld, release.equal)
         for key in sorted(protect, key=lambda k: value[k]):
-            if key in withheld:
-                continue
             low, high = model.bounds_of(key)
-            for _attempt in range(COMPLEMENTS):
+            # First smaller figures next to it; then leave its table out; a
+            # headline total is hidden only when nothing else will do.
+            for stage in ("parts", "withhold", "headline"):
                 if not narrowed(low, high, threshold):
                     break
-                choice = _complement(
-                    key, (low, high), model, plan, counts, comp, hidden, value, release, threshold, lines
-                )
-                if choice is None:
-                    break
-                low, high = choice
-            while narrowed(low, high, threshold) and key not in withheld:
-                _withhold(key, lines, counts, hidden, withheld, value, release, threshold)
-                if key not in withheld:
+                if stage == "withhold":
+                    _withhold(key, lines, counts, hidden, withheld, value, release, threshold)
                     low, high = model.bounds_of(key)
-            if key in withheld:
-                continue
+                    continue
+                for _attempt in range(COMPLEMENTS if stage == "parts" else len(keys)):
+                    choice = _complement(
+                        key,
+                        (low, high),
+                        model,
+                        plan,
+                        counts,
+                        comp,
+                        hidden,
+                        value,
+                        release,
+                        threshold,
+                        lines,
+                        headline=stage == "headline",
+                    )
+                    if choice is None:
+                        break
+                    low, high = choice
+                    if not narrowed(low, high, threshold):
+                        break
             audit.intervals.append(Interval(key, low, high))
             if narrowed(low, high, threshold):
                 audit.recoverable += 1
@@ -566,9 +656,15 @@ def _withhold(
     """Leave out (not even as c) the table that pins `key`: every member of
     the lines through it, or, with no line, the count itself. A figure that
     is not published gives a reader no lower bound, so nothing is pinned."""
-    members = {m for total, parts in lines for m in (total, *parts) if key in (total, *parts)}
-    members = {m for m in members if m not in withheld} or {key}
-    # Widen outwards from the count itself: its own parts and siblings first.
+    # A part takes its siblings with it; a total its parts. A headline total
+    # (quoted in words) stays: the parts are what say too much.
+    members = set()
+    for total, parts in lines:
+        if key in parts:
+            members |= set(parts)
+        elif key == total:
+            members |= {total, *parts}
+    members = {m for m in members if m not in withheld and not (counts[m].headline and m != key)} or {key}
     withheld |= members
     hidden |= members
     _derive(release, value, hidden, True, threshold)
@@ -586,6 +682,7 @@ def _complement(
     release: Release,
     threshold: int,
     lines: list[Line],
+    headline: bool = False,
 ) -> tuple[float, float] | None:
     """Hide one more figure to protect `key`; returns its new range, or None
     when nothing is left to hide. Candidates are shown figures that share a
@@ -600,11 +697,18 @@ def _complement(
         found = {m for total, parts in lines for m in (total, *parts) if reach & {total, *parts}}
         sibling |= found
         reach = found
-    ranked: list[tuple[int, int, str]] = [
-        (2 if counts[k].headline else 0, value[k], k)
-        for k in sibling
-        if k not in hidden and counts[k].published and value[k] > 0
-    ]
+
+    def allowed(k: str) -> bool:
+        return k not in hidden and counts[k].published and value[k] > 0 and counts[k].headline == headline
+
+    ranked: list[tuple[int, int, str]] = [(0, value[k], k) for k in sibling if allowed(k)]
+    if ranked and not headline:
+        # A share over the same counts can pin a cell as surely as a total: it is a candidate too.
+        ranked += [
+            (1, value[s.num], s.key)
+            for s in comp.shares
+            if s.key not in hidden and value[s.den] > 0 and s.den in sibling
+        ]
     if ranked:
         return _try(key, bounds, ranked, model, hidden, value, release, threshold)
     mask = plan.masks[plan.index[key]]
@@ -612,22 +716,19 @@ def _complement(
     near_mask = np.logical_or.reduce([plan.masks[c] for c in near]) if near else mask
     for c in comp.counts:
         k = plan.keys[c]
-        if k in hidden or not counts[k].published or value[k] == 0 or not (plan.masks[c] & near_mask).any():
-            continue
-        ranked.append((2 if counts[k].headline else 0, value[k], k))
-    for s in comp.shares:
-        if s.key in hidden or value[s.den] == 0:
-            continue
-        if ((plan.masks[plan.index[s.num]] | plan.masks[plan.index[s.den]]) & near_mask).any():
-            ranked.append((1, value[s.num], s.key))
+        if allowed(k) and (plan.masks[c] & near_mask).any():
+            ranked.append((0, value[k], k))
+    if not headline:
+        for s in comp.shares:
+            if s.key in hidden or value[s.den] == 0:
+                continue
+            if ((plan.masks[plan.index[s.num]] | plan.masks[plan.index[s.den]]) & near_mask).any():
+                ranked.append((1, value[s.num], s.key))
     if not ranked:
         # Nothing shares a total with it: widen the search to the whole component.
-        ranked = [
-            (2 if counts[plan.keys[c]].headline else 0, value[plan.keys[c]], plan.keys[c])
-            for c in comp.counts
-            if plan.keys[c] not in hidden and counts[plan.keys[c]].published and value[plan.keys[c]] > 0
-        ]
-        ranked += [(1, value[s.num], s.key) for s in comp.shares if s.key not in hidden and value[s.den] > 0]
+        ranked = [(0, value[plan.keys[c]], plan.keys[c]) for c in comp.counts if allowed(plan.keys[c])]
+        if not headline:
+            ranked += [(1, value[s.num], s.key) for s in comp.shares if s.key not in hidden and value[s.den] > 0]
     if not ranked:
         return None
     return _try(key, bounds, ranked, model, hidden, value, release, threshold)

@@ -36,7 +36,7 @@ from models.codes import (
     SEX,
 )
 from partnership import capacity, flow, metrics, progress
-from partnership.disclosure import Count, Derived, Median, Rate, Release, Released, Share, disclose
+from partnership.disclosure import Count, Derived, Median, Rate, Release, Released, Share, disclose, merge
 from partnership.queries import Cohort
 
 ALL = "all"
@@ -284,14 +284,18 @@ def _representation(
     focus_value: object,
     people: pl.DataFrame,
     where: dict[str, object],
+    k_key: str,
+    n_key: str,
+    only: str | None = None,
 ) -> None:
-    """Counts and shares by characteristic for a focus group within a base
-    population, with the ratio of the shares and its 95% Wilson interval."""
+    """Counts and shares by characteristic for a focus group (count `k_key`)
+    within a base population (count `n_key`, both already in the release),
+    with the ratio of the shares and its 95% Wilson interval."""
     n_focus = people.filter(pl.col(focus_col) == focus_value).height
     n_base = people.height
-    k_key, n_key = key(measure, base, slice_, "k"), key(measure, base, slice_, "n")
-    release.add(Count(k_key, where | {focus_col: focus_value}, headline=True), Count(n_key, where, headline=True))
     for title, (col, labels) in CHARACTERISTICS.items():
+        if only is not None and title != only:
+            continue
         present = [c for c in labels if people.filter(pl.col(col) == c).height]
         release.line(k_key, [key(measure, base, slice_, title, c, "k") for c in present])
         release.line(n_key, [key(measure, base, slice_, title, c, "m") for c in present])
@@ -334,36 +338,64 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 def flow_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
     """The flow across 18 for one period: turned 18, each stage's groups
-    (nodes), the bands between adjacent stages (links) and the share picked
-    up by an adult service. A band of 1 to the threshold is left out for
-    board-level viewers rather than shown as c (see disclosure.Count)."""
+    (nodes), the bands between adjacent stages (links) and the shares picked
+    up and not picked up by an adult service. A band of 1 to the threshold is
+    left out for board-level viewers rather than shown as c.
+
+    The atoms are the bands (each young person is on one band between each
+    pair of stages) and the audit is told that the people into a middle stage
+    are the people out of it: by flow decomposition, what a reader can work
+    out from nodes and bands is exactly this, with far fewer atoms than the
+    young people's whole paths."""
     first, last = period_months(period, as_of)
     mine = people.filter(_months_in("month", first, last))
-    release = Release(key("flow", period), _atoms(mine, ["locality", *flow.STAGES]))
+    bands = pl.concat(
+        [
+            mine.select(
+                "locality",
+                pl.lit(i, dtype=pl.Int32).alias("step"),
+                pl.col(a).alias("src"),
+                pl.col(b).alias("tgt"),
+            )
+            for i, (a, b) in enumerate(itertools.pairwise(flow.STAGES))
+        ]
+    )
+    release = Release(key("flow", period), _atoms(bands, ["locality", "step", "src", "tgt"]))
     nodes = {s: sorted(mine[s].unique().to_list()) for s in flow.STAGES}
     if "No adult service" not in nodes["adult_3m"]:
         nodes["adult_3m"].append("No adult service")
     pairs = {
         i: mine.select(a, b).unique().sort(a, b).rows() for i, (a, b) in enumerate(itertools.pairwise(flow.STAGES))
     }
+    last_step = len(flow.STAGES) - 2
     adult = [v for v in nodes["adult_3m"] if v != "No adult service"]
     for s in slices:
         w = _where(s)
         total = key("turned_18", period, s)
-        release.add(Count(total, w, headline=True))
-        for stage, values in nodes.items():
-            release.add(*(Count(key("flow", period, s, "node", stage, v), w | {stage: v}) for v in values))
+        release.add(Count(total, w | {"step": 0}, headline=True))
+        for index, (stage, values) in enumerate(nodes.items()):
+            for v in values:
+                node = key("flow", period, s, "node", stage, v)
+                if index <= last_step:
+                    release.add(Count(node, w | {"step": index, "src": v}))
+                    if index > 0:
+                        into = node + "|in"
+                        release.add(Count(into, w | {"step": index - 1, "tgt": v}, published=False))
+                        release.same(node, into)
+                else:
+                    release.add(Count(node, w | {"step": last_step, "tgt": v}))
+            release.line(total, [key("flow", period, s, "node", stage, v) for v in values])
         for i, rows in pairs.items():
-            a, b = flow.STAGES[i], flow.STAGES[i + 1]
             release.add(
                 *(
-                    Count(key("flow", period, s, "link", i, x, y), w | {a: x, b: y}, unlisted_when_small=True)
+                    Count(
+                        key("flow", period, s, "link", i, x, y),
+                        w | {"step": i, "src": x, "tgt": y},
+                        unlisted_when_small=True,
+                    )
                     for x, y in rows
                 )
             )
-        for stage, values in nodes.items():
-            release.line(total, [key("flow", period, s, "node", stage, v) for v in values])
-        for i, rows in pairs.items():
             a, b = flow.STAGES[i], flow.STAGES[i + 1]
             for x in nodes[a]:
                 outs = [key("flow", period, s, "link", i, x, y) for xx, y in rows if xx == x]
@@ -374,17 +406,20 @@ def flow_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list
         none_node = key("flow", period, s, "node", "adult_3m", "No adult service")
         picked = key("adult_service_3m", period, s, "k")
         release.add(
-            Count(picked, w | {"adult_3m": adult}, published=False),
-            Share(key("adult_service_3m", period, s), picked, total),
-            Share(key("no_adult_service_3m", period, s), none_node, total),
+            Count(picked, w | {"step": 2, "src": adult}, published=False),
+            Share(key("adult_service_3m", period, s), picked, total, digits=0),
+            Share(key("no_adult_service_3m", period, s), none_node, total, digits=0),
         )
     _locality_lines(release, slices)
     return release
 
 
-def gap_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
-    """The gap between children's and adult services: bands, how many had a
-    gap measured, the shares over 28 and 90 days and the median."""
+def gap_release(
+    people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str], breakdowns: list[str] | None = None
+) -> Release:
+    """The gap between children's and adult services: how many had a gap
+    measured, the shares over 28 and 90 days, the median, and the bands (for
+    the slices in `breakdowns`: the partnership only at board level)."""
     first, last = period_months(period, as_of)
     mine = people.filter(_months_in("month", first, last))
     release = Release(key("gap", period), _atoms(mine, ["locality", "gap_band"]))
@@ -392,15 +427,16 @@ def gap_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[
     for s in slices:
         w = _where(s)
         gap_n = key("gap_days", period, s, "n")
+        if breakdowns is None or s in breakdowns:
+            release.add(*(Count(key("gap_days", period, s, "band", b), w | {"gap_band": b}) for b in measured))
+            release.line(gap_n, [key("gap_days", period, s, "band", b) for b in measured])
         release.add(
-            *(Count(key("gap_days", period, s, "band", b), w | {"gap_band": b}) for b in measured),
             Count(gap_n, w | {"gap_band": measured}, headline=True),
             Count(key("gap_over_28", period, s, "k"), w | {"gap_band": measured[2:]}, published=False),
             Count(key("gap_over_90", period, s, "k"), w | {"gap_band": measured[3:]}, published=False),
-            Share(key("gap_over_28", period, s), key("gap_over_28", period, s, "k"), gap_n),
-            Share(key("gap_over_90", period, s), key("gap_over_90", period, s, "k"), gap_n),
+            Share(key("gap_over_28", period, s), key("gap_over_28", period, s, "k"), gap_n, digits=0),
+            Share(key("gap_over_90", period, s), key("gap_over_90", period, s, "k"), gap_n, digits=0),
         )
-        release.line(gap_n, [key("gap_days", period, s, "band", b) for b in measured])
         gaps = mine.filter(pl.col("gap_band") != NO_GAP_MEASURED)
         if s != ALL:
             gaps = gaps.filter(pl.col("locality") == s)
@@ -419,19 +455,23 @@ def pickup_people(people: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def slipped_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
+def slipped_release(
+    people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str], breakdowns: list[str] | None = None
+) -> Release:
+    """Slipped through the net for the period, and by quarter for the slices
+    in `breakdowns` (the partnership only at board level)."""
     first, last = period_months(period, as_of)
     mine = people.filter(_months_in("month", first, last))
     quarters = ended_quarters(int(period), as_of) if period.isdigit() else []
-    dims = ["locality", "slipped", "sex", "ethnicity", "send", "care_status"] + (["month"] if quarters else [])
+    dims = ["locality", "slipped"] + (["month"] if quarters else [])
     release = Release(key("slipped", period), _atoms(mine, dims))
     for s in slices:
         w = _where(s)
         n, k = key("slipped", period, s, "n"), key("slipped", period, s, "k")
         release.add(Count(n, w, headline=True), Count(k, w | {"slipped": True}, headline=True))
-        release.add(Share(key("slipped", period, s), k, n))
-        scoped = mine if s == ALL else mine.filter(pl.col("locality") == s)
-        _representation(release, "representation_slipped", period, s, "slipped", True, scoped, w)
+        release.add(Share(key("slipped", period, s), k, n, digits=0))
+        if breakdowns is not None and s not in breakdowns:
+            continue
         for q in quarters:
             ql = quarter_label(q)
             wq = w | {"month": _quarter_months(q)}
@@ -441,6 +481,34 @@ def slipped_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: l
             for part in ("n", "k"):
                 qs = [key("slipped_through", quarter_label(q), s, part) for q in quarters]
                 release.line(key("slipped", period, s, part), qs)
+    _locality_lines(release, slices)
+    return release
+
+
+def representation_release(
+    name: str,
+    measure: str,
+    base: str,
+    people: pl.DataFrame,
+    focus_col: str,
+    totals: Callable[[str], tuple[str, str]],
+    characteristic: str,
+    slices: list[str],
+    breakdowns: list[str],
+) -> Release:
+    """One characteristic's breakdown of a focus group within its population
+    (slipped through the net among those with intensive support; at risk of
+    exploitation among everyone): a release of its own, with the totals it
+    shares with the main release (disclosure.merge hides a total hidden in either)."""
+    col, _labels = CHARACTERISTICS[characteristic]
+    release = Release(key(name, base, characteristic), _atoms(people, ["locality", focus_col, col]))
+    for s in slices:
+        w = _where(s)
+        scoped = people if s == ALL else people.filter(pl.col("locality") == s)
+        k, n = totals(s)
+        release.add(Count(k, w | {focus_col: True}, headline=True), Count(n, w, headline=True))
+        if s in breakdowns:
+            _representation(release, measure, base, s, focus_col, True, scoped, w, k, n, only=characteristic)
     _locality_lines(release, slices)
     return release
 
@@ -467,7 +535,7 @@ def outcomes_release(people: pl.DataFrame, period: str, slices: list[str]) -> Re
         n19 = key("outcomes", period, s, "19-21", "n")
         release.add(
             Count(key("homeless_19_21", period, s, "k"), w | {"band": "19-21", "homeless": True}, published=False),
-            Share(key("homeless_19_21", period, s), key("homeless_19_21", period, s, "k"), n19),
+            Share(key("homeless_19_21", period, s), key("homeless_19_21", period, s, "k"), n19, digits=0),
         )
         older = scoped.filter(pl.col("band") == "19-21")
         for _title, label, col, value in ROUTE_GROUPS:
@@ -491,11 +559,11 @@ def outcomes_release(people: pl.DataFrame, period: str, slices: list[str]) -> Re
 
 
 def risk_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str]) -> Release:
+    """Agreement on the level of risk, for the period and each of its quarters."""
     first, last = period_months(period, as_of)
     mine = people.filter(_months_in("month", first, last))
     quarters = ended_quarters(int(period), as_of) if period.isdigit() else []
-    pair_cols = [f"{a}-{b}" for a, b in RISK_PAIRS]
-    dims = ["locality", "assessed2", "agree", *pair_cols] + (["month"] if quarters else [])
+    dims = ["locality", "assessed2", "agree"] + (["month"] if quarters else [])
     release = Release(key("risk", period), _atoms(mine, dims))
     for s in slices:
         w = _where(s)
@@ -503,15 +571,8 @@ def risk_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list
         release.add(
             Count(n, w | {"assessed2": True}, headline=True),
             Count(key("risk_agreement", period, s, "k"), w | {"agree": True}, published=False),
-            Share(key("risk_agreement", period, s), key("risk_agreement", period, s, "k"), n),
+            Share(key("risk_agreement", period, s), key("risk_agreement", period, s, "k"), n, digits=0),
         )
-        for pair in pair_cols:
-            pn, pk = key("risk_pair_differ", period, s, pair, "n"), key("risk_pair_differ", period, s, pair, "k")
-            release.add(
-                Count(pn, w | {pair: ["same", "differ"]}),
-                Count(pk, w | {pair: "differ"}, published=False),
-                Share(key("risk_pair_differ", period, s, pair), pk, pn),
-            )
         for q in quarters:
             ql = quarter_label(q)
             wq = w | {"month": _quarter_months(q)}
@@ -521,6 +582,23 @@ def risk_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list
                 Count(qk, wq | {"agree": True}, published=False),
                 Share(key("risk_agreement_quarterly", ql, s), qk, qn),
             )
+    _locality_lines(release, slices)
+    return release
+
+
+def risk_pair_release(people: pl.DataFrame, period: str, as_of: dt.date, slices: list[str], pair: str) -> Release:
+    """One pair of agencies: young people assessed by both, and the share whose levels differ."""
+    first, last = period_months(period, as_of)
+    mine = people.filter(_months_in("month", first, last))
+    release = Release(key("risk_pair", period, pair), _atoms(mine, ["locality", pair]))
+    for s in slices:
+        w = _where(s)
+        pn, pk = key("risk_pair_differ", period, s, pair, "n"), key("risk_pair_differ", period, s, pair, "k")
+        release.add(
+            Count(pn, w | {pair: ["same", "differ"]}),
+            Count(pk, w | {pair: "differ"}, published=False),
+            Share(key("risk_pair_differ", period, s, pair), pk, pn),
+        )
     _locality_lines(release, slices)
     return release
 
@@ -541,18 +619,6 @@ def open_now_release(people: pl.DataFrame, slices: list[str]) -> Release:
                     )
                 )
         release.line(key("open_by_age", "now", s, "total"), [key("open_by_age", "now", s, age) for age in AGES])
-    _locality_lines(release, slices)
-    return release
-
-
-def cohort_all_release(young_people: pl.DataFrame, slices: list[str]) -> Release:
-    people = young_people.select(
-        "locality", (pl.col("cce") | pl.col("cse")).alias("exploited"), "sex", "ethnicity", "send", "care_status"
-    )
-    release = Release("cohort_all", _atoms(people, people.columns))
-    for s in slices:
-        scoped = people if s == ALL else people.filter(pl.col("locality") == s)
-        _representation(release, "representation_exploited", "now", s, "exploited", True, scoped, _where(s))
     _locality_lines(release, slices)
     return release
 
@@ -682,11 +748,41 @@ class Figures:
 
     def gap(self, period: str) -> Released:
         people = self._transition_people()
-        return self._released(key("gap", period), lambda: gap_release(people, period, self.as_of, self.slices))
+        return self._released(
+            key("gap", period), lambda: gap_release(people, period, self.as_of, self.slices, self.breakdowns)
+        )
+
+    @property
+    def breakdowns(self) -> list[str]:
+        """Slices broken down by characteristic: all of them, or the partnership
+        only at board level (a locality's few young people split four ways pin small counts)."""
+        return [ALL] if self.suppressed else self.slices
 
     def slipped(self, period: str) -> Released:
         people = self._memo("slipped", lambda: slipped_people(self.cohort, self.as_of))
-        return self._released(key("slipped", period), lambda: slipped_release(people, period, self.as_of, self.slices))
+        main = self._released(
+            key("slipped", period),
+            lambda: slipped_release(people, period, self.as_of, self.slices, self.breakdowns),
+        )
+        mine = people.filter(_months_in("month", *period_months(period, self.as_of)))
+        parts = [
+            self._released(
+                key("representation_slipped", period, title),
+                lambda title=title: representation_release(
+                    "representation_slipped",
+                    "representation_slipped",
+                    period,
+                    mine,
+                    "slipped",
+                    lambda s: (key("slipped", period, s, "k"), key("slipped", period, s, "n")),
+                    title,
+                    self.slices,
+                    self.breakdowns,
+                ),
+            )
+            for title in CHARACTERISTICS
+        ]
+        return merge(key("slipped", period), main, *parts)
 
     def outcomes(self, period: str) -> Released:
         first, last = period_months(period, self.as_of)
@@ -697,7 +793,15 @@ class Figures:
 
     def risk(self, period: str) -> Released:
         people = self._memo("risk", lambda: risk_people(self.cohort))
-        return self._released(key("risk", period), lambda: risk_release(people, period, self.as_of, self.slices))
+        main = self._released(key("risk", period), lambda: risk_release(people, period, self.as_of, self.slices))
+        pairs = [
+            self._released(
+                key("risk_pair", period, f"{a}-{b}"),
+                lambda pair=f"{a}-{b}": risk_pair_release(people, period, self.as_of, self.slices, pair),
+            )
+            for a, b in RISK_PAIRS
+        ]
+        return merge(key("risk", period), main, *pairs)
 
     def open_now(self) -> Released:
         return self._released(
@@ -705,7 +809,38 @@ class Figures:
         )
 
     def cohort_all(self) -> Released:
-        return self._released("cohort_all", lambda: cohort_all_release(self.cohort.young_people, self.slices))
+        people = self._memo(
+            "cohort_all",
+            lambda: self.cohort.young_people.select(
+                "locality",
+                (pl.col("cce") | pl.col("cse")).alias("exploited"),
+                "sex",
+                "ethnicity",
+                "send",
+                "care_status",
+            ),
+        )
+        parts = [
+            self._released(
+                key("representation_exploited", "now", title),
+                lambda title=title: representation_release(
+                    "representation_exploited",
+                    "representation_exploited",
+                    "now",
+                    people,
+                    "exploited",
+                    lambda s: (
+                        key("representation_exploited", "now", s, "k"),
+                        key("representation_exploited", "now", s, "n"),
+                    ),
+                    title,
+                    self.slices,
+                    self.breakdowns,
+                ),
+            )
+            for title in CHARACTERISTICS
+        ]
+        return merge("cohort_all", *parts)
 
     def years(self) -> list[int]:
         """Calendar years with any 18th birthday, outcome record or assessment: the span of the quarterly series."""

@@ -266,3 +266,82 @@ def layout(link_table: pl.DataFrame, gap: float = 0.02, samples: int = 24) -> tu
                 }
             )
     return pl.DataFrame(node_rows), pl.DataFrame(ribbons)
+
+
+def layout_released(
+    nodes: dict[tuple[str, str], int],
+    links: list[tuple[int, str, str, int]],
+    total: int,
+    gap: float = 0.02,
+    samples: int = 24,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Node rectangles and ribbons from released figures: each group drawn at
+    its released size (a hidden group is not drawn), each shown band stacked
+    inside the groups it joins. Bands left out for disclosure leave part of a
+    group unfilled rather than change its size, so the picture keeps the
+    headline numbers. nodes: (stage, name) -> young people; links: (stage
+    index, source, target, young people); total: everyone in the flow."""
+    n_stages = len(STAGES)
+    per_stage = [[n for (stage, n) in nodes if stage == s] for s in STAGES]
+    scale = 1.0 - gap * max(max((len(p) for p in per_stage), default=1) - 1, 0)
+    width = 0.014
+    node_rows = []
+    for s, stage in enumerate(STAGES):
+        y = 0.0
+        x0 = s / (n_stages - 1) * (0.8 - width)
+        for name in _node_order(stage, per_stage[s]):
+            h = scale * nodes[(stage, name)] / total
+            node_rows.append(
+                {
+                    "stage": STAGE_TITLES[stage],
+                    "stage_index": s,
+                    "name": name,
+                    "value": int(nodes[(stage, name)]),
+                    "share": nodes[(stage, name)] / total,
+                    "x0": x0,
+                    "x1": x0 + width,
+                    "y0": y,
+                    "y1": y + h,
+                }
+            )
+            y += h + gap
+    pos = {(r["stage_index"], r["name"]): r for r in node_rows}
+    out_y = {k: r["y0"] for k, r in pos.items()}
+    in_y = dict(out_y)
+    order = {(r["stage_index"], r["name"]): i for i, r in enumerate(node_rows)}
+    drawable = [lk for lk in links if (lk[0], lk[1]) in pos and (lk[0] + 1, lk[2]) in pos]
+    drawable.sort(key=lambda lk: (lk[0], order[(lk[0], lk[1])], order[(lk[0] + 1, lk[2])]))
+    ribbons = []
+    for k, (s, src_name, tgt_name, value) in enumerate(drawable):
+        src, tgt = pos[(s, src_name)], pos[(s + 1, tgt_name)]
+        h = scale * value / total
+        sy, ty = out_y[(s, src_name)], in_y[(s + 1, tgt_name)]
+        out_y[(s, src_name)] += h
+        in_y[(s + 1, tgt_name)] += h
+        xa, xb = src["x1"], tgt["x0"]
+        for i in range(samples + 1):
+            t = i / samples
+            ease = t * t * (3 - 2 * t)
+            ribbons.append(
+                {
+                    "link": k,
+                    "source": src_name,
+                    "target": tgt_name,
+                    "value": value,
+                    "share": value / total,
+                    "x": xa + (xb - xa) * t,
+                    "y0": sy + (ty - sy) * ease,
+                    "y1": sy + h + (ty - sy) * ease,
+                }
+            )
+    ribbon_schema = {
+        "link": pl.Int64,
+        "source": pl.String,
+        "target": pl.String,
+        "value": pl.Int64,
+        "share": pl.Float64,
+        "x": pl.Float64,
+        "y0": pl.Float64,
+        "y1": pl.Float64,
+    }
+    return pl.DataFrame(node_rows), pl.DataFrame(ribbons, schema=ribbon_schema)

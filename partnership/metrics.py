@@ -182,12 +182,24 @@ def outcomes_at(cohort: Cohort, ages: tuple[int, int]) -> pl.DataFrame:
     )
 
 
-def period_options(as_of: dt.date) -> dict[str, str]:
-    """The periods the filter bar, stories and the board pack offer: the last
-    12 months and the four most recent calendar years."""
-    options = {"12m": "Last 12 months"}
-    for year in range(as_of.year, as_of.year - 4, -1):
-        options[str(year)] = f"{year}" + (" (so far)" if year == as_of.year else "")
+def default_period(as_of: dt.date) -> str:
+    """The last full calendar year: young people whose 18th birthday fell in it
+    have mostly reached 19, so the flow's last stage shows how they fare."""
+    return str(as_of.year - 1)
+
+
+def period_options(as_of: dt.date, rolling: bool = True) -> dict[str, str]:
+    """The periods the filter bar, stories and the board pack offer: the four
+    most recent calendar years, and the last 12 months unless `rolling` is off.
+    Board-level views have calendar years only: two periods that overlap
+    (the last 12 months and this year so far) would give the months between
+    them away by subtraction."""
+    options = {}
+    for year in range(as_of.year - 1, as_of.year - 4, -1):
+        options[str(year)] = str(year)
+    options[str(as_of.year)] = f"{as_of.year} (so far)"
+    if rolling:
+        options["12m"] = "Last 12 months"
     return options
 
 

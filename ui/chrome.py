@@ -32,6 +32,7 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "quality": (),
     "data": (),
     "stories": (),
+    "definitions": (),
 }
 _CHOICES = {
     "send": ("SEND", SEND_OPTIONS),
@@ -253,3 +254,33 @@ def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: s
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
     _downloads(table, summary, filename, key, spec)
+
+
+def section(sec: object, key_prefix: str = "") -> None:
+    """A section of partnership.sections: tiles, then each block as a chart
+    (or table) with its sentence, downloads and notes, then the section's notes."""
+    from partnership.sections import Section
+
+    assert isinstance(sec, Section)
+    if sec.tiles:
+        cols = st.columns(len(sec.tiles))
+        for col, (label, value, help_text) in zip(cols, sec.tiles, strict=True):
+            col.metric(label, value, help=help_text or None)
+    for block in sec.blocks:
+        st.subheader(block.heading)
+        key = f"{key_prefix}{block.filename}"
+        if block.chart is not None:
+            chart_block(block.chart, block.table, block.sentence, block.filename, key)
+        else:
+            table_block(block.table, block.sentence, block.filename, key)
+        for note in block.notes:
+            st.caption(note)
+    for note in sec.notes:
+        st.caption(note)
+    if sec.measures:
+        st.page_link(
+            "pages/definitions.py",
+            label="How these figures are worked out",
+            icon=":material/menu_book:",
+            query_params={"measure": sec.measures[0]},
+        )

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import benchmarks, charts, metrics, overview, queries, themes
+from partnership import benchmarks, charts, figures, metrics, overview, queries, sections, themes
 from partnership import cohort as cohort_figures
 from partnership.demo import ensure_database
 from partnership.settings import Settings, get_settings
@@ -162,3 +162,75 @@ def milestone_specs(version: str, today: dt.date) -> tuple[pl.DataFrame, dict[in
         for n in frame["theme"].unique().to_list()
     }
     return frame, specs
+
+
+# --- the measure layer: figures and sections ------------------------------------------
+
+
+def _names(locality_ids: tuple[int, ...]) -> list[str]:
+    names = dict(zip(localities()["id"].to_list(), localities()["name"].to_list(), strict=True))
+    return sorted(names[i] for i in locality_ids)
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the figures ...")
+def figures_for(
+    version: str, locality_ids: tuple[int, ...], flt: metrics.CohortFilter, suppressed: bool, as_of: dt.date
+) -> figures.Figures:
+    """Every released figure for one scope (the localities a viewer may see,
+    never narrowed by the locality chosen: a locality's view is a slice of
+    the same release) and disclosure level. Built lazily, shared by sessions."""
+    return figures.Figures(
+        cohort(version, list(locality_ids), flt),
+        as_of,
+        suppressed,
+        settings().suppression_threshold,
+        _names(locality_ids),
+    )
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner="Working out the figures ...")
+def cohort_sections(
+    version: str,
+    locality_ids: tuple[int, ...],
+    flt: metrics.CohortFilter,
+    suppressed: bool,
+    as_of: dt.date,
+    period: str,
+    slice_: str,
+    show_rows: bool,
+) -> dict[str, sections.Section]:
+    figs = figures_for(version, locality_ids, flt, suppressed, as_of)
+    view = sections.View(period, slice_, as_of)
+    case_list = None
+    if show_rows and not suppressed:
+        scope = [i for i in locality_ids if slice_ == figures.ALL or _names((i,)) == [slice_]]
+        case_list = cohort_figures.turning_18_list(cohort(version, scope, flt), as_of)
+    values, neighbours = care_leaver_benchmarks(version)
+    comparison = (
+        None
+        if values.is_empty()
+        else benchmarks.care_leaver_table(
+            values, settings().our_la_code, neighbours, sections.care_leaver_figures(figs, view)
+        )
+    )
+    # Chart specs are made here once: Streamlit's lock keeps Altair's process-wide settings steady meanwhile.
+    with _altair_lock():
+        built = [
+            sections.flow_section(figs, view),
+            sections.age_section(figs, view, case_list),
+            sections.gap_section(figs, view),
+            sections.outcomes_section(figs, view, comparison),
+            sections.risk_section(figs, view),
+            sections.representation_section(figs, view),
+        ]
+    return {sec.slug: sec for sec in built}
+
+
+def _altair_lock():  # type: ignore[no-untyped-def]
+    try:
+        from streamlit.elements.vega_charts import _altair_globals_lock
+    except ImportError:  # pragma: no cover - a later Streamlit may rename it
+        import contextlib
+
+        return contextlib.nullcontext()
+    return _altair_globals_lock

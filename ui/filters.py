@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from partnership.access import Viewer, scope_localities
-from partnership.metrics import CohortFilter, period_options
+from partnership.metrics import CohortFilter, default_period, period_options
 
 SEND_OPTIONS = {"all": "Everyone", "send": "With SEND", "no_send": "Without SEND"}
 CARE_OPTIONS = {"all": "Everyone", "care_experienced": "Care experienced", "not_care": "Not care experienced"}
@@ -27,11 +27,13 @@ EXPLOITATION_OPTIONS = {
 
 @dataclass(frozen=True)
 class Filters:
-    locality_ids: list[int]
+    locality_ids: list[int]  # the localities chosen
     locality_label: str
     period: str
     period_label: str
     cohort: CohortFilter
+    visible_ids: tuple[int, ...] = ()  # every locality the viewer may see: the scope figures are released over
+    slice: str = "all"  # the chosen locality's name, or "all"
 
 
 def _param(name: str, options: dict[str, str], default: str, problems: list[str]) -> str:
@@ -54,14 +56,19 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
     problems: list[str] = []
     codes = {row["code"]: row for row in localities.to_dicts()}
     loc_options = {"all": "All localities", **{c: r["name"] for c, r in codes.items()}}
-    periods = period_options(as_of)
+    periods = period_options(as_of, rolling=not viewer.suppressed)
+    default = default_period(as_of)
     loc = _param("locality", loc_options, "all", problems)
     if viewer.role == "manager":
         own = next(c for c, r in codes.items() if r["id"] == viewer.locality_id)
         if loc not in (own, "all"):
             problems.append(f"You can see {codes[own]['name']} only; the link asked for {loc_options[loc]}.")
         loc = own
-    period = _param("period", periods, "12m", problems)
+    period = _param("period", periods, default, problems)
+    # Board-level views show the whole cohort: a figure for everyone beside the
+    # same figure for a group would give the rest of the cohort by subtraction.
+    # Breakdowns by SEND, care status and exploitation are in the tables that show them.
+    cohort_filters = cohort_filters and not viewer.suppressed
     send = _param("send", SEND_OPTIONS, "all", problems) if cohort_filters else "all"
     care = _param("care", CARE_OPTIONS, "all", problems) if cohort_filters else "all"
     expl = _param("exploitation", EXPLOITATION_OPTIONS, "all", problems) if cohort_filters else "all"
@@ -78,6 +85,11 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
                 send = _select("SEND", SEND_OPTIONS, send)
                 care = _select("Care status", CARE_OPTIONS, care)
                 expl = _select("Exploitation", EXPLOITATION_OPTIONS, expl)
+            elif viewer.suppressed:
+                st.caption(
+                    "Board views show calendar years and the whole cohort; breakdowns by SEND, care status "
+                    "and exploitation are in the tables that show them."
+                )
     # A refused or unknown value stays in the URL, with its warning, until the
     # viewer picks something else: the page never silently rewrites a link.
     for problem in problems:
@@ -86,10 +98,20 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
     for key, value in chosen.items():
         if value == parsed[key]:
             continue
-        if value == ("12m" if key == "period" else "all"):
+        if value == (default if key == "period" else "all"):
             st.query_params.pop(key, None)
         else:
             st.query_params[key] = value
     requested = None if loc == "all" else [codes[loc]["id"]]
-    ids = scope_localities(viewer, requested, [r["id"] for r in codes.values()])
-    return Filters(ids, loc_options[loc], period, periods[period], CohortFilter(send, care, expl))
+    every = [r["id"] for r in codes.values()]
+    ids = scope_localities(viewer, requested, every)
+    visible = tuple(scope_localities(viewer, None, every))
+    return Filters(
+        ids,
+        loc_options[loc],
+        period,
+        periods[period],
+        CohortFilter(send, care, expl),
+        visible,
+        "all" if loc == "all" else codes[loc]["name"],
+    )

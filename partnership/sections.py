@@ -1,0 +1,602 @@
+"""Sections: what a page, a story step, the board pack and an export show of
+one part of the product, built from released figures only.
+
+A section is a title, headline tiles, and blocks (a sentence, a table of
+what is shown, and a chart drawn from that table), with notes on anything
+hidden. The pages render sections, the board pack prints the same sections,
+exports write their tables: so a section reads the same everywhere. Nothing
+here does arithmetic on figures: numbers come from the release, words from
+partnership.wording.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from models.codes import RISK_AGENCIES
+from partnership import charts, flow
+from partnership.disclosure import SUPPRESSED, Released
+from partnership.figures import (
+    AGES,
+    ALL,
+    CHARACTERISTICS,
+    GAP_BANDS,
+    RISK_PAIRS,
+    ROUTE_GROUPS,
+    Figures,
+    ended_quarters,
+    key,
+    period_words,
+    quarter_label,
+)
+from partnership.wording import capital, cell, count, fewer_than, hidden_note, number, pct, pct_cell, plural
+
+
+@dataclass
+class Block:
+    heading: str
+    sentence: str  # Markdown; the chart's alt text and the first line of an export's notes
+    table: pl.DataFrame
+    filename: str
+    chart: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    slug: str
+    title: str
+    blocks: list[Block]
+    tiles: list[tuple[str, str, str]] = field(default_factory=list)  # label, value, help
+    notes: list[str] = field(default_factory=list)
+    measures: tuple[str, ...] = ()  # catalogue ids, for "how figures are worked out"
+
+
+@dataclass(frozen=True)
+class View:
+    period: str  # "2025" or "12m"
+    slice: str  # ALL or a locality's name
+    as_of: dt.date
+
+    @property
+    def where(self) -> str:
+        return "across all localities" if self.slice == ALL else f"in {self.slice}"
+
+    @property
+    def when(self) -> str:
+        return period_words(self.period, self.as_of)
+
+
+def _chart(chart: object) -> dict:
+    return chart.to_dict()  # type: ignore[attr-defined,no-any-return]
+
+
+def suppression_line(released: Released) -> str:
+    if not released.suppressed:
+        return ""
+    return (
+        f"Counts from 1 to {released.threshold} are shown as c ({fewer_than(released.threshold)}); further "
+        "figures are hidden where they would give one away."
+    )
+
+
+# --- the flow across 18 -------------------------------------------------------------------
+
+
+def flow_section(figs: Figures, view: View) -> Section:
+    r = figs.flow(view.period)
+    s, p = view.slice, view.period
+    total = key("turned_18", p, s)
+    none_share = key("no_adult_service_3m", p, s)
+    nodes, links = [], []
+    for stage in flow.STAGES:
+        for k, v in r.values.items():
+            prefix = key("flow", p, s, "node", stage) + "|"
+            if k.startswith(prefix):
+                nodes.append((stage, k[len(prefix) :], k, v))
+    for i in range(len(flow.STAGES) - 1):
+        prefix = key("flow", p, s, "link", i) + "|"
+        for k, v in r.values.items():
+            if k.startswith(prefix):
+                src, tgt = k[len(prefix) :].split("|", 1)
+                links.append((i, src, tgt, k, v))
+    shown_links = [(i, a, b, int(v)) for i, a, b, _k, v in links if isinstance(v, int) and v > 0]
+    shown_nodes = {(stage, name): int(v) for stage, name, _k, v in nodes if isinstance(v, int) and v > 0}
+    drawn_total = r.get(total)
+    not_yet = r.get(key("flow", p, s, "node", "outcome", "Not yet 19"))
+    sentence = (
+        f"Of {count(r, total, 'young person', 'young people')} who turned 18 {view.where} in {view.when} "
+        f"(with their 3-month window closed), **{pct(r, none_share)}** had no adult service within 3 months."
+    )
+    if not_yet == SUPPRESSED or (isinstance(not_yet, int) and not_yet > 0):
+        not_yet_words = count(r, key("flow", p, s, "node", "outcome", "Not yet 19"))
+        sentence += (
+            f" {not_yet_words[0].upper()}{not_yet_words[1:]} of them are not yet 19: their outcome is still to come."
+        )
+    table = pl.DataFrame(
+        [
+            {
+                "Step": ["17 to plan", "plan to 18", "18 to 19-21"][i],
+                "From": a,
+                "To": b,
+                "Young people": cell(r, k),
+            }
+            for i, a, b, k, v in links
+            if v is not None
+        ],
+        schema={"Step": pl.String, "From": pl.String, "To": pl.String, "Young people": pl.String},
+    )
+    notes = []
+    if r.suppressed:
+        dropped = [k for _i, _a, _b, k, v in links if v is None or v == SUPPRESSED]
+        hidden_nodes = [k for _s, _n, k, v in nodes if v == SUPPRESSED]
+        if dropped:
+            notes.append(
+                f"Bands of {fewer_than(r.threshold)} young people are not drawn or listed "
+                f"({len(dropped)} {plural(len(dropped), 'band')}); each group is drawn at its full size, so the "
+                "unfilled part of a group is the young people on those bands."
+            )
+        if hidden_nodes:
+            notes.append(
+                f"{len(hidden_nodes)} {plural(len(hidden_nodes), 'group')} of the flow "
+                f"{'is' if len(hidden_nodes) == 1 else 'are'} not drawn: "
+                f"{'it holds' if len(hidden_nodes) == 1 else 'each holds'} too few young people to show."
+            )
+    chart = None
+    if shown_nodes and isinstance(drawn_total, int) and drawn_total > 0:
+        node_frame, ribbons = flow.layout_released(shown_nodes, shown_links, drawn_total)
+        chart = _chart(charts.flow_diagram(node_frame, ribbons))
+    block = Block(
+        "From the service at 17 to how young people fare at 19-21", sentence, table, "cohort_flow", chart, notes
+    )
+    return Section(
+        "flow",
+        "Flow across 18",
+        [block],
+        measures=("flow", "turned_18", "no_adult_service_3m"),
+    )
+
+
+# --- open now and turning 18 ---------------------------------------------------------------
+
+
+def _slices_for_rows(figs: Figures, view: View) -> list[str]:
+    """Rows of a by-locality table: each locality in view, then the total."""
+    if view.slice != ALL:
+        return [view.slice]
+    return [*figs.localities, ALL] if len(figs.localities) > 1 else [ALL]
+
+
+def age_section(figs: Figures, view: View, case_list: pl.DataFrame | None) -> Section:
+    r = figs.open_now()
+    rows = []
+    for s in _slices_for_rows(figs, view):
+        row = {"Locality": "Total" if s == ALL else s}
+        for age in AGES:
+            row[str(age)] = cell(r, key("open_by_age", "now", s, age))
+        row["Total"] = cell(r, key("open_by_age", "now", s, "total"))
+        rows.append(row)
+    by_age = pl.DataFrame(rows, schema={"Locality": pl.String, **{str(a): pl.String for a in AGES}, "Total": pl.String})
+    soon_rows = []
+    for s in _slices_for_rows(figs, view):
+        soon_rows.append(
+            {
+                "Locality": "Total" if s == ALL else s,
+                "Within 3 months": cell(r, key("turning_18", "now", s, "3")),
+                "Within 6 months": cell(r, key("turning_18", "now", s, "6")),
+                "Within 12 months": cell(r, key("turning_18", "now", s, "12")),
+                "No agreed plan (within 6 months)": cell(r, key("turning_18_no_plan", "now", s, "6")),
+                "No agreed plan (within 12 months)": cell(r, key("turning_18_no_plan", "now", s, "12")),
+            }
+        )
+    soon = pl.DataFrame(soon_rows)
+    s = view.slice
+    blocks = [
+        Block(
+            "Open to a service now, by single year of age",
+            f"**{count(r, key('open_by_age', 'now', s, 'total'), 'young person', 'young people')}** aged 14-25 "
+            f"{'is' if r.get(key('open_by_age', 'now', s, 'total')) == 1 else 'are'} open to a children's or adult "
+            f"service {view.where} now. Ages are from the month of birth.",
+            by_age,
+            "cohort_by_age",
+            notes=[
+                n
+                for n in [
+                    hidden_note(
+                        r, [key("open_by_age", "now", x, a) for x in _slices_for_rows(figs, view) for a in AGES], "cell"
+                    )
+                ]
+                if n
+            ],
+        ),
+        Block(
+            "Turning 18 soon",
+            f"**{count(r, key('turning_18', 'now', s, '6'), 'young person', 'young people')}** open to children's "
+            f"services {view.where} turn 18 in the next 6 months, and "
+            f"{count(r, key('turning_18_no_plan', 'now', s, '6'))} of them have no agreed transition plan; "
+            f"within 12 months, {count(r, key('turning_18', 'now', s, '12'))}, of whom "
+            f"{count(r, key('turning_18_no_plan', 'now', s, '12'))} without a plan. The months are cumulative.",
+            soon,
+            "turning_18",
+        ),
+    ]
+    if case_list is not None:
+        blocks.append(
+            Block(
+                "Young people turning 18 in the next 12 months",
+                f"{case_list.height} {plural(case_list.height, 'young person', 'young people')} {view.where}. "
+                "Pseudonymised keys only; sort by clicking a column heading.",
+                case_list,
+                "turning_18_list",
+            )
+        )
+    notes = (
+        [] if case_list is not None else ["Board members see counts only; managers see their own young people here."]
+    )
+    return Section(
+        "age",
+        "Cohort by age",
+        blocks,
+        notes=notes + ["Open now: on the figures' date, whatever period is chosen."],
+        measures=("open_by_age", "open_16_17", "turning_18", "turning_18_no_plan"),
+    )
+
+
+# --- the gap -------------------------------------------------------------------------------------
+
+
+def gap_section(figs: Figures, view: View) -> Section:
+    r = figs.gap(view.period)
+    sl = figs.slipped(view.period)
+    p, s = view.period, view.slice
+    n = key("gap_days", p, s, "n")
+    bands = [key("gap_days", p, s, "band", b) for b, _, _ in GAP_BANDS]
+    dist = pl.DataFrame(
+        {"Gap": [b for b, _, _ in GAP_BANDS] + ["Total"], "Young people": [cell(r, k) for k in [*bands, n]]}
+    )
+    tiles = [
+        (
+            "Median gap",
+            _median_words(r, key("gap_days", p, s, "median")),
+            f"Over {count(r, n)} young people with a gap measured.",
+        ),
+        ("Gap over 28 days", pct(r, key("gap_over_28", p, s)), ""),
+        ("Gap over 90 days", pct(r, key("gap_over_90", p, s)), ""),
+        (
+            "Slipped through the net",
+            pct(sl, key("slipped", p, s)),
+            "Intensive support before 18 (child protection, looked after or EmPower) and no adult service within "
+            "6 months of the 18th birthday; 18th birthdays in the period, 6-month window closed.",
+        ),
+    ]
+    trend_rows = []
+    for year in figs.years():
+        released = figs.slipped(str(year)) if str(year) != p else sl
+        for q in ended_quarters(year, view.as_of):
+            ql = quarter_label(q)
+            if key("slipped_through", ql, s, "n") not in released.values:
+                continue
+            n_q = released.get(key("slipped_through", ql, s, "n"))
+            if n_q == 0:
+                continue
+            trend_rows.append(
+                {
+                    "Quarter of 18th birthday": ql.replace("-", " "),
+                    "quarter_start": q,
+                    "Intensive support before 18": cell(released, key("slipped_through", ql, s, "n")),
+                    "Slipped through the net": cell(released, key("slipped_through", ql, s, "k")),
+                    "Share slipped (%)": pct_cell(released, key("slipped_through", ql, s)),
+                }
+            )
+    trend = pl.DataFrame(
+        trend_rows,
+        schema={
+            "Quarter of 18th birthday": pl.String,
+            "quarter_start": pl.Date,
+            "Intensive support before 18": pl.String,
+            "Slipped through the net": pl.String,
+            "Share slipped (%)": pl.String,
+        },
+    )
+    gaps_hidden = sum(1 for row in trend_rows if row["Share slipped (%)"] == SUPPRESSED)
+    trend_notes = [
+        "The same figures are Theme 4's indicator 'Slipped through the net': by quarter there, by the period here."
+    ]
+    if gaps_hidden:
+        trend_notes.append(
+            f"{gaps_hidden} {plural(gaps_hidden, 'quarter')} not shown (too few young people, or to protect a "
+            "small count): the line has a gap there."
+        )
+    partnership_only = (
+        "At board level the breakdown is shown for the whole partnership only: a locality's few young people "
+        "split into bands or quarters would give small counts away. Choose All localities to see it."
+    )
+    if bands[0] not in r.values:
+        dist = dist.filter(pl.col("Gap") == "Total")
+    if not trend_rows and r.suppressed and s != ALL:
+        trend_notes = [partnership_only]
+    blocks = [
+        Block(
+            "How long the gap was",
+            f"Of {count(r, n, 'young person', 'young people')} who turned 18 {view.where} in {view.when} with "
+            f"both a children's and an adult service, {pct(r, key('gap_over_28', p, s))} waited more than 28 days "
+            f"and {pct(r, key('gap_over_90', p, s))} more than 90 days.",
+            dist,
+            "gap_distribution",
+            _chart(charts.count_bars(dist, "Gap", "Young people", "Young people")) if dist.height > 1 else None,
+            [x for x in [hidden_note(r, bands, "band")] if x] if dist.height > 1 else [partnership_only],
+        ),
+        Block(
+            "Slipped through the net, by quarter of 18th birthday",
+            capital(
+                f"{count(sl, key('slipped', p, s, 'k'))} of "
+                f"{count(sl, key('slipped', p, s, 'n'), 'young person', 'young people')} with intensive support "
+                f"before 18 {view.where} slipped through the net in {view.when} ({pct(sl, key('slipped', p, s))})."
+            ),
+            trend.drop("quarter_start"),
+            "slipped_trend",
+            _chart(charts.trend_line(trend, "quarter_start", "Share slipped (%)", "Slipped through the net (%)"))
+            if trend.height
+            else None,
+            trend_notes,
+        ),
+    ]
+    return Section(
+        "gap",
+        "The gap",
+        blocks,
+        tiles=tiles,
+        measures=("gap_days", "gap_over_28", "gap_over_90", "slipped", "slipped_through"),
+    )
+
+
+def _median_words(r: Released, k: str) -> str:
+    value = r.get(k)
+    if value == SUPPRESSED:
+        return "not shown"
+    return "no data" if value is None else f"{float(value):.0f} days"
+
+
+# --- outcomes at 19-21 ----------------------------------------------------------------------------
+
+
+def outcomes_section(figs: Figures, view: View, comparison: pl.DataFrame | None) -> Section:
+    r = figs.outcomes(view.period)
+    p, s = view.period, view.slice
+    rows = []
+    for title, label, _col, _value in ROUTE_GROUPS:
+        g = key("outcomes_by_route", p, s, label)
+        rows.append(
+            {
+                "What happened at 18": title,
+                "Group": label,
+                "Young people at 19-21": cell(r, g + "|n"),
+                "NEET (%)": pct_cell(r, g + "|neet"),
+                "Homeless or emergency housing (%)": pct_cell(r, g + "|homeless"),
+                "Missing episodes per young person": number(r, g + "|missing"),
+                "Crisis contacts per young person": number(r, g + "|crisis"),
+            }
+        )
+    table = pl.DataFrame(rows)
+
+    def neet(label: str) -> str:
+        return pct(r, key("outcomes_by_route", p, s, label) + "|neet")
+
+    blocks = [
+        Block(
+            "How young people fare at 19-21, by what happened at 18",
+            f"NEET at 19-21 ({view.when}): {neet('Agreed on time')} of those with a plan agreed on time against "
+            f"{neet('No plan')} of those with no plan; {neet('Not picked up')} of those no adult service picked up "
+            f"within 3 months. Each young person is counted once, by their latest record in the period.",
+            table,
+            "outcomes_19_21",
+            _chart(charts.share_bars(table, "Group", "NEET (%)", "NEET at 19-21 (%)", charts.PALETTE[1])),
+        )
+    ]
+    if comparison is not None and comparison.height:
+        england = comparison.filter((pl.col("Age") == "19 to 21") & (pl.col("Measure (%)") == "NEET")).row(
+            0, named=True
+        )
+        blocks.append(
+            Block(
+                "NEET and activity not known, beside England, our region and our statistical neighbours",
+                f"NEET at 19-21: **{pct(r, key('neet_19_21', p, s))}** of our young people ({view.when}) against "
+                f"{england['England']}% of care leavers in England and {england['Statistical neighbours (mean)']}% "
+                f"across our statistical neighbours ({england['Published year']}). Published figures are for care "
+                "leavers (DfE, year ending 31 March); ours are every young person in view. Symbols: c suppressed, "
+                "z not applicable, x not available, k below 0.5.",
+                comparison,
+                "care_leaver_comparison",
+            )
+        )
+    return Section(
+        "outcomes",
+        "Outcomes at 19-21",
+        blocks,
+        tiles=[
+            (
+                "NEET at 19-21",
+                pct(r, key("neet_19_21", p, s)),
+                f"Of {count(r, key('outcomes', p, s, '19-21', 'n'), 'young person', 'young people')} with a record in the period.",
+            ),
+            ("Homeless or emergency housing at 19-21", pct(r, key("homeless_19_21", p, s)), ""),
+        ],
+        measures=("neet_19_21", "homeless_19_21", "outcomes_by_route", "neet_17_18", "activity_not_known"),
+    )
+
+
+def care_leaver_figures(figs: Figures, view: View) -> dict[tuple[str, str], str]:
+    """Our released shares in the bands and words DfE publishes for care leavers."""
+    r = figs.outcomes(view.period)
+    p, s = view.period, view.slice
+    return {
+        ("17 to 18 years", "NEET"): pct_cell(r, key("neet_17_18", p, s)),
+        ("19 to 21 years", "NEET"): pct_cell(r, key("neet_19_21", p, s)),
+        ("17 to 18 years", "Information not known"): pct_cell(r, key("activity_not_known", p, s, "17-18")),
+        ("19 to 21 years", "Information not known"): pct_cell(r, key("activity_not_known", p, s, "19-21")),
+    }
+
+
+# --- risk ----------------------------------------------------------------------------------------------
+
+
+def risk_section(figs: Figures, view: View) -> Section:
+    r = figs.risk(view.period)
+    p, s = view.period, view.slice
+    rows = []
+    for a, b in RISK_PAIRS:
+        pair = f"{a}-{b}"
+        rows.append(
+            {
+                "Agencies": f"{RISK_AGENCIES[a]} and {RISK_AGENCIES[b]}",
+                "Young people assessed by both": cell(r, key("risk_pair_differ", p, s, pair, "n")),
+                "Levels differ (%)": pct_cell(r, key("risk_pair_differ", p, s, pair)),
+                "_sort": r.get(key("risk_pair_differ", p, s, pair)),
+            }
+        )
+    rows.sort(key=lambda x: -(x["_sort"] if isinstance(x["_sort"], float) else -1.0))
+    table = pl.DataFrame(rows).drop("_sort")
+    n = key("risk_agreement", p, s, "n")
+    return Section(
+        "risk",
+        "Shared view of risk",
+        [
+            Block(
+                "Do partners agree on the level of risk?",
+                f"Of {count(r, n, 'young person', 'young people')} whose first risk assessment {view.where} fell in "
+                f"{view.when} and who were assessed by two or more agencies within 90 days, "
+                f"**{pct(r, key('risk_agreement', p, s))}** had the same level from every agency. Pairs that differ "
+                "most come first. Theme 3's indicator is the same measure by quarter.",
+                table,
+                "risk_agreement",
+                _chart(
+                    charts.share_bars(table, "Agencies", "Levels differ (%)", "Levels differ (%)", charts.PALETTE[5])
+                ),
+            )
+        ],
+        measures=("risk_agreement", "risk_pair_differ", "risk_agreement_quarterly"),
+    )
+
+
+# --- representation -----------------------------------------------------------------------------------
+
+
+def _representation_block(
+    r: Released,
+    measure: str,
+    base: str,
+    s: str,
+    totals: tuple[str, str],
+    heading: str,
+    focus_words: str,
+    base_words: str,
+    filename: str,
+) -> Block:
+    rows = []
+    for title, (_col, labels) in CHARACTERISTICS.items():
+        for code, label in labels.items():
+            g = key(measure, base, s, title, code)
+            if g + "|k" not in r.values:
+                continue
+            rows.append(
+                {
+                    "Characteristic": title,
+                    "Group": label,
+                    "In focus group": cell(r, g + "|k"),
+                    "Share of focus group (%)": pct_cell(r, g + "|share_focus"),
+                    "Share of cohort (%)": pct_cell(r, g + "|share_base"),
+                    "Ratio": number(r, g + "|ratio"),
+                    "95% interval": (
+                        SUPPRESSED
+                        if r.get(g + "|low") == SUPPRESSED
+                        else (
+                            f"{r.get(g + '|low'):.2f} to {r.get(g + '|high'):.2f}"
+                            if r.get(g + "|low") is not None
+                            else ""
+                        )
+                    ),
+                    "Flag": "" if r.get(g + "|flag") in (SUPPRESSED, None) else str(r.get(g + "|flag")),
+                    "ratio_value": r.get(g + "|ratio") if isinstance(r.get(g + "|ratio"), float) else None,
+                    "lo": r.get(g + "|low") if isinstance(r.get(g + "|low"), float) else None,
+                    "hi": r.get(g + "|high") if isinstance(r.get(g + "|high"), float) else None,
+                }
+            )
+    schema = {
+        **dict.fromkeys(
+            ["Characteristic", "Group", "In focus group", "Share of focus group (%)", "Share of cohort (%)", "Ratio"]
+            + ["95% interval", "Flag"],
+            pl.String,
+        ),
+        "ratio_value": pl.Float64,
+        "lo": pl.Float64,
+        "hi": pl.Float64,
+    }
+    table = pl.DataFrame(rows, schema=schema)
+    flagged = table.filter(pl.col("Flag") != "")
+    k, n = totals
+    finding = (
+        "; ".join(
+            f"{row['Group']} ({row['Characteristic'].lower()}) {row['Ratio']} times the cohort share, "
+            f"{row['Flag'].lower()}"
+            for row in flagged.to_dicts()
+        )
+        if flagged.height
+        else "no group's 95% interval excludes 1"
+    )
+    sentence = capital(
+        f"{count(r, k)} of {count(r, n)} {base_words} {focus_words}. Over- or under-represented: {finding}."
+    )
+    if not rows:
+        sentence = capital(f"{count(r, k)} of {count(r, n)} {base_words} {focus_words}.")
+    hidden_groups = table.filter(pl.col("In focus group").is_in([SUPPRESSED, ""])).height
+    notes = []
+    if not rows and r.suppressed:
+        notes.append(
+            "At board level the breakdown by characteristic is shown for the whole partnership only: a "
+            "locality's few young people split four ways would give small counts away. Choose All localities."
+        )
+    if hidden_groups:
+        notes.append(
+            f"{hidden_groups} {plural(hidden_groups, 'group')} {'is' if hidden_groups == 1 else 'are'} not shown "
+            "(too few young people, or to protect a small count) and not drawn."
+        )
+    chart = None
+    if table.filter(pl.col("ratio_value").is_not_null()).height:
+        chart = _chart(charts.ratio_chart(table))
+    return Block(heading, sentence, table.drop("ratio_value", "lo", "hi"), filename, chart, notes)
+
+
+def representation_section(figs: Figures, view: View) -> Section:
+    p, s = view.period, view.slice
+    return Section(
+        "representation",
+        "Who is over-represented",
+        [
+            _representation_block(
+                figs.slipped(p),
+                "representation_slipped",
+                p,
+                s,
+                (key("slipped", p, s, "k"), key("slipped", p, s, "n")),
+                "Slipped through the net",
+                "slipped through the net",
+                f"young people with intensive support before 18 {view.where} ({view.when})",
+                "representation_slipped",
+            ),
+            _representation_block(
+                figs.cohort_all(),
+                "representation_exploited",
+                "now",
+                s,
+                (key("representation_exploited", "now", s, "k"), key("representation_exploited", "now", s, "n")),
+                "At risk of criminal or sexual exploitation",
+                "are flagged at risk of criminal or sexual exploitation",
+                f"young people {view.where}",
+                "representation_exploited",
+            ),
+        ],
+        measures=("representation_slipped", "representation_exploited"),
+    )
