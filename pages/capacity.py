@@ -91,44 +91,9 @@ def _establishment() -> None:
 
 
 def _caseloads() -> None:
-    st.subheader("Cases per case-holding FTE")
-    teams = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"])
-    if viewer.suppressed:
-        teams = capacity.hide_small_caseloads(teams, data.settings().suppression_threshold)
-    over = capacity.over_threshold(rows, threshold)
-    over_total = int(over["over"].sum())
-    if viewer.suppressed:
-        # Teams have at most four case holders: board members get localities only.
-        over = over.group_by("locality", maintain_order=True).agg(pl.col("case_holders").sum(), pl.col("over").sum())
-    shown_over = capacity.suppress_team_counts(
-        over.rename({"over": "Case holders over threshold"}),
-        "Case holders over threshold",
-        viewer.suppressed,
-        data.settings().suppression_threshold,
+    chrome.section(
+        data.caseload_section(version, filters.visible_ids, viewer.suppressed, month, filters.slice), "caseloads_"
     )
-    worst = teams.sort("caseload", descending=True, nulls_last=True).row(0, named=True)
-    chrome.chart_block(
-        charts.caseload_bars(teams, threshold, capacity.ENGLAND_CASELOAD),
-        capacity.display_table(teams, ["locality", "team"]),
-        f"Highest caseload: **{worst['team']}** at {capacity.fmt_caseload(worst['caseload'])} cases per "
-        f"case-holding FTE, against a threshold of {threshold:g} and England's 15.2.",
-        "caseload_team",
-        "case",
-    )
-    st.subheader("Case holders over the threshold")
-    st.caption("Counted, never named.")
-    over_words = "fewer than 6" if viewer.suppressed and 0 < over_total <= 5 else str(over_total)
-    chrome.table_block(
-        shown_over.rename({"locality": "Locality", "case_holders": "Case holders"}).rename(
-            {"team": "Team"}, strict=False
-        ),
-        f"{over_words} case holder(s) {where} hold more than {threshold:g} cases per FTE.",
-        "over_threshold",
-        "over",
-    )
-    st.subheader("Open cases against case-holding capacity")
-    capacity_table = capacity.capacity_table(rows, threshold, viewer.suppressed, data.settings().suppression_threshold)
-    chrome.table_block(capacity_table, "Capacity is case-holding FTE times the threshold.", "case_capacity", "capacity")
 
 
 def _trend() -> None:

@@ -20,23 +20,21 @@ settings = chrome.page_header(viewer, "themes", "Programme progress by theme")
 as_of = queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
 version = settings.get("data_version", "0")
-views = data.indicator_views(version, tuple(filters.locality_ids), viewer.suppressed, as_of)
+views = data.indicator_views(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
 impacts = queries.load_impacts(data.engine())
 titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
 summary = themes.theme_summary(views, titles)
 today = dt.date.today()
 milestones, milestone_charts = data.milestone_specs(version, today)
-chart_specs = data.indicator_chart_specs(version, tuple(filters.locality_ids), viewer.suppressed, as_of)
+chart_specs = data.indicator_chart_specs(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
 with Session(data.engine()) as session:
     commentary = themes.latest_commentary(session)
 
 tolerance = data.settings().status_tolerance
 st.caption(
-    f"Indicators computed from the cohort follow the locality filter ({filters.locality_label}); entered ones "
-    "cover the partnership. Status rule: **on track** if the straight-line trend, projected to the target date "
-    "(or the latest value once that date has passed), meets the target; **at risk** if short by no more than "
-    f"{tolerance:.0%} of the distance from baseline to target; **off track** otherwise; **not yet measurable** "
-    "with fewer than three values."
+    f"Indicators computed from the cohort follow the locality filter ({filters.locality_label}) and are by "
+    "quarter, whatever the period; entered ones cover the partnership. "
+    + progress.STATUS_RULE.format(tolerance=tolerance)
 )
 
 can_record = viewer.role in ("project_lead", "admin")
@@ -97,17 +95,30 @@ def _theme(number: int) -> None:
     for view in mine:
         st.markdown(f"**{view.name}**")
         if view.series.drop_nulls("value").is_empty():
-            st.caption("No values to draw yet" + (" (all suppressed)" if view.series.height else "") + ".")
+            st.caption(
+                "No values to draw yet" + (" (all hidden to protect small counts)" if view.series.height else "") + "."
+            )
             continue
+        hidden = view.series.filter(pl.col("shown") == "c").height
         chrome.chart_block(
             chart_specs[view.code],
             view.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value")),
-            f"Latest {view.latest} against a baseline of {themes.fmt(view.baseline, view.unit)} and a target of "
-            f"{themes.fmt(view.target, view.unit)} by {view.target_date:%B %Y}; {view.direction}; "
-            f"{progress.STATUS_LABELS[view.status.status].lower()}.",
+            themes.indicator_sentence(view),
             f"indicator_{view.code}",
             f"ind_chart_{view.code}",
         )
+        if hidden:
+            st.caption(
+                f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (too few young people): the "
+                "line has a gap there. Direction and status are worked out from every quarter, the same for everyone."
+            )
+        if view.measure:
+            st.page_link(
+                "pages/definitions.py",
+                label="How this indicator is worked out",
+                icon=":material/menu_book:",
+                query_params={"measure": view.measure},
+            )
     st.markdown("**Milestones**")
     ms = milestones.filter(pl.col("theme") == number)
     late = ms.filter(pl.col("status") == "Late").height

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 import vl_convert
@@ -24,10 +24,9 @@ from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership import capacity, charts, disclosure, metrics, overview, progress, queries, themes
-from partnership import cohort as cohort_figures
+from partnership import capacity, charts, disclosure, figures, metrics, progress, queries, sections, themes
 from partnership.access import Viewer, scope_localities
-from partnership.cohort import words_count, words_pct
+from partnership.disclosure import Audit, protection
 from partnership.importers.batches import last_batches
 from partnership.settings import get_settings
 
@@ -96,6 +95,11 @@ class Scope:
     as_of: dt.date
     start: dt.date
     end: dt.date
+    all_ids: list[int] = field(default_factory=list)  # figures are released over every locality
+
+    @property
+    def slice(self) -> str:
+        return figures.ALL if self.locality_label == "All localities" else self.locality_label
 
     @property
     def where(self) -> str:
@@ -116,13 +120,14 @@ def resolve_scope(engine: Engine, locality: str | None, period: str | None, toda
         if match is None:
             raise BoardPackError(f"unknown locality '{locality}' (known: all, {', '.join(codes)})")
         requested, label = [match["id"]], match["name"]
-    periods = metrics.period_options(as_of)
-    key = period or "12m"
+    # Board level: calendar years only, as on the pages (overlapping periods give months away).
+    periods = metrics.period_options(as_of, rolling=False)
+    key = period or metrics.default_period(as_of)
     if key not in periods:
-        raise BoardPackError(f"unknown period '{key}' (known: {', '.join(periods)})")
+        raise BoardPackError(f"unknown period '{key}' (known: {', '.join(periods)}; the pack is for calendar years)")
     ids = scope_localities(BOARD, requested, [r["id"] for r in codes.values()])
     start, end = metrics.period_bounds(key, as_of)
-    return Scope(ids, label, key, periods[key], as_of, start, end)
+    return Scope(ids, label, key, periods[key], as_of, start, end, all_ids=[r["id"] for r in codes.values()])
 
 
 # --- the document ---------------------------------------------------------------------
@@ -260,12 +265,18 @@ class _Inputs:
     threshold: int
     caseload_threshold: float
     tolerance: float
-    cohort: queries.Cohort
+    figs: figures.Figures
     staffing: pl.DataFrame
     indicators: pl.DataFrame
     values: pl.DataFrame
     today: dt.date
     generated_by: str
+    audits: list[Audit] = field(default_factory=list)
+    caseloads: tuple[disclosure.Released, disclosure.Released] | None = None
+
+    @property
+    def view(self) -> sections.View:
+        return sections.View(self.scope.period, self.scope.slice, self.scope.as_of)
 
 
 def _cover(pdf: _Pdf, d: _Inputs) -> None:
@@ -298,7 +309,7 @@ def _cover(pdf: _Pdf, d: _Inputs) -> None:
             [
                 "Disclosure control",
                 f"Board level: counts from 1 to {d.threshold} are shown as c (fewer than {d.threshold + 1}), "
-                "with secondary suppression; no young person is listed.",
+                f"with secondary suppression; no young person is listed. Checked: {_audit(d).words()}.",
             ],
         ],
         widths=(0.25, 0.75),
@@ -319,26 +330,14 @@ def _cover(pdf: _Pdf, d: _Inputs) -> None:
 
 def _summary(pdf: _Pdf, d: _Inputs, views: list[themes.IndicatorView], titles: dict[int, str]) -> pl.DataFrame:
     s = d.scope
-    # No indicators: the theme statuses come from the themes computation below,
-    # so overview.build need not work them out a second time (seconds at 100,000).
-    ov = overview.build(
-        d.cohort,
-        d.staffing,
-        d.indicators.clear(),
-        d.values,
-        s.as_of,
-        s.period,
-        BOARD.suppressed,
-        d.threshold,
-        d.tolerance,
-    )
     pdf.section("Programme summary")
     pdf.caption(
         f"{s.locality_label} · {s.period_label} · figures as of {_long_date(s.as_of)} · counts from 1 to "
         f"{d.threshold} are shown as c (fewer than {d.threshold + 1})"
     )
     pdf.heading("Headline figures", keep=70)
-    pdf.grid(["Figure", "Value", "Detail"], [[f.label, f.value, f.detail] for f in ov.figures], (0.36, 0.2, 0.44))
+    cards = sections.overview_cards(d.figs, d.view, _staffing_card(d))
+    pdf.grid(["Figure", "Value", "Detail"], [[c.label, c.value, c.detail] for c in cards], (0.36, 0.2, 0.44))
 
     summary = themes.theme_summary(views, titles)
     pdf.heading("The four themes")
@@ -351,13 +350,45 @@ def _summary(pdf: _Pdf, d: _Inputs, views: list[themes.IndicatorView], titles: d
         (0.46, 0.14, 0.40),
     )
     pdf.caption(
-        "Status rule: on track if the straight-line trend, projected to the target date (or the latest value once "
-        f"that date has passed), meets the target; at risk if short by no more than {d.tolerance:.0%} of the "
-        "distance from baseline to target; off track otherwise; not yet measurable with fewer than three values. "
-        f"Indicators computed from the cohort follow the locality filter ({s.locality_label}); entered ones cover "
-        "the partnership."
+        progress.STATUS_RULE.format(tolerance=d.tolerance)
+        + f" Indicators computed from the cohort follow the locality ({s.locality_label}) and are by quarter; "
+        "entered ones cover the partnership."
     )
     return summary
+
+
+def _staffing_card(d: _Inputs) -> sections.Card | None:
+    staff = d.staffing if d.scope.slice == figures.ALL else d.staffing.filter(pl.col("locality") == d.scope.slice)
+    if staff.is_empty():
+        return None
+    latest = staff.filter(pl.col("month") == staff["month"].max())
+    t = capacity.establishment(latest, []).row(0, named=True)
+    return sections.Card(
+        "Posts funded / filled (FTE)",
+        f"{t['funded_fte']:.0f} / {t['filled_fte']:.0f}",
+        f"{t['agency_fte']:.0f} FTE agency cover, {latest['month'][0]:%B %Y}",
+        "capacity",
+        "posts",
+    )
+
+
+def _block(pdf: _Pdf, block: sections.Block, width_px: int = 520, height_px: int | None = None) -> None:
+    """A section's block as the pages show it: heading, sentence, chart, table, notes."""
+    pdf.heading(block.heading, keep=60)
+    sentence = _plain(block.sentence)
+    pdf.para(sentence)
+    if block.chart is not None:
+        pdf.chart(block.chart, width_px=width_px, height_px=height_px, alt_text=sentence)
+    if block.table.height:
+        n = len(block.table.columns)
+        pdf.grid(
+            block.table.columns,
+            [[_thousands(str(v)) if v is not None else "" for v in row] for row in block.table.iter_rows()],
+            tuple([1.0 / n] * n),
+            size=8 if n > 5 else 9,
+        )
+    for note in block.notes:
+        pdf.caption(_plain(note))
 
 
 def _theme(
@@ -404,14 +435,16 @@ def _theme(
     for v in mine:
         pdf.heading(v.name, keep=75)
         if v.series.drop_nulls("value").is_empty():
-            pdf.caption("No values to draw yet" + (" (all suppressed)" if v.series.height else "") + ".")
+            pdf.caption("No values to draw yet" + (" (all hidden)" if v.series.height else "") + ".")
             continue
-        sentence = (
-            f"Latest {v.latest} against a baseline of {themes.fmt(v.baseline, v.unit)} and a target of "
-            f"{themes.fmt(v.target, v.unit)} by {v.target_date:%B %Y}; {v.direction}; "
-            f"{progress.STATUS_LABELS[v.status.status].lower()}."
-        )
+        sentence = themes.indicator_sentence(v)
         pdf.para(sentence)
+        hidden = v.series.filter(pl.col("shown") == disclosure.SUPPRESSED).height
+        if hidden:
+            pdf.caption(
+                f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (too few young people): "
+                "the line has a gap there."
+            )
         pdf.chart(
             charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date).to_dict(),
             width_px=520,
@@ -432,96 +465,39 @@ def _theme(
 
 
 def _cohort(pdf: _Pdf, d: _Inputs) -> None:
-    s, threshold = d.scope, d.threshold
-    page = cohort_figures.build_page(d.cohort, s.as_of, s.period, BOARD.suppressed, BOARD.can_see_rows, threshold)
+    s = d.scope
+    flow_sec = sections.flow_section(d.figs, d.view)
     # Landscape, so the flow's labels have room at a print size.
     pdf.section("Cohort flow across 18", landscape=True)
     pdf.caption(
         f"{s.locality_label} · 18th birthdays in {s.period_label.lower()} · figures as of {_long_date(s.as_of)} · "
-        f"counts from 1 to {threshold} are shown as c (fewer than {threshold + 1})"
+        f"counts from 1 to {d.threshold} are shown as c (fewer than {d.threshold + 1})"
     )
-    pdf.heading("From the service at 17 to how young people fare at 19-21")
-    g = page.gap
-    if page.flow_nodes.is_empty():
-        pdf.para(f"No young people turned 18 {s.where} in this period with a closed 3-month window.")
-    else:
-        summary = (
-            f"{words_pct(g.no_adult_3m)} of the {words_count(g.turned_18, threshold)} young people who turned 18 "
-            f"{s.where} ({s.period_label.lower()}) had no adult service within 3 months."
-        )
-        not_yet = int(
-            page.flow_links.filter((pl.col("stage") == 2) & (pl.col("target") == "Not yet 19"))["value"].sum()
-        )
-        if not_yet:
-            summary += (
-                f" {words_count(not_yet if not_yet > threshold else 'c', threshold)} are not yet 19: choose an "
-                "earlier year as the period to follow young people to 19-21."
-            )
-        summary += (
-            f" Bands of 1 to {threshold} are folded into Other / suppressed, so some groups here look smaller than "
-            "in the headline figures"
-            + (
-                f"; {words_count(page.flow_hidden if page.flow_hidden > threshold else 'c', threshold)}"
-                " young people are left out of the drawing."
-                if page.flow_hidden
-                else "."
-            )
-        )
-        pdf.para(summary)
-        pdf.chart(
-            charts.flow_diagram(page.flow_nodes, page.flow_ribbons, height=440).to_dict(),
-            width_px=960,
-            alt_text=summary,
-        )
-        steps = ["17 to plan", "plan to 18", "18 to 19-21"]
-        pdf.add_page(orientation="P")
-        pdf.heading("The flow as a table")
-        pdf.grid(
-            ["Step", "From", "To", "Young people"],
-            [[steps[r["stage"]], r["source"], r["target"], f"{r['value']:,}"] for r in page.flow_links.to_dicts()],
-            (0.16, 0.34, 0.34, 0.16),
-            right=(3,),
-        )
-
+    block = flow_sec.blocks[0]
+    pdf.heading(block.heading)
+    pdf.para(_plain(block.sentence))
+    if block.chart is not None:
+        pdf.chart(block.chart, width_px=960, alt_text=_plain(block.sentence))
+    for note in block.notes:
+        pdf.caption(_plain(note))
+    pdf.add_page(orientation="P")
+    pdf.heading("The flow as a table")
+    pdf.grid(
+        block.table.columns,
+        [list(row) for row in block.table.iter_rows()],
+        (0.16, 0.34, 0.34, 0.16),
+        right=(3,),
+    )
+    gap = sections.gap_section(d.figs, d.view)
     pdf.section("The gap between children's and adult services")
     pdf.caption(f"{s.locality_label} · 18th birthdays in {s.period_label.lower()}")
-    pdf.grid(
-        ["Median gap", "Gap over 28 days", "Gap over 90 days", "Slipped through the net"],
-        [
-            [
-                "no data" if g.median_gap is None else f"{g.median_gap:.0f} days",
-                words_pct(g.over_28),
-                words_pct(g.over_90),
-                words_pct(g.slipped_share),
-            ]
-        ],
-        (0.25, 0.25, 0.25, 0.25),
-        size=10,
-    )
-    gap_words = (
-        f"Of {words_count(g.with_both, threshold)} young people with both a children's and an adult service, "
-        f"{words_pct(g.over_28)} waited more than 28 days and {words_pct(g.over_90)} more than 90 days."
-    )
-    pdf.para(gap_words)
-    bars = charts.count_bars(page.gap_distribution, "Gap", "Young people", "Young people").to_dict()
-    pdf.chart(bars, width_px=520, alt_text=gap_words)
-    pdf.grid(
-        ["Gap", "Young people"],
-        [[r["Gap"], _thousands(r["Young people"])] for r in page.gap_distribution.to_dicts()],
-        (0.5, 0.5),
-        right=(1,),
-    )
-    pdf.para(
-        f"{words_count(g.slipped, threshold)} of {words_count(g.intensive, threshold)} young people with intensive "
-        f"support before 18 {s.where} slipped through the net ({words_pct(g.slipped_share)}) in this period: "
-        "intensive support before 18 (child protection, looked after or EmPower) and no adult service within "
-        "6 months of the 18th birthday."
-    )
-
-
-def _suppressed_cases(cases: int, threshold: int) -> str:
-    shown = disclosure.suppress_count(cases, threshold)
-    return shown if isinstance(shown, str) else f"{shown:,}"
+    pdf.grid([t[0] for t in gap.tiles], [[t[1] for t in gap.tiles]], (0.25, 0.25, 0.25, 0.25), size=10)
+    for b in gap.blocks:
+        _block(pdf, b)
+    for sec in (sections.outcomes_section(d.figs, d.view, None), sections.risk_section(d.figs, d.view)):
+        pdf.section(sec.title)
+        for b in sec.blocks:
+            _block(pdf, b)
 
 
 def _capacity(pdf: _Pdf, d: _Inputs) -> None:
@@ -530,7 +506,8 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     if d.staffing.is_empty():
         pdf.para("No staffing has been recorded yet.")
         return
-    rows = capacity.month_of(d.staffing, None)
+    every = capacity.month_of(d.staffing, None)
+    rows = every if s.slice == figures.ALL else every.filter(pl.col("locality") == s.slice)
     month = rows["month"][0]
     pdf.caption(
         f"{s.locality_label} · staffing for {month:%B %Y} · caseload threshold {threshold:g} cases per "
@@ -564,65 +541,15 @@ def _capacity(pdf: _Pdf, d: _Inputs) -> None:
         (0.16, 0.08, 0.12, 0.11, 0.12, 0.12, 0.1, 0.14),
         right=(1, 2, 3, 4, 5, 6, 7),
     )
-
-    pdf.heading("Cases per case-holding FTE", keep=90)
-    teams = capacity.hide_small_caseloads(
-        capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"]), d.threshold
+    label = month.strftime("%Y-%m")
+    released = _caseload_releases(d)
+    assert released is not None
+    cases, holders = released
+    sec = sections.caseload_section(
+        cases, holders, every, label, f"{month:%B %Y}", threshold, capacity.ENGLAND_CASELOAD, s.slice, by_team=False
     )
-    worst = teams.sort("caseload", descending=True, nulls_last=True).row(0, named=True)
-    worst_words = (
-        f"Highest caseload: {worst['team']} at {capacity.fmt_caseload(worst['caseload'])} cases per case-holding "
-        f"FTE, against a threshold of {threshold:g} and England's {capacity.ENGLAND_CASELOAD}."
-    )
-    pdf.para(worst_words)
-    pdf.chart(
-        charts.caseload_bars(teams, threshold, capacity.ENGLAND_CASELOAD).to_dict(), width_px=460, alt_text=worst_words
-    )
-    pdf.grid(
-        ["Locality", "Team", "Case-holding FTE", "Cases per case-holding FTE"],
-        [
-            [
-                r["locality"],
-                r["team"],
-                _fmt_fte(r["case_fte"]),
-                disclosure.SUPPRESSED if r["small"] else capacity.fmt_caseload(r["caseload"]),
-            ]
-            for r in teams.to_dicts()
-        ],
-        (0.2, 0.36, 0.2, 0.24),
-        right=(2, 3),
-    )
-
-    pdf.heading("Case holders over the threshold", keep=50)
-    over = capacity.over_threshold(rows, threshold)
-    over_total = int(over["over"].sum())
-    # Teams have at most four case holders: the board sees localities only.
-    over = over.group_by("locality", maintain_order=True).agg(pl.col("case_holders").sum(), pl.col("over").sum())
-    shown_over = capacity.suppress_team_counts(
-        over.rename({"over": "Case holders over threshold"}),
-        "Case holders over threshold",
-        BOARD.suppressed,
-        d.threshold,
-    )
-    over_words = f"fewer than {d.threshold + 1}" if 0 < over_total <= d.threshold else str(over_total)
-    pdf.caption("Counted, never named.")
-    pdf.para(f"{over_words.capitalize()} case holder(s) {s.where} hold more than {threshold:g} cases per FTE.")
-    pdf.grid(
-        ["Locality", "Case holders", "Case holders over threshold"],
-        [[r["locality"], str(r["case_holders"]), r["Case holders over threshold"]] for r in shown_over.to_dicts()],
-        (0.4, 0.3, 0.3),
-        right=(1, 2),
-    )
-
-    pdf.heading("Open cases against case-holding capacity", keep=50)
-    table = capacity.capacity_table(rows, threshold, True, d.threshold)
-    pdf.para("Capacity is case-holding FTE times the threshold.")
-    pdf.grid(
-        table.columns,
-        [[r[0], _thousands(r[1]), _fmt_fte(r[2]), f"{r[3]:,}", r[4]] for r in table.iter_rows()],
-        (0.24, 0.16, 0.2, 0.2, 0.2),
-        right=(1, 2, 3, 4),
-    )
+    for b in sec.blocks:
+        _block(pdf, b, width_px=460)
 
 
 BATCH_KINDS = {
@@ -672,12 +599,15 @@ def _data_notes(pdf: _Pdf, d: _Inputs, engine: Engine, generated_at: dt.datetime
     pdf.heading("Disclosure control")
     pdf.para(
         f"This pack is built at board level whoever generates it. Counts from 1 to {t} are shown as c (fewer than "
-        f"{t + 1}); 0 is shown as 0. A percentage or rate built on such a count is suppressed too, and a second "
-        "cell is hidden wherever a row or column total would let the hidden one be worked out (secondary "
-        f"suppression). In the flow diagram bands of 1 to {t} young people are folded into Other / suppressed. "
-        f"The rule follows DfE children-in-need statistics; the threshold ({t}) is the setting "
+        f"{t + 1}); 0 is shown as 0. A percentage, rate or median built on such a count is hidden too. Every "
+        "table, total, percentage, sentence and trend point of the pack is checked together with the same figures "
+        "for each locality and for every quarter: for each hidden count, the whole numbers it could be, given "
+        f"everything published, must number at least {protection(t)}; where they would not, a further figure is "
+        f"hidden. In the flow diagram, bands of 1 to {t} young people are not drawn and each group keeps its full "
+        f"size. The rule follows DfE children-in-need statistics; the threshold ({t}) is the setting "
         "DASHBOARD_SUPPRESSION_THRESHOLD. No young person is listed and no pseudonymised key is printed."
     )
+    pdf.para(f"What the check found: {_audit(d).words()}.", style="B")
     pdf.heading("Definitions")
     for text in (
         "Gap: days from the children's service closing to the first adult service starting. Slipped through the "
@@ -720,16 +650,20 @@ def build_board_pack(
         threshold=settings.suppression_threshold,
         caseload_threshold=settings.caseload_threshold,
         tolerance=settings.status_tolerance,
-        cohort=queries.load_cohort(engine, scope.locality_ids),
-        staffing=queries.load_staffing(engine, scope.locality_ids),
+        figs=figures.Figures(
+            queries.load_cohort(engine, scope.all_ids),
+            scope.as_of,
+            True,
+            settings.suppression_threshold,
+            sorted(queries.load_localities(engine)["name"].to_list()),
+        ),
+        staffing=queries.load_staffing(engine, scope.all_ids),
         indicators=queries.load_indicators(engine),
         values=queries.load_indicator_values(engine),
         today=today,
         generated_by=generated_by,
     )
-    views = themes.indicator_views(
-        d.indicators, d.cohort, d.values, scope.as_of, BOARD.suppressed, d.threshold, d.tolerance
-    )
+    views = themes.indicator_views(d.indicators, d.figs, d.values, scope.as_of, scope.slice, d.tolerance)
     impacts = queries.load_impacts(engine)
     titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
     with Session(engine) as session:
@@ -748,6 +682,8 @@ def build_board_pack(
     generated_at = dt.datetime.now()
     pdf.set_creation_date(generated_at.astimezone())
 
+    # Every figure is released (and audited) before the cover, which reports the audit.
+    _prepare(d)
     _cover(pdf, d)
     summary = _summary(pdf, d, views, titles)
     for number in sorted(titles):
@@ -757,3 +693,35 @@ def build_board_pack(
     _capacity(pdf, d)
     _data_notes(pdf, d, engine, generated_at)
     return bytes(pdf.output())
+
+
+def _prepare(d: _Inputs) -> None:
+    """Release every figure the pack prints: the releases are kept, so printing reads them again."""
+    view = d.view
+    sections.overview_cards(d.figs, view, None)
+    for make in (sections.flow_section, sections.gap_section, sections.risk_section):
+        make(d.figs, view)
+    sections.outcomes_section(d.figs, view, None)
+    _caseload_releases(d)
+
+
+def _caseload_releases(d: _Inputs) -> tuple[disclosure.Released, disclosure.Released] | None:
+    if d.staffing.is_empty():
+        return None
+    if d.caseloads is None:
+        every = capacity.month_of(d.staffing, None)
+        label = every["month"][0].strftime("%Y-%m")
+        threshold = d.caseload_threshold
+        cases = figures.disclose(figures.cases_release(every, label, threshold), True, d.threshold)
+        holders = figures.disclose(figures.holders_release(every, label, threshold, by_team=False), True, d.threshold)
+        d.caseloads = (cases, holders)
+        d.audits += [cases.audit, holders.audit]
+    return d.caseloads
+
+
+def _audit(d: _Inputs) -> Audit:
+    """What the disclosure check found over every release the pack printed."""
+    out = Audit()
+    for part in [*d.figs.released(), *d.audits]:
+        out = out.merge(part if isinstance(part, Audit) else part.audit)
+    return out

@@ -159,7 +159,7 @@ def trend_line(table: pl.DataFrame, x: str, y: str, title: str) -> alt.Chart:
     frame = table.with_columns(shown=pl.col(y).cast(pl.Float64, strict=False))
     return (
         alt.Chart(frame)
-        .mark_line(point=True, color=PALETTE[5])
+        .mark_line(point=True, color=PALETTE[5], invalid="break-paths-filter-domains")
         .encode(
             x=alt.X(f"{x}:T", title="Quarter of 18th birthday", axis=alt.Axis(format="%b %Y")),
             # A long title is not cut off at this height: it may run to the chart's full height.
@@ -296,10 +296,12 @@ def indicator_trend(
 ) -> alt.LayerChart:
     """An indicator's values with its target (dashed line and a marked point
     at the target date) and its baseline (dotted line)."""
-    data = series.drop_nulls("value")
+    # Hidden quarters stay in, as empty values: the line breaks there rather
+    # than draw straight across a quarter the viewer may not see.
+    data = series
     line = (
         alt.Chart(data)
-        .mark_line(point=True, color=PALETTE[0])
+        .mark_line(point=True, color=PALETTE[0], invalid="break-paths-filter-domains")
         .encode(
             x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y")),
             y=alt.Y("value:Q", title=name if len(name) < 40 else unit.capitalize()),

@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -483,6 +486,35 @@ def _components(release: Release, plan: _Plan) -> list[_Component]:
     return out
 
 
+def _highs() -> object:
+    """A HiGHS instance. The first one of a process prints HiGHS's banner on
+    the C standard output; that one is made with the output pointed away, so
+    a command's output (and the server's log) says only what the product says."""
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    with _BANNER_LOCK:
+        if not _BANNER_SHOWN:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as sink:
+                    os.dup2(sink.fileno(), 1)
+                    first = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _BANNER_SHOWN = True
+            return first
+    return highspy.Highs()
+
+
+_BANNER_SHOWN = False
+_BANNER_LOCK = threading.Lock()
+
+
 class _Model:
     """The attacker's linear program for one component, kept in HiGHS: one
     row per count and two per share, built once; hiding a figure only
@@ -514,7 +546,7 @@ class _Model:
         self.rows = merged.T.astype(float)  # counts x merged atoms
         self.row_of = {plan.keys[c]: r for r, c in enumerate(comp.counts)}
         self.shares = [s for s in comp.shares if s.num in self.row_of and s.den in self.row_of]
-        self.highs = highspy.Highs()
+        self.highs = _highs()
         self.highs.setOptionValue("output_flag", False)
         inf = highspy.kHighsInf
         self.inf = inf

@@ -23,7 +23,7 @@ import datetime as dt
 import itertools
 import math
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -35,7 +35,7 @@ from models.codes import (
     SEND_STATUS,
     SEX,
 )
-from partnership import capacity, flow, metrics, progress
+from partnership import capacity, flow, metrics
 from partnership.disclosure import Count, Derived, Median, Rate, Release, Released, Share, disclose, merge
 from partnership.queries import Cohort
 
@@ -722,10 +722,16 @@ class Figures:
     _cache: dict[str, Released] = field(default_factory=dict)
     _people: dict[str, pl.DataFrame] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _full: Figures | None = None
 
     @property
     def slices(self) -> list[str]:
         return [ALL, *self.localities] if len(self.localities) > 1 else [*self.localities, ALL]
+
+    def released(self) -> list[Released]:
+        """Every release worked out so far (for the board pack's audit line)."""
+        with self._lock:
+            return list(self._cache.values())
 
     def _memo(self, name: str, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         with self._lock:
@@ -918,32 +924,76 @@ class Figures:
 
     def full_series(self, measure: str, slice_: str) -> pl.DataFrame:
         """The same series before disclosure, for direction and status: they
-        are worked out once, from every quarter, and read the same by every role."""
+        are worked out once, from every quarter, and read the same by every
+        role (a board chart shows a hidden quarter as a gap; the trend it
+        reports is the one the lead reads)."""
         if not self.suppressed:
             return self.series(measure, slice_).select("period", "value")
-        full = Figures(self.cohort, self.as_of, False, self.threshold, self.localities)
-        full._people = self._people  # the same people, never recomputed
-        return full.series(measure, slice_).select("period", "value")
+        with self._lock:
+            if self._full is None:
+                self._full = Figures(self.cohort, self.as_of, False, self.threshold, self.localities)
+                self._full._people = self._people  # the same people, never recomputed
+        return self._full.series(measure, slice_).select("period", "value")
 
 
-def direction_and_status(
-    full: pl.DataFrame,
-    baseline: float,
-    target: float,
-    target_date: dt.date,
-    polarity: str,
-    as_of: dt.date,
-    unit: str,
-    tolerance: float,
-) -> tuple[str, progress.Status]:
-    return progress.direction(full, polarity), progress.indicator_status(
-        full, baseline, target, target_date, polarity, as_of, unit, tolerance
-    )
+# --- team capacity ----------------------------------------------------------------------------
 
 
-def each_slice(slices: Iterable[str]) -> list[str]:
-    return list(slices)
+def cases_release(month_rows: pl.DataFrame, month: str, caseload_threshold: float) -> Release:
+    """Cases held (each a young person) per team, locality and the partnership,
+    with what is worked out from them: caseload per case-holding FTE and cases
+    over capacity. A caseload times the FTE shown beside it gives the cases
+    back, so it is released (and hidden) with them."""
+    teams = capacity.establishment(month_rows.filter(pl.col("case_holding")), ["locality", "team"])
+    release = Release(key("cases", month), teams.select("locality", "team", pl.col("cases").cast(pl.Int64).alias("n")))
+    localities = teams["locality"].unique(maintain_order=True).to_list()
+    for row in teams.to_dicts():
+        c = key("cases_held", month, "team", row["team"])
+        release.add(Count(c, {"team": row["team"]}))
+        if row["caseload"] is not None:
+            release.add(Derived(key("caseload", month, "team", row["team"]), round(row["caseload"], 1), (c,)))
+    by_loc = capacity.establishment(month_rows.filter(pl.col("case_holding")), ["locality"])
+    for row in by_loc.to_dicts():
+        c = key("cases_held", month, row["locality"])
+        over = row["cases"] - row["case_fte"] * caseload_threshold
+        release.add(
+            Count(c, {"locality": row["locality"]}, headline=True),
+            Derived(key("cases_over_capacity", month, row["locality"]), round(over), (c,)),
+        )
+        if row["caseload"] is not None:
+            release.add(Derived(key("caseload", month, row["locality"]), round(row["caseload"], 1), (c,)))
+        mine = teams.filter(pl.col("locality") == row["locality"])["team"].to_list()
+        release.line(c, [key("cases_held", month, "team", t) for t in mine])
+    everyone = capacity.establishment(month_rows.filter(pl.col("case_holding")), [])
+    total = key("cases_held", month, ALL)
+    release.add(Count(total, {}, headline=True))
+    if everyone.height and everyone["caseload"][0] is not None:
+        release.add(Derived(key("caseload", month, ALL), round(everyone["caseload"][0], 1), (total,)))
+    release.line(total, [key("cases_held", month, loc) for loc in localities])
+    return release
 
 
-def capacity_month(staffing: pl.DataFrame, month: dt.date | None) -> pl.DataFrame:
-    return capacity.month_of(staffing, month)
+def holders_release(month_rows: pl.DataFrame, month: str, caseload_threshold: float, by_team: bool) -> Release:
+    """Case holders (posts with someone in them) over the caseload threshold,
+    counted, never named: per locality and the partnership, and per team when
+    `by_team` (teams have at most four case holders: not at board level)."""
+    holders = month_rows.filter(
+        pl.col("case_holding") & ((pl.col("filled_fte") + pl.col("agency_fte")) > 0)
+    ).with_columns(over=(pl.col("cases_held") / (pl.col("filled_fte") + pl.col("agency_fte"))) > caseload_threshold)
+    release = Release(key("holders", month), _atoms(holders, ["locality", "team", "over"]))
+    localities = holders["locality"].unique(maintain_order=True).to_list()
+    for loc in localities:
+        n, k = key("case_holders_over", month, loc, "n"), key("case_holders_over", month, loc)
+        release.add(Count(n, {"locality": loc}, headline=True), Count(k, {"locality": loc, "over": True}))
+        if by_team:
+            teams = holders.filter(pl.col("locality") == loc)["team"].unique(maintain_order=True).to_list()
+            for t in teams:
+                release.add(
+                    Count(key("case_holders_over", month, "team", t, "n"), {"team": t}),
+                    Count(key("case_holders_over", month, "team", t), {"team": t, "over": True}),
+                )
+            release.line(k, [key("case_holders_over", month, "team", t) for t in teams])
+    total = key("case_holders_over", month, ALL)
+    release.add(Count(total, {"over": True}, headline=True), Count(key("case_holders_over", month, ALL, "n"), {}))
+    release.line(total, [key("case_holders_over", month, loc) for loc in localities])
+    return release

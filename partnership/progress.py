@@ -13,6 +13,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
+# The rule in words, for every page that shows a status (format with the tolerance).
+STATUS_RULE = (
+    "Status rule: an indicator is on track if its straight-line trend, projected to the target date (or its "
+    "latest value once that date has passed), meets the target; at risk if it falls short by no more than "
+    "{tolerance:.0%} of the distance from baseline to target; off track if further short; not yet measurable "
+    "with fewer than three values. A theme takes the status of its weakest measurable indicator."
+)
 STATUS_LABELS = {
     "on_track": "On track",
     "at_risk": "At risk",

@@ -600,3 +600,223 @@ def representation_section(figs: Figures, view: View) -> Section:
         ],
         measures=("representation_slipped", "representation_exploited"),
     )
+
+
+# --- overview ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    label: str
+    value: str
+    detail: str
+    page: str  # the page it drills into
+    measure: str  # its entry on "How figures are worked out"
+
+
+def overview_cards(figs: Figures, view: View, staffing_card: Card | None) -> list[Card]:
+    """The headline figures, each the same released figure its page shows."""
+    o, f, g, out = figs.open_now(), figs.flow(view.period), figs.gap(view.period), figs.outcomes(view.period)
+    p, s = view.period, view.slice
+    cards = [
+        Card(
+            "Open to children's services aged 16-17",
+            count(o, key("open_16_17", "now", s)),
+            "open on the figures' date",
+            "cohort",
+            "open_16_17",
+        ),
+        Card(
+            "Turning 18 in the next 6 months",
+            count(o, key("turning_18", "now", s, "6")),
+            f"of whom without an agreed transition plan: {count(o, key('turning_18_no_plan', 'now', s, '6'))}",
+            "cohort",
+            "turning_18",
+        ),
+        Card(
+            "Adult service within 3 months of 18",
+            pct(f, key("adult_service_3m", p, s)),
+            f"of {count(f, key('turned_18', p, s), 'young person', 'young people')} who turned 18 in {view.when}",
+            "cohort",
+            "adult_service_3m",
+        ),
+        Card(
+            "Median gap, children's to adult service",
+            _median_words(g, key("gap_days", p, s, "median")),
+            f"over {count(g, key('gap_days', p, s, 'n'), 'young person', 'young people')} with both services, "
+            f"18th birthdays in {view.when}",
+            "cohort",
+            "gap_days",
+        ),
+        Card(
+            "NEET at 19-21",
+            pct(out, key("neet_19_21", p, s)),
+            f"of {count(out, key('outcomes', p, s, '19-21', 'n'), 'young person', 'young people')} with an "
+            f"activity record in {view.when} (latest record)",
+            "cohort",
+            "neet_19_21",
+        ),
+    ]
+    if staffing_card is not None:
+        cards.append(staffing_card)
+    return cards
+
+
+def open_16_17_block(figs: Figures, view: View) -> Block:
+    o = figs.open_now()
+    rows = [
+        {"Locality": "Total" if s == ALL else s, "Young people aged 16-17": cell(o, key("open_16_17", "now", s))}
+        for s in _slices_for_rows(figs, view)
+    ]
+    table = pl.DataFrame(rows)
+    total = count(o, key("open_16_17", "now", view.slice), "young person", "young people")
+    return Block(
+        "Open to children's services aged 16-17, by locality",
+        capital(
+            f"**{total}** aged 16-17 {'is' if total.startswith('1 ') else 'are'} open to children's services "
+            f"{view.where}; all of them turn 18 within two years."
+        ),
+        table,
+        "overview_open_16_17",
+        _chart(charts.count_bars(table, "Locality", "Young people aged 16-17", "Young people aged 16-17")),
+    )
+
+
+# --- team capacity: caseloads ---------------------------------------------------------------------
+
+
+def caseload_section(
+    cases: Released,
+    holders: Released,
+    month_rows: pl.DataFrame,
+    month: str,
+    month_words: str,
+    caseload_threshold: float,
+    england: float,
+    slice_: str,
+    by_team: bool,
+) -> Section:
+    """Caseloads, case holders over the threshold and cases against capacity,
+    from the released cases and case-holder counts; FTE is the establishment's."""
+    from partnership import capacity
+
+    rows = month_rows if slice_ == ALL else month_rows.filter(pl.col("locality") == slice_)
+    where = "across all localities" if slice_ == ALL else f"in {slice_}"
+    teams = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality", "team"])
+
+    def released(k: str) -> float | int | None:
+        v = cases.get(k)
+        return None if v == SUPPRESSED or v is None else v  # type: ignore[return-value]
+
+    team_frame = teams.select(
+        "locality", "team", "posts", "funded_fte", "filled_fte", "agency_fte", "case_fte"
+    ).with_columns(
+        caseload=pl.Series([released(key("caseload", month, "team", t)) for t in teams["team"]], dtype=pl.Float64),
+        cases=pl.Series([released(key("cases_held", month, "team", t)) for t in teams["team"]], dtype=pl.Int64),
+    )
+    shown = team_frame.filter(pl.col("caseload").is_not_null()).sort("caseload", descending=True)
+    hidden_teams = team_frame.height - shown.height
+    table = team_frame.select(
+        pl.col("locality").alias("Locality"),
+        pl.col("team").alias("Team"),
+        pl.col("case_fte").round(1).alias("Case-holding FTE"),
+        pl.Series(
+            "Cases per case-holding FTE",
+            [
+                number(cases, key("caseload", month, "team", t), 1) or ("no case holders" if fte == 0 else SUPPRESSED)
+                for t, fte in zip(teams["team"], teams["case_fte"], strict=True)
+            ],
+            dtype=pl.String,
+        ),
+    )
+    if shown.height:
+        top = shown.row(0, named=True)
+        highest = (
+            f"Highest caseload{' shown' if hidden_teams else ''}: **{top['team']}** at {top['caseload']:.1f} cases "
+            f"per case-holding FTE, against a threshold of {caseload_threshold:g} and England's {england:g}."
+        )
+    else:
+        highest = "No team's caseload can be shown at this level."
+    notes = []
+    if hidden_teams and cases.suppressed:
+        notes.append(
+            f"{hidden_teams} {plural(hidden_teams, 'team')}' caseloads are not shown: a caseload times the FTE "
+            f"beside it gives the cases back, and a team holding {fewer_than(cases.threshold)} cases, or one that "
+            "would give such a team away, is hidden."
+        )
+    over_rows = []
+    localities = rows["locality"].unique(maintain_order=True).to_list()
+    for loc in localities:
+        if by_team:
+            for t in rows.filter(pl.col("locality") == loc)["team"].unique(maintain_order=True).to_list():
+                k = key("case_holders_over", month, "team", t)
+                if k in holders.values:
+                    over_rows.append(
+                        {
+                            "Locality": loc,
+                            "Team": t,
+                            "Case holders": cell(holders, k + "|n"),
+                            "Case holders over threshold": cell(holders, k),
+                        }
+                    )
+        else:
+            over_rows.append(
+                {
+                    "Locality": loc,
+                    "Team": "All teams and shared posts",
+                    "Case holders": cell(holders, key("case_holders_over", month, loc, "n")),
+                    "Case holders over threshold": cell(holders, key("case_holders_over", month, loc)),
+                }
+            )
+    over_total = key("case_holders_over", month, ALL if slice_ == ALL else slice_)
+    over_table = pl.DataFrame(over_rows)
+    capacity_rows = []
+    by_loc = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality"])
+    for row in by_loc.to_dicts():
+        loc = row["locality"]
+        over = cases.get(key("cases_over_capacity", month, loc))
+        capacity_rows.append(
+            {
+                "Locality": loc,
+                "Cases held": cell(cases, key("cases_held", month, loc)),
+                "Case-holding FTE": f"{row['case_fte']:.1f}",
+                f"Capacity at {caseload_threshold:g} per FTE": f"{row['case_fte'] * caseload_threshold:.0f}",
+                "Cases over capacity": SUPPRESSED
+                if over == SUPPRESSED
+                else ("" if over is None else f"{int(over):+d}"),
+            }
+        )
+    chart_frame = shown.sort(["locality", "team"])
+    return Section(
+        "caseloads",
+        "Caseloads",
+        [
+            Block(
+                "Cases per case-holding FTE",
+                highest,
+                table,
+                "caseload_team",
+                _chart(charts.caseload_bars(chart_frame, caseload_threshold, england)) if chart_frame.height else None,
+                notes,
+            ),
+            Block(
+                "Case holders over the threshold",
+                capital(
+                    f"{count(holders, over_total, 'case holder')} {where} "
+                    f"{'holds' if holders.get(over_total) == 1 else 'hold'} more than {caseload_threshold:g} cases "
+                    f"per FTE in {month_words}. Counted, never named"
+                    + (" (by locality at board level: a team has at most four case holders)." if not by_team else ".")
+                ),
+                over_table,
+                "over_threshold",
+            ),
+            Block(
+                "Open cases against case-holding capacity",
+                f"Capacity is case-holding FTE times the threshold of {caseload_threshold:g}; cases over capacity "
+                "is the difference, signed.",
+                pl.DataFrame(capacity_rows),
+                "case_capacity",
+            ),
+        ],
+        measures=("caseload", "case_holders_over", "cases_held", "cases_over_capacity"),
+    )

@@ -11,8 +11,8 @@ import polars as pl
 from sqlmodel import Session, func, select
 
 from models import Indicator, IndicatorValue, Milestone, Theme, ThemeCommentary
-from partnership import accounts, disclosure, metrics, progress, store
-from partnership.queries import Cohort
+from partnership import accounts, disclosure, progress, store
+from partnership.figures import Figures
 
 UNIT_RANGES = {"percent": (0.0, 100.0), "count": (0.0, None), "days": (0.0, None), "rate": (0.0, None)}
 MAX_COMMENTARY = 2000
@@ -36,6 +36,8 @@ class IndicatorView:
     status: progress.Status
     direction: str
     latest: str
+    measure: str = ""  # the catalogue measure of a computed indicator
+    latest_period: dt.date | None = None
 
 
 def fmt(value: float | None, unit: str) -> str:
@@ -50,37 +52,39 @@ def fmt(value: float | None, unit: str) -> str:
     return f"{value:,.0f}"
 
 
-def _computed_series(metric_key: str, cohort: Cohort, as_of: dt.date, suppressed: bool, threshold: int) -> pl.DataFrame:
-    # The quarter in progress is left out: a part-quarter would swing the latest value.
-    this_quarter = dt.date(as_of.year, as_of.month - (as_of.month - 1) % 3, 1)
-    series = metrics.indicator_series(metric_key, cohort, as_of).filter(pl.col("period") < this_quarter)
-    if series.is_empty():
-        return pl.DataFrame(schema={"period": pl.Date, "value": pl.Float64, "hidden": pl.Boolean})
-    rate = metric_key == "crisis_contacts_19_21"
-
-    def small(n: float | None) -> bool:
-        return n is not None and disclosure.is_small(int(n), threshold)
-
-    hidden = [
-        suppressed and (small(d) or (not rate and small(n)))
-        for n, d in zip(series["numerator"], series["denominator"], strict=True)
-    ]
-    return series.with_columns(hidden=pl.Series(hidden, dtype=pl.Boolean)).select("period", "value", "hidden")
+# The quarterly measure of the catalogue each computed indicator reads.
+INDICATOR_MEASURES = {
+    "post18_pickup_3m": "post18_pickup_3m",
+    "slipped_through": "slipped_through",
+    "plan_by_17_5": "plan_by_17_5",
+    "neet_19_21": "neet_19_21_quarterly",
+    "homeless_19_21": "homeless_19_21_quarterly",
+    "crisis_contacts_19_21": "crisis_contacts_19_21",
+    "send_post16_dropout": "send_post16_dropout",
+    "send_reengaged": "send_reengaged",
+    "risk_agreement": "risk_agreement_quarterly",
+}
 
 
 def indicator_views(
     indicators: pl.DataFrame,
-    cohort: Cohort,
+    figs: Figures,
     entered: pl.DataFrame,
     as_of: dt.date,
-    suppressed: bool,
-    threshold: int = 5,
+    slice_: str,
     tolerance: float = 0.25,
 ) -> list[IndicatorView]:
+    """Each indicator as released for one slice. Computed ones read their
+    measure's quarterly series (a quarter hidden for the board is a gap);
+    direction and status are worked out from the full series, once, so every
+    role reads the same. Entered ones are partnership-wide figures the lead
+    types in: nothing in them is a count of young people."""
     views = []
     for ind in indicators.to_dicts():
         if ind["source"] == "computed":
-            series = _computed_series(ind["metric_key"], cohort, as_of, suppressed, threshold)
+            measure = INDICATOR_MEASURES[ind["metric_key"]]
+            series = figs.series(measure, slice_)
+            full = figs.full_series(measure, slice_)
         else:
             series = (
                 entered.filter(pl.col("indicator_id") == ind["id"])
@@ -88,21 +92,15 @@ def indicator_views(
                 .with_columns(hidden=pl.lit(False))
                 .sort("period")
             )
-        full = series.select("period", "value")
+            full = series.select("period", "value")
         status = progress.indicator_status(
             full, ind["baseline"], ind["target"], ind["target_date"], ind["polarity"], as_of, ind["unit"], tolerance
         )
-        # Formatted in Python, outside polars: a Python function inside a
-        # polars expression runs on polars' thread pool and needs the GIL,
-        # which deadlocked the server under concurrent sessions.
         words = [
             disclosure.SUPPRESSED if hidden else fmt(value, ind["unit"])
             for value, hidden in zip(series["value"].to_list(), series["hidden"].to_list(), strict=True)
         ]
-        shown = series.with_columns(
-            value=pl.when(pl.col("hidden")).then(None).otherwise(pl.col("value")),
-            shown=pl.Series(words, dtype=pl.String),
-        ).drop("hidden")
+        shown = series.with_columns(shown=pl.Series(words, dtype=pl.String)).drop("hidden")
         latest = shown["shown"][-1] if shown.height else "no data yet"
         views.append(
             IndicatorView(
@@ -120,11 +118,24 @@ def indicator_views(
                 source=ind["source"],
                 series=shown,
                 status=status,
-                direction=progress.direction(shown.drop_nulls("value"), ind["polarity"]),
+                direction=progress.direction(full, ind["polarity"]),
                 latest=latest,
+                measure=INDICATOR_MEASURES.get(ind["metric_key"] or "", ""),
+                latest_period=shown["period"][-1] if shown.height else None,
             )
         )
     return views
+
+
+def indicator_sentence(v: IndicatorView) -> str:
+    """An indicator's chart in one sentence: the same words on the page and in the board pack."""
+    when = f" ({v.latest_period.year} Q{(v.latest_period.month - 1) // 3 + 1})" if v.latest_period else ""
+    latest = "not shown (too few young people)" if v.latest == disclosure.SUPPRESSED else v.latest
+    return (
+        f"Latest{when} {latest} against a baseline of {fmt(v.baseline, v.unit)} and a target of "
+        f"{fmt(v.target, v.unit)} by {v.target_date:%B %Y}; {v.direction}; "
+        f"{progress.STATUS_LABELS[v.status.status].lower()}."
+    )
 
 
 def theme_summary(views: list[IndicatorView], titles: dict[int, str]) -> pl.DataFrame:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import benchmarks, charts, figures, metrics, overview, queries, sections, themes
+from partnership import benchmarks, capacity, charts, figures, metrics, queries, sections, themes
 from partnership import cohort as cohort_figures
 from partnership.demo import ensure_database
 from partnership.settings import Settings, get_settings
@@ -62,29 +62,6 @@ def staffing(version: str, locality_ids: list[int]) -> pl.DataFrame:
     return _staffing(version, tuple(locality_ids))
 
 
-@st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the figures ...")
-def overview_figures(
-    version: str,
-    locality_ids: tuple[int, ...],
-    flt: metrics.CohortFilter,
-    period: str,
-    suppressed: bool,
-    as_of: dt.date,
-) -> overview.Overview:
-    indicators, values = _indicators(version)
-    return overview.build(
-        cohort(version, list(locality_ids), flt),
-        staffing(version, list(locality_ids)),
-        indicators,
-        values,
-        as_of,
-        period,
-        suppressed,
-        settings().suppression_threshold,
-        settings().status_tolerance,
-    )
-
-
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the cohort figures ...")
 def cohort_page(
     version: str,
@@ -125,32 +102,27 @@ def indicators(version: str) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the indicators ...")
 def indicator_views(
-    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date, slice_: str
 ) -> list[themes.IndicatorView]:
-    """Computed indicators follow the locality filter; entered ones are partnership-wide."""
+    """Computed indicators follow the locality chosen (a slice of the same
+    release as the partnership's); entered ones are partnership-wide."""
     defs, values = _indicators(version)
-    return themes.indicator_views(
-        defs,
-        cohort(version, list(locality_ids), metrics.CohortFilter()),
-        values,
-        as_of,
-        suppressed,
-        settings().suppression_threshold,
-        settings().status_tolerance,
-    )
+    figs = figures_for(version, locality_ids, metrics.CohortFilter(), suppressed, as_of)
+    return themes.indicator_views(defs, figs, values, as_of, slice_, settings().status_tolerance)
 
 
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
 def indicator_chart_specs(
-    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date, slice_: str
 ) -> dict[str, dict]:
     """Vega-Lite specs of every indicator's trend chart, built once per data
-    version and scope: building and validating Altair charts is most of the
+    version and view: building and validating Altair charts is most of the
     time a rerun of the themes page would otherwise take."""
-    return {
-        v.code: charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date).to_dict()
-        for v in indicator_views(version, locality_ids, suppressed, as_of)
-    }
+    with _altair_lock():
+        return {
+            v.code: charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date).to_dict()
+            for v in indicator_views(version, locality_ids, suppressed, as_of, slice_)
+        }
 
 
 @st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
@@ -234,3 +206,69 @@ def _altair_lock():  # type: ignore[no-untyped-def]
 
         return contextlib.nullcontext()
     return _altair_globals_lock
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner="Working out the figures ...")
+def overview(
+    version: str,
+    locality_ids: tuple[int, ...],
+    flt: metrics.CohortFilter,
+    suppressed: bool,
+    as_of: dt.date,
+    period: str,
+    slice_: str,
+) -> tuple[list[sections.Card], sections.Block, pl.DataFrame]:
+    """The overview's cards, its by-locality block and the themes' statuses."""
+    figs = figures_for(version, locality_ids, flt, suppressed, as_of)
+    view = sections.View(period, slice_, as_of)
+    staff = staffing(version, list(locality_ids))
+    if slice_ != figures.ALL:
+        staff = staff.filter(pl.col("locality") == slice_)
+    card = None
+    if not staff.is_empty():
+        latest = staff.filter(pl.col("month") == staff["month"].max())
+        totals = capacity.establishment(latest, []).row(0, named=True)
+        card = sections.Card(
+            "Posts funded / filled (FTE)",
+            f"{totals['funded_fte']:.0f} / {totals['filled_fte']:.0f}",
+            f"{totals['agency_fte']:.0f} FTE agency cover, {latest['month'][0]:%B %Y}",
+            "capacity",
+            "posts",
+        )
+    defs, _values = _indicators(version)
+    views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
+    titles = dict(zip(defs["theme"], defs["theme_title"], strict=True)) if defs.height else {}
+    with _altair_lock():
+        block = sections.open_16_17_block(figs, view)
+    return sections.overview_cards(figs, view, card), block, themes.theme_summary(views, titles)
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner="Working out the caseloads ...")
+def caseload_section(
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, month: dt.date, slice_: str
+) -> sections.Section:
+    """Caseloads released over every locality the viewer may see (a locality's
+    view is a slice of the same release), case holders by team unless at board level."""
+    rows = capacity.month_of(staffing(version, list(locality_ids)), month)
+    label = month.strftime("%Y-%m")
+    threshold = settings().caseload_threshold
+    cases = figures.disclose(
+        figures.cases_release(rows, label, threshold), suppressed, settings().suppression_threshold
+    )
+    holders = figures.disclose(
+        figures.holders_release(rows, label, threshold, by_team=not suppressed),
+        suppressed,
+        settings().suppression_threshold,
+    )
+    with _altair_lock():
+        return sections.caseload_section(
+            cases,
+            holders,
+            rows,
+            label,
+            f"{month:%B %Y}",
+            threshold,
+            capacity.ENGLAND_CASELOAD,
+            slice_,
+            by_team=not suppressed,
+        )
