@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from sqlmodel import Session
 
-from partnership import benchmarks, capacity, charts, queries
+from partnership import benchmarks, capacity, charts, figures, queries, wording
 from partnership.access import ALL_ROLES
 from ui import chrome, data, present
 from ui.auth import guard
@@ -97,7 +97,8 @@ def _caseloads() -> None:
 
 
 def _trend() -> None:
-    series = capacity.trend(staffing)
+    st.caption("Every month recorded, whatever the period chosen; the month chosen applies to the other tabs.")
+    series = data.capacity_trend(version, filters.visible_ids, viewer.suppressed, filters.slice)
     trend_views = [
         (
             "Vacancy rate",
@@ -146,11 +147,15 @@ def _trend() -> None:
     published, neighbours = data.workforce_benchmarks(version)
     if not published["caseload_fte"].is_empty():
         st.subheader("Beside England, our region and our statistical neighbours")
-        latest = capacity.trend(rows).row(0, named=True) if filters.locality_label != "All localities" else None
-        ours_all = capacity.establishment(rows, []).row(0, named=True) if latest is None else latest
+        ours_all = capacity.establishment(rows, []).row(0, named=True)
+        cases, _holders = data.caseload_releases(version, filters.visible_ids, viewer.suppressed, month)
         comp_rows = []
         for name, label, ours in (
-            ("caseload_fte", "Caseload per FTE", capacity.fmt_caseload(ours_all["caseload"])),
+            (
+                "caseload_fte",
+                "Caseload per FTE",
+                wording.number(cases, figures.key("caseload", month.strftime("%Y-%m"), filters.slice), 1),
+            ),
             ("vacancy_rate_fte", "Vacancy rate (%)", f"{100 * ours_all['vacancy_rate']:.1f}"),
             ("agency_rate_fte", "Agency rate (%)", f"{100 * ours_all['agency_rate']:.1f}"),
         ):

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from partnership import accounts, boardpack, queries, stories
 from partnership.access import ALL_ROLES
-from partnership.metrics import period_options
+from partnership.metrics import default_period, period_options
 from partnership.stories import PAGE_PATHS, VIEWS, SavedStory, StoryError
 from ui import chrome, data
 from ui.auth import guard
@@ -21,6 +21,8 @@ settings = chrome.page_header(viewer, "stories", "Presentations")
 as_of = queries.as_of_date(settings)
 localities = {r["code"]: r["name"] for r in data.localities().to_dicts()}
 periods = period_options(as_of)
+default = default_period(as_of)
+board_periods = period_options(as_of, rolling=False)
 locality_labels = {"all": "All localities", **localities}
 can_edit = viewer.role in ("project_lead", "admin")
 with Session(data.engine()) as session:
@@ -35,7 +37,7 @@ st.markdown(
 
 def _filters_words(filters: dict[str, str]) -> str:
     words = [localities.get(filters.get("locality", ""), "All localities")]
-    words.append(periods.get(filters.get("period", "12m"), filters.get("period", "")))
+    words.append(periods.get(filters.get("period", default), filters.get("period", "")))
     words += [f"{k} {v}" for k, v in filters.items() if k not in ("locality", "period")]
     return ", ".join(words)
 
@@ -77,7 +79,7 @@ if can_edit:
             {
                 "View": VIEWS[s.view],
                 "Locality": locality_labels.get(s.filters.get("locality", "all"), "All localities"),
-                "Period": periods.get(s.filters.get("period", "12m"), periods["12m"]),
+                "Period": periods.get(s.filters.get("period", default), periods[default]),
             }
             for s in (current.steps if current else [stories.Step(v) for v in stories.BOARD_MEETING])
         ],
@@ -140,7 +142,9 @@ if can_edit:
     )
     loc_col, period_col, go_col = st.columns([2, 2, 1], vertical_alignment="bottom")
     pack_loc = loc_col.selectbox("Locality", ["all", *localities], format_func=lambda c: locality_labels[c])
-    pack_period = period_col.selectbox("Period", list(periods), format_func=periods.__getitem__)
+    pack_period = period_col.selectbox(
+        "Period", list(board_periods), format_func=board_periods.__getitem__, help="Board packs are by calendar year."
+    )
     if go_col.button("Prepare board pack", icon=":material/picture_as_pdf:"):
         with st.spinner("Building the board pack ..."):
             pdf = boardpack.build_board_pack(

@@ -17,7 +17,7 @@ import polars as pl
 from sqlmodel import Session, select
 
 from models import PostSnapshot, Scenario
-from partnership import accounts, disclosure, store
+from partnership import accounts, store
 
 ENGLAND_CASELOAD = 15.2  # DfE CSWW 2025, cases per case-holding FTE
 NO_CASE_HOLDERS = "no case holders"
@@ -64,18 +64,6 @@ def establishment(month_rows: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     return _rates(_sums(ordered, by))
 
 
-def over_threshold(month_rows: pl.DataFrame, threshold: float) -> pl.DataFrame:
-    """Per team: case holders whose own caseload is over the threshold. Counted, never named."""
-    holders = month_rows.sort("locality_id", "team_order").filter(
-        pl.col("case_holding") & ((pl.col("filled_fte") + pl.col("agency_fte")) > 0)
-    )
-    return (
-        holders.with_columns(own=pl.col("cases_held") / (pl.col("filled_fte") + pl.col("agency_fte")))
-        .group_by("locality", "team", maintain_order=True)
-        .agg(case_holders=pl.len(), over=(pl.col("own") > threshold).sum())
-    )
-
-
 def trend(staffing: pl.DataFrame) -> pl.DataFrame:
     """Monthly vacancy rate, agency rate and caseload per FTE per locality."""
     return _rates(_sums(staffing.sort("month", "locality_id"), ["month", "locality"]))
@@ -90,14 +78,11 @@ def fmt_caseload(value: float | None) -> str:
 
 
 def display_table(frame: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    """The establishment as text. No caseload here: a caseload times the FTE
+    beside it gives the cases back, so caseloads are released with the cases
+    (partnership.figures.cases_release) and shown in the Caseloads section."""
     # Text is made in Python from plain lists: no Python function runs inside
     # polars (on its thread pool it needs the GIL and can deadlock the server).
-    small = frame["small"].to_list() if "small" in frame.columns else [False] * frame.height
-    caseloads = [
-        # A caseload hidden for the board (see hide_small_caseloads) shows as the symbol.
-        disclosure.SUPPRESSED if hidden else fmt_caseload(value)
-        for value, hidden in zip(frame["caseload"].to_list(), small, strict=True)
-    ]
     return frame.select(
         *[pl.col(c).alias(c.capitalize()) for c in labels],
         pl.col("posts").alias("Posts"),
@@ -106,7 +91,7 @@ def display_table(frame: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
         pl.col("agency_fte").round(1).alias("Agency FTE"),
         pl.col("vacant_fte").round(1).alias("Vacant FTE"),
         pl.Series("Fill rate", [fmt_rate(v) for v in frame["fill_rate"].to_list()], dtype=pl.String),
-        pl.Series("Cases per case-holding FTE", caseloads, dtype=pl.String),
+        pl.Series("Vacancy rate", [fmt_rate(v) for v in frame["vacancy_rate"].to_list()], dtype=pl.String),
     )
 
 
@@ -190,49 +175,6 @@ def validate_snapshot(rows: list[SnapshotRow]) -> list[str]:
         f"{r.label}: {reason}" + ("" if value is None else f" ({value})")
         for r, _field, reason, value in snapshot_problems(rows)
     ]
-
-
-def hide_small_caseloads(teams: pl.DataFrame, threshold: int) -> pl.DataFrame:
-    """Case-holding establishment per team for board-level views. A caseload
-    times the FTE shown beside it gives the cases back, so a team holding 1 to
-    `threshold` cases gets no caseload (and `small` is set)."""
-    small = pl.col("cases").is_between(1, threshold)
-    return teams.with_columns(caseload=pl.when(small).then(None).otherwise(pl.col("caseload")), small=small)
-
-
-def capacity_table(
-    month_rows: pl.DataFrame, caseload_threshold: float, suppressed: bool, threshold: int
-) -> pl.DataFrame:
-    """Open cases against case-holding capacity per locality, as text. For
-    board-level views cases held from 1 to `threshold` show as the symbol,
-    and so does the difference, which would give them back."""
-    loc = establishment(month_rows.filter(pl.col("case_holding")), ["locality"])
-    small = pl.col("cases").is_between(1, threshold) & pl.lit(suppressed)
-    over = (pl.col("cases") - pl.col("case_fte") * caseload_threshold).round(0).cast(pl.Int64)
-    return loc.select(
-        pl.col("locality").alias("Locality"),
-        pl.when(small)
-        .then(pl.lit(disclosure.SUPPRESSED))
-        .otherwise(pl.col("cases").cast(pl.String))
-        .alias("Cases held"),
-        pl.col("case_fte").round(1).alias("Case-holding FTE"),
-        (pl.col("case_fte") * caseload_threshold)
-        .round(0)
-        .cast(pl.Int64)
-        .alias(f"Capacity at {caseload_threshold:g} per FTE"),
-        # Signed, so a difference is never read as a count.
-        pl.when(small)
-        .then(pl.lit(disclosure.SUPPRESSED))
-        .otherwise(pl.when(over >= 0).then(pl.lit("+")).otherwise(pl.lit("")) + over.cast(pl.String))
-        .alias("Cases over capacity"),
-    )
-
-
-def suppress_team_counts(frame: pl.DataFrame, column: str, suppressed: bool, threshold: int) -> pl.DataFrame:
-    """Counts of workers (e.g. over threshold) for board members: 1..threshold hidden."""
-    if not suppressed:
-        return frame.with_columns(pl.col(column).cast(pl.String))
-    return disclosure.suppress_frame_counts(frame, [column], threshold)
 
 
 def post_labels(month_rows: pl.DataFrame) -> pl.DataFrame:

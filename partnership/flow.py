@@ -10,7 +10,6 @@ the far end of that band, repeated until no drawn band is that small.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import polars as pl
 
@@ -81,13 +80,6 @@ def _latest_outcome(cohort: Cohort) -> pl.DataFrame:
     )
 
 
-def person_stages(cohort: Cohort, as_of: dt.date, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """One row per young person whose 18th birthday fell in [start, end] and
-    whose 3-month window has closed, with a label for each stage."""
-    trans = metrics.transitions(cohort, as_of).filter(pl.col("b18").is_between(start, end) & pl.col("window_3m"))
-    return _stages(cohort, trans, as_of).select("id", *STAGES)
-
-
 def transition_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
     """Everyone whose 3-month window after 18 has closed, whatever the period:
     their stage labels beside what transitions() knows of them."""
@@ -120,152 +112,9 @@ def _stages(cohort: Cohort, trans: pl.DataFrame, as_of: dt.date) -> pl.DataFrame
     )
 
 
-def links(people: pl.DataFrame) -> pl.DataFrame:
-    """Counts of young people between each pair of adjacent stages."""
-    frames = [
-        people.group_by(pl.col(a).alias("source"), pl.col(b).alias("target"))
-        .len("value")
-        .with_columns(stage=pl.lit(i, dtype=pl.Int32))
-        for i, (a, b) in enumerate(itertools.pairwise(STAGES))
-    ]
-    return pl.concat(frames).with_columns(pl.col("value").cast(pl.Int64)).sort("stage", "source", "target")
-
-
-def fold_small(people: pl.DataFrame, threshold: int = 5) -> tuple[pl.DataFrame, int]:
-    """Disclosure control for the flow. Returns (people, hidden).
-
-    Whoever is on a band of 1..threshold is relabelled OTHER at the band's far
-    end and every later stage (OTHER is absorbing, so its outgoing band is the
-    whole node). If an OTHER node is itself 1..threshold, its people are left
-    out of the drawing altogether (hidden) from every stage, so node totals
-    still agree stage to stage. Repeated until nothing changes.
-    """
-    people = people.clone()
-    start = people.height
-    pairs = list(itertools.pairwise(range(len(STAGES))))
-    while True:
-        changed = False
-        for k, k1 in pairs:
-            a, b = STAGES[k], STAGES[k1]
-            small = (
-                people.filter(pl.col(a) != OTHER).group_by(a, b).len("n").filter(pl.col("n").is_between(1, threshold))
-            )
-            if small.is_empty():
-                continue
-            # A small band into a real node: its people become OTHER from
-            # that node on. A small band into OTHER: they become OTHER from
-            # the band's start, so the band merges into the OTHER node.
-            for into_other, first in ((False, k1), (True, k)):
-                part = small.filter((pl.col(b) == OTHER) == into_other)
-                if part.is_empty():
-                    continue
-                hit = people.join(part.select(a, b), on=[a, b], how="semi")["id"].implode()
-                people = people.with_columns(
-                    [
-                        pl.when(pl.col("id").is_in(hit)).then(pl.lit(OTHER)).otherwise(pl.col(c)).alias(c)
-                        for c in STAGES[first:]
-                    ]
-                )
-                changed = True
-        for stage in STAGES[:-1]:
-            n_other = people.filter(pl.col(stage) == OTHER).height
-            if 1 <= n_other <= threshold:
-                people = people.filter(pl.col(stage) != OTHER)
-                changed = True
-        if not changed:
-            return people, start - people.height
-
-
-def drawable_links(people: pl.DataFrame, suppressed: bool, threshold: int = 5) -> tuple[pl.DataFrame, int]:
-    """Links a viewer may see, and how many young people are left out of the
-    drawing; for suppressed viewers no band is 1..threshold."""
-    hidden = 0
-    if suppressed:
-        people, hidden = fold_small(people, threshold)
-    return links(people), hidden
-
-
 def _node_order(stage: str, names: list[str]) -> list[str]:
     known = [n for n in NODE_ORDER[stage] if n in names]
     return known + sorted(n for n in names if n not in known and n != OTHER) + ([OTHER] if OTHER in names else [])
-
-
-def layout(link_table: pl.DataFrame, gap: float = 0.02, samples: int = 24) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Node rectangles and ribbon polygons in unit coordinates.
-
-    One vertical scale for every stage, so each band is exactly as thick at
-    both ends as its share of the nodes it joins, and the bands leaving (or
-    entering) a node stack up to the node's height.
-    Returns (nodes, ribbons). nodes: stage, name, value, x0, x1, y0, y1;
-    ribbons: link, source, target, value, share, x, y0, y1 (samples along a
-    smoothstep curve, drawn as filled areas).
-    """
-    if link_table.is_empty():
-        return pl.DataFrame(), pl.DataFrame()
-    n_stages = len(STAGES)
-    totals: list[dict[str, int]] = []
-    for s in range(n_stages):
-        side, stage = ("source", s) if s < n_stages - 1 else ("target", s - 1)
-        vals = link_table.filter(pl.col("stage") == stage).group_by(side).agg(pl.col("value").sum())
-        totals.append(dict(zip(vals[side], vals["value"], strict=True)))
-    total = float(sum(totals[0].values()))
-    scale = 1.0 - gap * max(max(len(t) for t in totals) - 1, 0)
-    width = 0.014
-    node_rows = []
-    for s, stage in enumerate(STAGES):
-        y = 0.0
-        # The last 20% of the width is left for the last stage's labels.
-        x0 = s / (n_stages - 1) * (0.8 - width)
-        for name in _node_order(stage, list(totals[s])):
-            h = scale * totals[s][name] / total
-            node_rows.append(
-                {
-                    "stage": STAGE_TITLES[stage],
-                    "stage_index": s,
-                    "name": name,
-                    "value": int(totals[s][name]),
-                    "share": totals[s][name] / total,
-                    "x0": x0,
-                    "x1": x0 + width,
-                    "y0": y,
-                    "y1": y + h,
-                }
-            )
-            y += h + gap
-    node_pos = {(r["stage_index"], r["name"]): r for r in node_rows}
-    out_y = {key: r["y0"] for key, r in node_pos.items()}
-    in_y = dict(out_y)
-    ribbons = []
-    # Bands leave and enter nodes in node order, so they do not cross inside a node.
-    order = {(r["stage_index"], r["name"]): i for i, r in enumerate(node_rows)}
-    rows = sorted(
-        link_table.to_dicts(),
-        key=lambda r: (r["stage"], order[(r["stage"], r["source"])], order[(r["stage"] + 1, r["target"])]),
-    )
-    for k, row in enumerate(rows):
-        s = row["stage"]
-        src, tgt = node_pos[(s, row["source"])], node_pos[(s + 1, row["target"])]
-        h = scale * row["value"] / total
-        sy, ty = out_y[(s, row["source"])], in_y[(s + 1, row["target"])]
-        out_y[(s, row["source"])] += h
-        in_y[(s + 1, row["target"])] += h
-        xa, xb = src["x1"], tgt["x0"]
-        for i in range(samples + 1):
-            t = i / samples
-            ease = t * t * (3 - 2 * t)
-            ribbons.append(
-                {
-                    "link": k,
-                    "source": row["source"],
-                    "target": row["target"],
-                    "value": row["value"],
-                    "share": row["value"] / total,
-                    "x": xa + (xb - xa) * t,
-                    "y0": sy + (ty - sy) * ease,
-                    "y1": sy + h + (ty - sy) * ease,
-                }
-            )
-    return pl.DataFrame(node_rows), pl.DataFrame(ribbons)
 
 
 def layout_released(

@@ -84,19 +84,6 @@ def open_children_now(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
     )
 
 
-def open_by_age(cohort: Cohort, as_of: dt.date, ages: tuple[int, int] = (16, 17)) -> pl.DataFrame:
-    """Count per locality of young people open now aged within `ages`."""
-    open_ids = open_children_now(cohort, as_of)
-    return (
-        cohort.young_people.join(open_ids, left_on="id", right_on="young_person_id", how="semi")
-        .with_columns(age=age_years(pl.col("birth_month"), as_of))
-        .filter(pl.col("age").is_between(*ages))
-        .group_by("locality")
-        .agg(pl.len().alias("young_people"))
-        .sort("locality")
-    )
-
-
 def turning_18_soon(cohort: Cohort, as_of: dt.date, months: int = 6) -> pl.DataFrame:
     """Open young people whose 18th birthday falls after as_of and within
     `months`, with whether a transition plan has been agreed."""
@@ -212,51 +199,7 @@ def period_bounds(period: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
     return start, as_of
 
 
-@dataclass(frozen=True)
-class Share:
-    numerator: int
-    denominator: int
-
-    @property
-    def percent(self) -> float | None:
-        return None if self.denominator == 0 else 100.0 * self.numerator / self.denominator
-
-
-def pickup_share(trans: pl.DataFrame, start: dt.date, end: dt.date) -> Share:
-    """Of those whose 18th birthday fell in the period (and whose 3-month
-    window has closed), how many an adult service picked up within 3 months."""
-    rows = trans.filter(pl.col("b18").is_between(start, end) & pl.col("window_3m"))
-    return Share(int(rows["picked_3m"].sum()), rows.height)
-
-
-def median_gap(trans: pl.DataFrame, start: dt.date, end: dt.date) -> float | None:
-    rows = trans.filter(pl.col("b18").is_between(start, end) & pl.col("gap_days").is_not_null())
-    return None if rows.is_empty() else float(rows["gap_days"].median())  # type: ignore[arg-type]
-
-
-def neet_share(cohort: Cohort, start: dt.date, end: dt.date, ages: tuple[int, int] = (19, 21)) -> Share:
-    rows = outcomes_at(cohort, ages).filter(pl.col("observed_on").is_between(start, end))
-    return Share(int(rows["neet"].sum()), rows.height)
-
-
 # --- quarterly series for the computed programme indicators -------------------
-
-
-def _quarter(col: str) -> pl.Expr:
-    return pl.col(col).dt.truncate("1q").alias("period")
-
-
-def _share_series(frame: pl.DataFrame, date_col: str, flag: str, scale: float = 100.0) -> pl.DataFrame:
-    return (
-        frame.group_by(_quarter(date_col))
-        .agg(numerator=pl.col(flag).cast(pl.Float64).sum(), denominator=pl.len().cast(pl.Float64))
-        .with_columns(value=scale * pl.col("numerator") / pl.col("denominator"))
-        .sort("period")
-    )
-
-
-def _mean_series(frame: pl.DataFrame, date_col: str, col: str) -> pl.DataFrame:
-    return _share_series(frame, date_col, col, scale=1.0)
 
 
 def _pairs(cohort: Cohort) -> pl.DataFrame:
@@ -274,57 +217,3 @@ def _pairs(cohort: Cohort) -> pl.DataFrame:
         .filter(pl.col("prev_eet").is_not_null())
     )
     return obs
-
-
-def indicator_series(metric_key: str, cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
-    """Quarterly (period, numerator, denominator, value) for a computed indicator."""
-    if metric_key in ("post18_pickup_3m", "slipped_through", "plan_by_17_5"):
-        trans = transitions(cohort, as_of)
-        if metric_key == "post18_pickup_3m":
-            return _share_series(trans.filter(pl.col("intensive") & pl.col("window_3m")), "b18", "picked_3m")
-        if metric_key == "slipped_through":
-            return _share_series(trans.filter(pl.col("intensive") & pl.col("window_6m")), "b18", "slipped")
-        rows = (
-            with_ages(cohort.young_people)
-            .filter(pl.col("b17_6") <= as_of)
-            .join(
-                cohort.plans.select("young_person_id", "agreed_on"),
-                left_on="id",
-                right_on="young_person_id",
-                how="left",
-            )
-            .with_columns(on_time=(pl.col("agreed_on") <= pl.col("b17_6")).fill_null(False))
-        )
-        return _share_series(rows, "b17_6", "on_time")
-    if metric_key in ("neet_19_21", "homeless_19_21", "crisis_contacts_19_21"):
-        obs = outcomes_at(cohort, (19, 21))
-        if metric_key == "crisis_contacts_19_21":
-            return _mean_series(obs, "observed_on", "crisis")
-        return _share_series(obs, "observed_on", "neet" if metric_key == "neet_19_21" else "homeless")
-    if metric_key == "send_post16_dropout":
-        pairs = _pairs(cohort).filter(pl.col("prev_eet")).with_columns(dropped=pl.col("neet"))
-        return _share_series(pairs, "observed_on", "dropped")
-    if metric_key == "send_reengaged":
-        pairs = _pairs(cohort).filter(pl.col("prev_neet")).with_columns(reengaged=pl.col("eet"))
-        return _share_series(pairs, "observed_on", "reengaged")
-    if metric_key == "risk_agreement":
-        return _share_series(risk_agreement(cohort), "first_assessed", "agree")
-    raise KeyError(f"no cohort metric called {metric_key!r}")
-
-
-def risk_agreement(cohort: Cohort, window_days: int = 90) -> pl.DataFrame:
-    """Per young person assessed by two or more agencies within `window_days`
-    of their first assessment: whether every agency gave the same level."""
-    first = cohort.risks.group_by("young_person_id").agg(first_assessed=pl.col("assessed_on").min())
-    return (
-        cohort.risks.join(first, on="young_person_id")
-        .filter((pl.col("assessed_on") - pl.col("first_assessed")).dt.total_days() <= window_days)
-        .sort("assessed_on")
-        # An agency's latest level in the window stands for that agency.
-        .group_by("young_person_id", "first_assessed", "agency")
-        .agg(level=pl.col("level").last())
-        .group_by("young_person_id", "first_assessed")
-        .agg(agencies=pl.len(), levels=pl.col("level").n_unique())
-        .filter(pl.col("agencies") >= 2)
-        .with_columns(agree=pl.col("levels") == 1)
-    )

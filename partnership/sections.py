@@ -18,7 +18,7 @@ import polars as pl
 
 from models.codes import RISK_AGENCIES
 from partnership import charts, flow
-from partnership.disclosure import SUPPRESSED, Released
+from partnership.disclosure import SUPPRESSED, Audit, Released
 from partnership.figures import (
     AGES,
     ALL,
@@ -53,6 +53,7 @@ class Section:
     tiles: list[tuple[str, str, str]] = field(default_factory=list)  # label, value, help
     notes: list[str] = field(default_factory=list)
     measures: tuple[str, ...] = ()  # catalogue ids, for "how figures are worked out"
+    audit: Audit | None = None  # what the disclosure check found over the releases it reads
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def flow_section(figs: Figures, view: View) -> Section:
         "Flow across 18",
         [block],
         measures=("flow", "turned_18", "no_adult_service_3m"),
+        audit=r.audit,
     )
 
 
@@ -242,6 +244,7 @@ def age_section(figs: Figures, view: View, case_list: pl.DataFrame | None) -> Se
         blocks,
         notes=notes + ["Open now: on the figures' date, whatever period is chosen."],
         measures=("open_by_age", "open_16_17", "turning_18", "turning_18_no_plan"),
+        audit=r.audit,
     )
 
 
@@ -350,6 +353,7 @@ def gap_section(figs: Figures, view: View) -> Section:
         blocks,
         tiles=tiles,
         measures=("gap_days", "gap_over_28", "gap_over_90", "slipped", "slipped_through"),
+        audit=r.audit.merge(sl.audit),
     )
 
 
@@ -425,6 +429,7 @@ def outcomes_section(figs: Figures, view: View, comparison: pl.DataFrame | None)
             ("Homeless or emergency housing at 19-21", pct(r, key("homeless_19_21", p, s)), ""),
         ],
         measures=("neet_19_21", "homeless_19_21", "outcomes_by_route", "neet_17_18", "activity_not_known"),
+        audit=r.audit,
     )
 
 
@@ -478,6 +483,7 @@ def risk_section(figs: Figures, view: View) -> Section:
             )
         ],
         measures=("risk_agreement", "risk_pair_differ", "risk_agreement_quarterly"),
+        audit=r.audit,
     )
 
 
@@ -599,6 +605,7 @@ def representation_section(figs: Figures, view: View) -> Section:
             ),
         ],
         measures=("representation_slipped", "representation_exploited"),
+        audit=figs.slipped(p).audit.merge(figs.cohort_all().audit),
     )
 
 
@@ -819,4 +826,5 @@ def caseload_section(
             ),
         ],
         measures=("caseload", "case_holders_over", "cases_held", "cases_over_capacity"),
+        audit=cases.audit.merge(holders.audit),
     )

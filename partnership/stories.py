@@ -104,7 +104,7 @@ def check_steps(raw: list[dict[str, object]]) -> list[Step]:
         for key, value in dict(row.get("filters") or {}).items():  # type: ignore[call-overload]
             if key not in FILTER_KEYS:
                 problems.append(f"step {number}: '{key}' is not a filter")
-            elif value not in (None, "", "all") and (key, value) != ("period", "12m"):  # defaults stay out of links
+            elif value not in (None, "", "all"):  # defaults stay out of links
                 filters[key] = str(value)
         steps.append(Step(view, filters))
     if not raw:
@@ -138,6 +138,19 @@ def save_story(
     clash = session.exec(select(Story).where(Story.name == name)).first()
     if clash is not None and clash.id != story_id:
         raise StoryError(f"there is already a story called '{name}'")
+    if for_board:
+        # Board-level views are calendar years and the whole cohort (see ui.filters).
+        wrong = [
+            f"step {n}"
+            for n, step in enumerate(steps, start=1)
+            if step.filters.get("period") == "12m" or {"send", "care", "exploitation"} & set(step.filters)
+        ]
+        if wrong:
+            raise StoryError(
+                "a story for the board shows calendar years and the whole cohort: "
+                + ", ".join(wrong)
+                + " asks for the last 12 months or a SEND, care or exploitation filter"
+            )
     row = session.get(Story, story_id) if story_id is not None else None
     if story_id is not None and row is None:
         raise StoryError(f"story {story_id} no longer exists")

@@ -140,14 +140,32 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _notes(ctx: _Context, summary: str, words: list[str], today: dt.date) -> list[str]:
+def _small_counts(table: pl.DataFrame, threshold: int) -> bool:
+    """Whether a table (held as text) shows a count from 1 to the threshold."""
+    for column in table.columns:
+        values = table[column].cast(pl.String, strict=False).str.replace_all(",", "")
+        counts = values.filter(values.str.contains(r"^[0-9]+$")).cast(pl.Int64, strict=False)
+        if counts.is_between(1, threshold).any():
+            return True
+    return False
+
+
+def _notes(
+    ctx: _Context, summary: str, words: list[str], today: dt.date, table: pl.DataFrame, audit: str = ""
+) -> list[str]:
     notes = [plain for plain in [exports.plain_text(summary)] if plain]
     notes.append(" · ".join(words) + f" · exported {_day(today)}, figures as of {_day(ctx.as_of)}")
+    threshold = data.settings().suppression_threshold
     if ctx.viewer is not None and ctx.viewer.suppressed:
-        threshold = data.settings().suppression_threshold
         notes.append(
-            f"Counts from 1 to {threshold} are shown as c (fewer than {threshold + 1}), with further cells "
+            f"Counts from 1 to {threshold} are shown as c (fewer than {threshold + 1}), with further figures "
             "hidden where they would give one away."
+            + (f" Disclosure check of these figures: {audit}." if audit else "")
+        )
+    elif _small_counts(table, threshold):
+        notes.append(
+            f"NOT FOR PUBLICATION: this file holds counts from 1 to {threshold}, which the partnership's "
+            "disclosure rule keeps from anyone not cleared to see case-level data."
         )
     if ctx.synthetic:
         notes.append("Synthetic demo data: none of it is real.")
@@ -174,13 +192,14 @@ def _downloads(
     filename: str,
     key: str,
     spec: Callable[[], dict] | None = None,
+    audit: str = "",
 ) -> None:
     """A row of download buttons. Nothing is converted until a button is
     pressed: st.download_button takes a callable and runs it on click."""
     ctx = _context()
     today = dt.date.today()
     named, words = _filters(ctx)
-    notes = _notes(ctx, summary, words, today)
+    notes = _notes(ctx, summary, words, today, table, audit)
     title = f"{ctx.title}: {filename.replace('_', ' ')}"
     engine = data.engine()
     username = ctx.viewer.username if ctx.viewer is not None else ""
@@ -225,14 +244,16 @@ def _altair_spec(chart: alt.TopLevelMixin) -> dict:
         return chart.to_dict()
 
 
-def table_block(table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
+def table_block(table: pl.DataFrame, summary: str, filename: str, key: str, audit: str = "") -> None:
     """A table with its one-line summary and downloads of exactly what is shown."""
     st.markdown(summary)
     st.dataframe(table, hide_index=True, width="stretch")
-    _downloads(table, summary, filename, key)
+    _downloads(table, summary, filename, key, audit=audit)
 
 
-def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: str, filename: str, key: str) -> None:
+def chart_block(
+    chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: str, filename: str, key: str, audit: str = ""
+) -> None:
     """A chart with its data as a table, a one-line summary (also the chart's
     alt text) and downloads of exactly what is shown."""
     st.markdown(summary)
@@ -253,7 +274,7 @@ def chart_block(chart: alt.TopLevelMixin | dict, table: pl.DataFrame, summary: s
             spec = lambda: _altair_spec(shown)  # noqa: E731
     with table_tab:
         st.dataframe(table, hide_index=True, width="stretch")
-    _downloads(table, summary, filename, key, spec)
+    _downloads(table, summary, filename, key, spec, audit)
 
 
 def section(sec: object, key_prefix: str = "") -> None:
@@ -269,10 +290,11 @@ def section(sec: object, key_prefix: str = "") -> None:
     for block in sec.blocks:
         st.subheader(block.heading)
         key = f"{key_prefix}{block.filename}"
+        audit = sec.audit.words() if sec.audit is not None else ""
         if block.chart is not None:
-            chart_block(block.chart, block.table, block.sentence, block.filename, key)
+            chart_block(block.chart, block.table, block.sentence, block.filename, key, audit)
         else:
-            table_block(block.table, block.sentence, block.filename, key)
+            table_block(block.table, block.sentence, block.filename, key, audit)
         for note in block.notes:
             st.caption(note)
     for note in sec.notes:

@@ -244,31 +244,52 @@ def overview(
 
 
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner="Working out the caseloads ...")
+def caseload_releases(
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, month: dt.date
+) -> tuple[figures.Released, figures.Released]:
+    """Cases and case holders released over every locality the viewer may see
+    (a locality's view is a slice of the same release); case holders by team
+    unless at board level."""
+    rows = capacity.month_of(staffing(version, list(locality_ids)), month)
+    label = month.strftime("%Y-%m")
+    threshold, small = settings().caseload_threshold, settings().suppression_threshold
+    return (
+        figures.disclose(figures.cases_release(rows, label, threshold), suppressed, small),
+        figures.disclose(figures.holders_release(rows, label, threshold, by_team=not suppressed), suppressed, small),
+    )
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
 def caseload_section(
     version: str, locality_ids: tuple[int, ...], suppressed: bool, month: dt.date, slice_: str
 ) -> sections.Section:
-    """Caseloads released over every locality the viewer may see (a locality's
-    view is a slice of the same release), case holders by team unless at board level."""
+    cases, holders = caseload_releases(version, locality_ids, suppressed, month)
     rows = capacity.month_of(staffing(version, list(locality_ids)), month)
-    label = month.strftime("%Y-%m")
-    threshold = settings().caseload_threshold
-    cases = figures.disclose(
-        figures.cases_release(rows, label, threshold), suppressed, settings().suppression_threshold
-    )
-    holders = figures.disclose(
-        figures.holders_release(rows, label, threshold, by_team=not suppressed),
-        suppressed,
-        settings().suppression_threshold,
-    )
     with _altair_lock():
         return sections.caseload_section(
             cases,
             holders,
             rows,
-            label,
+            month.strftime("%Y-%m"),
             f"{month:%B %Y}",
-            threshold,
+            settings().caseload_threshold,
             capacity.ENGLAND_CASELOAD,
             slice_,
             by_team=not suppressed,
         )
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
+def capacity_trend(version: str, locality_ids: tuple[int, ...], suppressed: bool, slice_: str) -> pl.DataFrame:
+    """Monthly vacancy and agency rates per locality (from FTE), and caseload
+    per locality as released month by month: a caseload gives cases back."""
+    staff = staffing(version, list(locality_ids))
+    series = capacity.trend(staff if slice_ == figures.ALL else staff.filter(pl.col("locality") == slice_))
+    released = []
+    for month in series["month"].unique().sort().to_list():
+        cases, _holders = caseload_releases(version, locality_ids, suppressed, month)
+        for loc in series.filter(pl.col("month") == month)["locality"].to_list():
+            value = cases.get(figures.key("caseload", month.strftime("%Y-%m"), loc))
+            released.append({"month": month, "locality": loc, "caseload": value if isinstance(value, float) else None})
+    frame = pl.DataFrame(released, schema={"month": pl.Date, "locality": pl.String, "caseload": pl.Float64})
+    return series.drop("caseload").join(frame, on=["month", "locality"], how="left")
