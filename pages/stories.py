@@ -25,13 +25,15 @@ default = default_period(as_of)
 board_periods = period_options(as_of, rolling=False)
 locality_labels = {"all": "All localities", **localities}
 can_edit = viewer.role in ("project_lead", "admin")
+threshold = data.settings().suppression_threshold
 with Session(data.engine()) as session:
     saved = stories.list_stories(session)
 
 st.markdown(
     "A story is a sequence of views shown full screen, one at a time, with **Previous** and **Next** "
     "(or Page Up and Page Down, as a presenter's clicker sends). The sidebar, filters and editing controls are "
-    "hidden. A story marked *for the board* is always shown with counts from 1 to 5 suppressed, whoever presents it."
+    f"hidden. A story marked *for the board* is always shown at board level (counts from 1 to {threshold} as c, "
+    "whole cohort, calendar years), whoever presents it."
 )
 
 

@@ -1,10 +1,11 @@
 """The flow across 18: one label per young person per stage, links between
 adjacent stages, and the ribbon geometry Altair draws (it has no Sankey mark).
 
-Because every young person has exactly one node in every stage, node totals
-are conserved stage to stage by construction. For viewers under disclosure
-control, anyone on a band of 1 to 5 is relabelled "Other / suppressed" at
-the far end of that band, repeated until no drawn band is that small.
+Every young person has exactly one node in every stage, so node totals are
+conserved stage to stage. What a viewer under disclosure control may see is
+decided in partnership.disclosure (see figures.flow_release): groups are
+drawn at their released size and bands left out leave part of a group
+unfilled, so the picture agrees with the headline figures.
 """
 
 from __future__ import annotations

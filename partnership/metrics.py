@@ -181,10 +181,9 @@ def period_options(as_of: dt.date, rolling: bool = True) -> dict[str, str]:
     Board-level views have calendar years only: two periods that overlap
     (the last 12 months and this year so far) would give the months between
     them away by subtraction."""
-    options = {}
+    options = {str(as_of.year): f"{as_of.year} (so far)"}
     for year in range(as_of.year - 1, as_of.year - 4, -1):
         options[str(year)] = str(year)
-    options[str(as_of.year)] = f"{as_of.year} (so far)"
     if rolling:
         options["12m"] = "Last 12 months"
     return options

@@ -242,7 +242,7 @@ def age_section(figs: Figures, view: View, case_list: pl.DataFrame | None) -> Se
         "age",
         "Cohort by age",
         blocks,
-        notes=notes + ["Open now: on the figures' date, whatever period is chosen."],
+        notes=[*notes, "Open now: on the figures' date, whatever period is chosen."],
         measures=("open_by_age", "open_16_17", "turning_18", "turning_18_no_plan"),
         audit=r.audit,
     )
@@ -422,11 +422,12 @@ def outcomes_section(figs: Figures, view: View, comparison: pl.DataFrame | None)
         blocks,
         tiles=[
             (
-                "NEET at 19-21",
+                f"NEET at 19-21 in {view.when}",
                 pct(r, key("neet_19_21", p, s)),
-                f"Of {count(r, key('outcomes', p, s, '19-21', 'n'), 'young person', 'young people')} with a record in the period.",
+                f"Of {count(r, key('outcomes', p, s, '19-21', 'n'), 'young person', 'young people')} "
+                "with a record in the period.",
             ),
-            ("Homeless or emergency housing at 19-21", pct(r, key("homeless_19_21", p, s)), ""),
+            (f"Homeless or emergency housing at 19-21 in {view.when}", pct(r, key("homeless_19_21", p, s)), ""),
         ],
         measures=("neet_19_21", "homeless_19_21", "outcomes_by_route", "neet_17_18", "activity_not_known"),
         audit=r.audit,
@@ -532,8 +533,16 @@ def _representation_block(
             )
     schema = {
         **dict.fromkeys(
-            ["Characteristic", "Group", "In focus group", "Share of focus group (%)", "Share of cohort (%)", "Ratio"]
-            + ["95% interval", "Flag"],
+            [
+                "Characteristic",
+                "Group",
+                "In focus group",
+                "Share of focus group (%)",
+                "Share of cohort (%)",
+                "Ratio",
+                "95% interval",
+                "Flag",
+            ],
             pl.String,
         ),
         "ratio_value": pl.Float64,
@@ -656,7 +665,7 @@ def overview_cards(figs: Figures, view: View, staffing_card: Card | None) -> lis
             "gap_days",
         ),
         Card(
-            "NEET at 19-21",
+            f"NEET at 19-21 in {view.when}",
             pct(out, key("neet_19_21", p, s)),
             f"of {count(out, key('outcomes', p, s, '19-21', 'n'), 'young person', 'young people')} with an "
             f"activity record in {view.when} (latest record)",
@@ -730,7 +739,7 @@ def caseload_section(
         pl.Series(
             "Cases per case-holding FTE",
             [
-                number(cases, key("caseload", month, "team", t), 1) or ("no case holders" if fte == 0 else SUPPRESSED)
+                number(cases, key("caseload", month, "team", t), 1) or ("no case holders" if fte == 0 else "not shown")
                 for t, fte in zip(teams["team"], teams["case_fte"], strict=True)
             ],
             dtype=pl.String,
@@ -770,7 +779,6 @@ def caseload_section(
             over_rows.append(
                 {
                     "Locality": loc,
-                    "Team": "All teams and shared posts",
                     "Case holders": cell(holders, key("case_holders_over", month, loc, "n")),
                     "Case holders over threshold": cell(holders, key("case_holders_over", month, loc)),
                 }

@@ -18,9 +18,9 @@ from sqlalchemy import text as sql
 import cli
 from models.db import get_engine
 from models.reference import THEMES
-from partnership import cohort, queries
+from partnership import figures, queries, sections
 from partnership.boardpack import TITLE, BoardPackError, build_board_pack
-from partnership.capacity import establishment, hide_small_caseloads
+from partnership.disclosure import SUPPRESSED, disclose
 
 SMALL = re.compile(r"[1-5]")
 
@@ -106,20 +106,30 @@ def test_pack_is_a_pdf_with_every_theme_and_no_small_count(demo: Demo) -> None:
     _check_pack(demo.pack)
 
 
-def test_small_counts_in_the_data_show_as_c(demo: Demo) -> None:
-    engine = get_engine(demo.url)
+def _board_figures(url: str, suppressed: bool = True) -> figures.Figures:
+    engine = get_engine(url)
     ids = queries.load_localities(engine)["id"].to_list()
-    data = queries.load_cohort(engine, ids)
-    lead = cohort.build_page(data, DEMO_AS_OF, "12m", False, True).gap_distribution
-    board = cohort.build_page(data, DEMO_AS_OF, "12m", True, False).gap_distribution
+    return figures.Figures(
+        queries.load_cohort(engine, ids), DEMO_AS_OF, suppressed, 5, sorted(queries.load_localities(engine)["name"])
+    )
+
+
+def test_the_packs_gap_is_the_board_pages_gap(demo: Demo) -> None:
+    """One truth: the pack prints the section the board's page shows, hidden the same way."""
+    view = sections.View("2025", figures.ALL, DEMO_AS_OF)
+    board = sections.gap_section(_board_figures(demo.url), view).blocks[0].table
+    lead = sections.gap_section(_board_figures(demo.url, suppressed=False), view).blocks[0].table
     # The demo does have gap bands of 1 to 5 young people, so the pack has something to hide.
-    small = [r["Gap"] for r in lead.to_dicts() if 1 <= int(r["Young people"]) <= 5]
+    small = [r["Gap"] for r in lead.to_dicts() if 1 <= int(r["Young people"].replace(",", "")) <= 5]
     assert small
-    table = {r[0]: r[1].replace(",", "") for r in rows(demo.pack) if len(r) == 2 and r[0] in set(board["Gap"])}
+    table = {r[0]: r[1] for r in rows(demo.pack) if len(r) == 2 and r[0] in set(board["Gap"])}
     for label in small:
-        assert table[label] == "c"
-    # The pack's figures are the page's figures for a board member.
+        assert table[label] == SUPPRESSED
     assert table == dict(zip(board["Gap"], board["Young people"], strict=True))
+    # And the words above it are the page's words.
+    assert " ".join(sections.gap_section(_board_figures(demo.url), view).blocks[0].sentence.split()) in plain_text(
+        demo.pack
+    )
 
 
 def test_establishment_matches_the_staffing_structure(demo: Demo) -> None:
@@ -129,15 +139,23 @@ def test_establishment_matches_the_staffing_structure(demo: Demo) -> None:
     assert posts == {"East": "20", "Central": "26", "North": "19", "Total": "65"}
 
 
-def test_flow_table_folds_small_bands(demo: Demo) -> None:
-    engine = get_engine(demo.url)
-    data = queries.load_cohort(engine, queries.load_localities(engine)["id"].to_list())
-    lead = cohort.build_page(data, DEMO_AS_OF, "12m", False, True).flow_links
-    assert lead.filter(lead["value"] <= 5).height > 0
-    assert "Other / suppressed" in plain_text(demo.pack)
+def test_flow_lists_no_small_band(demo: Demo) -> None:
+    view = sections.View("2025", figures.ALL, DEMO_AS_OF)
+    lead = sections.flow_section(_board_figures(demo.url, suppressed=False), view).blocks[0].table
+    assert lead.filter(pl.col("Young people").cast(pl.Int64).is_between(1, 5)).height > 0
     flow = [r for r in rows(demo.pack) if len(r) == 4 and r[0] in ("17 to plan", "plan to 18", "18 to 19-21")]
     assert flow
-    assert all(int(r[3].replace(",", "")) > 5 for r in flow)
+    assert all(r[3] == SUPPRESSED or int(r[3].replace(",", "")) > 5 for r in flow)
+    assert "Bands of fewer than 6 young people are not drawn or listed" in plain_text(demo.pack)
+
+
+def test_cover_states_what_the_disclosure_check_found(demo: Demo) -> None:
+    found = re.search(
+        r"Checked: ([0-9,]+) figures published, ([0-9,]+) hidden, none recoverable", plain_text(demo.pack)
+    )
+    assert found, "the cover must say what the disclosure check found"
+    published, hidden = (int(x.replace(",", "")) for x in found.groups())
+    assert published > hidden > 0
 
 
 def test_locality_restricts_the_pack(
@@ -167,7 +185,12 @@ def test_unknown_locality_or_period_is_refused(
     assert code == 1
     assert "unknown locality 'west' (known: all, east, central, north)" in stderr
     code, _, stderr = _cli(demo.url, monkeypatch, capsys, "--out", str(out), "--period", "2019")
-    assert code == 1 and "unknown period '2019' (known: 12m, 2026, 2025, 2024, 2023)" in stderr
+    assert (
+        code == 1 and "unknown period '2019' (known: 2026, 2025, 2024, 2023; the pack is for calendar years)" in stderr
+    )
+    # Board level is calendar years only: the last 12 months overlap this year so far.
+    code, _, stderr = _cli(demo.url, monkeypatch, capsys, "--out", str(out), "--period", "12m")
+    assert code == 1 and "unknown period '12m'" in stderr
     assert not out.exists()
     with pytest.raises(BoardPackError):
         build_board_pack(get_engine(demo.url), period="last-year", today=DEMO_AS_OF)
@@ -212,9 +235,11 @@ def test_a_team_with_few_cases_gets_no_caseload() -> None:
             post("East Team 2", 2, False, 1.0, 9),  # not case-holding: its cases do not count
         ]
     )
-    teams = hide_small_caseloads(establishment(rows_.filter(pl.col("case_holding")), ["locality", "team"]), 5)
+    cases = disclose(figures.cases_release(rows_, "2026-10", 15.0), True, 5)
+    lead = disclose(figures.cases_release(rows_, "2026-10", 15.0), False, 5)
     # Team 1: 3 cases on 2 FTE would print as 1.5 and give the 3 back; Team 2: 30 / 2 = 15.
-    assert teams.select("team", "cases", "case_fte", "caseload", "small").to_dicts() == [
-        {"team": "East Team 1", "cases": 3, "case_fte": 2.0, "caseload": None, "small": True},
-        {"team": "East Team 2", "cases": 30, "case_fte": 2.0, "caseload": 15.0, "small": False},
-    ]
+    assert lead["caseload|2026-10|team|East Team 1"] == 1.5 and lead["caseload|2026-10|team|East Team 2"] == 15.0
+    assert cases["caseload|2026-10|team|East Team 1"] == SUPPRESSED
+    # East's 33 cases less Team 2's 30 would give Team 1's back: one of them goes too.
+    assert SUPPRESSED in (cases["caseload|2026-10|team|East Team 2"], cases["cases_held|2026-10|East"])
+    assert cases.audit.recoverable == 0

@@ -10,7 +10,8 @@ from sqlmodel import Session, func, select
 
 from models import AuditEvent, PostSnapshot
 from models.db import get_engine
-from partnership import capacity, queries
+from partnership import capacity, figures, queries, sections
+from partnership.disclosure import disclose
 from tests.conftest import seed_small
 
 M = dt.date(2026, 10, 1)
@@ -54,29 +55,43 @@ def test_rates_and_caseload_by_team() -> None:
     shared = teams["East shared posts"]
     assert shared["caseload"] is None
     shown = capacity.display_table(capacity.establishment(_rows(), ["locality", "team"]), ["locality", "team"])
-    assert shown.filter(pl.col("Team") == "East shared posts")["Cases per case-holding FTE"][0] == "no case holders"
     assert shown.filter(pl.col("Team") == "Team A")["Fill rate"][0] == "33%"
+    # No caseload in the establishment table: it is released with the cases (test below).
+    assert "Cases per case-holding FTE" not in shown.columns
+
+
+def _caseloads(rows: pl.DataFrame, suppressed: bool) -> dict[str, list[dict[str, str]]]:
+    cases = disclose(figures.cases_release(rows, "m", 15.0), suppressed, 5)
+    holders = disclose(figures.holders_release(rows, "m", 15.0, by_team=not suppressed), suppressed, 5)
+    section = sections.caseload_section(cases, holders, rows, "m", "October 2026", 15.0, 15.2, "all", not suppressed)
+    return {b.filename: b.table.to_dicts() for b in section.blocks}
 
 
 def test_capacity_table_hides_small_case_counts_for_the_board() -> None:
     # Case-holding FTE = 1 filled + 1 agency = 2; capacity at 15 = 30; cases 30 -> +0.
-    full = capacity.capacity_table(_rows(), 15, suppressed=False, threshold=5)
-    assert full.row(0) == ("East", "30", 2.0, 30, "+0")
+    full = _caseloads(_rows(), False)["case_capacity"][0]
+    assert full == {
+        "Locality": "East",
+        "Cases held": "30",
+        "Case-holding FTE": "2.0",
+        "Capacity at 15 per FTE": "30",
+        "Cases over capacity": "+0",
+    }
     # 3 cases on the same 2 FTE: 3 - 30 = -27, which would give the 3 back to a board member.
     small = _rows().with_columns(cases_held=pl.Series([2, 1, 0, 0]))
-    assert capacity.capacity_table(small, 15, suppressed=False, threshold=5).row(0) == ("East", "3", 2.0, 30, "-27")
-    assert capacity.capacity_table(small, 15, suppressed=True, threshold=5).row(0) == ("East", "c", 2.0, 30, "c")
+    assert _caseloads(small, False)["case_capacity"][0]["Cases over capacity"] == "-27"
+    board = _caseloads(small, True)
+    assert (board["case_capacity"][0]["Cases held"], board["case_capacity"][0]["Cases over capacity"]) == ("c", "c")
     # The team's caseload (3 / 2 = 1.5) would too: hidden for the board.
-    teams = capacity.hide_small_caseloads(capacity.establishment(small, ["locality", "team"]), 5)
-    assert teams.filter(pl.col("team") == "Team A")["caseload"][0] is None
-    shown = capacity.display_table(teams, ["locality", "team"])
-    assert shown.filter(pl.col("Team") == "Team A")["Cases per case-holding FTE"][0] == "c"
-    assert shown.filter(pl.col("Team") == "East shared posts")["Cases per case-holding FTE"][0] == "no case holders"
+    teams = {r["Team"]: r["Cases per case-holding FTE"] for r in board["caseload_team"]}
+    assert teams["Team A"] in ("c", "not shown")
+    assert _caseloads(small, False)["caseload_team"][0]["Cases per case-holding FTE"] == "1.5"
 
 
 def test_workers_over_threshold_are_counted() -> None:
-    over = capacity.over_threshold(_rows(), 15.0).to_dicts()
-    assert over == [{"locality": "East", "team": "Team A", "case_holders": 2, "over": 1}]  # 18 > 15, 12 is not
+    over = _caseloads(_rows(), False)["over_threshold"]
+    # Team A's two case holders: 18 on 1 FTE is over 15, 12 is not.
+    assert over == [{"Locality": "East", "Team": "Team A", "Case holders": "2", "Case holders over threshold": "1"}]
 
 
 def test_what_if_caps_filling_at_uncovered_vacancies() -> None:

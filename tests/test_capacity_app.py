@@ -180,7 +180,9 @@ def test_lead_sees_the_whole_establishment_from_the_database(db: str) -> None:
     by_hand = _over_threshold(db, threshold)
     assert {str(r["Team"]): int(r[OVER]) for r in over.to_dict("records")} == by_hand
     summary = " ".join(m.value for m in at.markdown)
-    assert f"{sum(by_hand.values())} case holder(s) across all localities hold more than {threshold:g}" in summary
+    total = sum(by_hand.values())
+    holders = "case holder" if total == 1 else "case holders"
+    assert f"{total} {holders} across all localities {'holds' if total == 1 else 'hold'} more than {threshold:g}" in summary
 
 
 def test_manager_sees_only_east(db: str) -> None:
@@ -223,7 +225,8 @@ def test_board_member_gets_counts_of_workers_suppressed(db: str) -> None:
         by_locality[team.split()[0]] = by_locality.get(team.split()[0], 0) + n
     for locality, shown in zip(over["Locality"], values, strict=True):
         expected = by_locality[str(locality)]
-        assert shown == ("c" if 1 <= expected <= 5 else str(expected)), locality
+        # Small counts show as c; another may be hidden too where a total would give one away.
+        assert shown == "c" if 1 <= expected <= 5 else shown in ("c", str(expected)), locality
     # Board members may look, not try scenarios.
     assert not [d for d in at.data_editor if d.key == "whatif"]
 

@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-import pytest
 
-from partnership import metrics
+from partnership import figures, metrics
 from partnership.queries import Cohort
 
 D = dt.date
@@ -152,10 +151,20 @@ def _cohort() -> Cohort:
     return Cohort(yp, episodes, plans, risks, outcomes)
 
 
+def _figures() -> figures.Figures:
+    """The measure layer for the hand cohort, before disclosure (a cleared viewer)."""
+    return figures.Figures(_cohort(), AS_OF, False, 5, ["Central", "East", "North"])
+
+
 def test_open_aged_16_17_by_locality() -> None:
-    table = metrics.open_by_age(_cohort(), AS_OF)
+    o = _figures().open_now()
     # North's only 16-17 year old (F) closed in June; E is 15.
-    assert dict(zip(table["locality"], table["young_people"], strict=True)) == {"Central": 2, "East": 2}
+    assert {loc: o[f"open_16_17|now|{loc}"] for loc in ("Central", "East", "North", "all")} == {
+        "Central": 2,
+        "East": 2,
+        "North": 0,
+        "all": 4,
+    }
 
 
 def test_turning_18_in_next_six_months_and_their_plans() -> None:
@@ -183,31 +192,38 @@ def test_transitions_gap_plan_and_slipped_through() -> None:
 
 
 def test_pickup_share_and_median_gap_by_period() -> None:
-    trans = metrics.transitions(_cohort(), AS_OF)
-    start, end = metrics.period_bounds("2025", AS_OF)
+    f = _figures()
+    flow, gap = f.flow("2025"), f.gap("2025")
     # G, H, I turned 18 in 2025: only G was picked up within 3 months.
-    assert metrics.pickup_share(trans, start, end) == metrics.Share(1, 3)
-    assert metrics.median_gap(trans, start, end) == pytest.approx((21 + 137) / 2)
-    start, end = metrics.period_bounds("12m", AS_OF)
-    assert (start, end) == (D(2025, 11, 1), AS_OF)
-    # J counts; K's 3-month window has not closed yet.
-    assert metrics.pickup_share(trans, start, end) == metrics.Share(1, 1)
+    assert flow["turned_18|2025|all"] == 3
+    assert flow["adult_service_3m|2025|all"] == 33.0 and flow["no_adult_service_3m|2025|all"] == 67.0
+    # G waited 21 days and H 137; I had no adult service, so no gap.
+    assert (gap["gap_days|2025|all|n"], gap["gap_days|2025|all|median"]) == (2, (21 + 137) / 2)
+    assert figures.period_months("12m", AS_OF) == (D(2025, 12, 1), D(2026, 11, 1))
+    # The 12 months to November 2026: J counts; K's 3-month window has not closed yet.
+    twelve = f.flow("12m")
+    assert (twelve["turned_18|12m|all"], twelve["adult_service_3m|12m|all"]) == (1, 100.0)
 
 
-def test_neet_share_by_age_band() -> None:
-    start, end = metrics.period_bounds("12m", AS_OF)
-    # 19-21 in the period: G NEET (G5), H in work (F5), I not known (0): 1 of 3.
-    assert metrics.neet_share(_cohort(), start, end) == metrics.Share(1, 3)
+def test_neet_at_19_21_counts_people_by_their_latest_record() -> None:
+    out = _figures().outcomes("12m")
+    # 19-21 with a record in the 12 months: G NEET (G5), H in work (F5), I not known (0): 1 of 3.
+    assert out["outcomes|12m|all|19-21|n"] == 3 and out["neet_19_21|12m|all"] == 33.3
     # 17-18: J NEET (G6) at 18: 1 of 1.
-    assert metrics.neet_share(_cohort(), start, end, (17, 18)) == metrics.Share(1, 1)
+    assert out["outcomes|12m|all|17-18|n"] == 1 and out["neet_17_18|12m|all"] == 100.0
+    # H has two records in 2025-26; counted once, by the later (F5, in work).
+    both = _figures().outcomes("2026")
+    assert both["outcomes|2026|all|19-21|n"] == 3
 
 
 def test_risk_agreement_between_agencies() -> None:
-    table = metrics.risk_agreement(_cohort()).sort("young_person_id")
+    r = _figures().risk("2026")
     # A: health's later 'high' stands -> all high, agree. D: medium/high/medium -> disagree.
     # B: police assessed 151 days after social care -> one agency in the window, left out.
-    assert table["young_person_id"].to_list() == [1, 4]
-    assert table["agree"].to_list() == [True, False]
+    assert r["risk_agreement|2026|all|n"] == 2 and r["risk_agreement|2026|all"] == 50.0
+    # Social care and police assessed both A and D (A agrees, D differs); B's police came too late.
+    assert r["risk_pair_differ|2026|all|social_care-police|n"] == 2
+    assert r["risk_pair_differ|2026|all|social_care-police"] == 50.0
 
 
 def test_cohort_filters() -> None:
@@ -218,11 +234,15 @@ def test_cohort_filters() -> None:
     assert sorted(care.young_people["pseudo_key"]) == ["k4", "k7"]
 
 
-def test_indicator_series_slipped_through_by_quarter() -> None:
-    series = metrics.indicator_series("slipped_through", _cohort(), AS_OF)
+def test_slipped_through_by_quarter_is_the_periods_figure_split() -> None:
+    f = _figures()
+    series = f.series("slipped_through", "all")
     # Intensive and 6-month window closed: G (Q1 2025), H (Q2 2025), I (Q3 2025, slipped).
-    assert series.select("period", "numerator", "denominator").to_dicts() == [
-        {"period": D(2025, 1, 1), "numerator": 0.0, "denominator": 1.0},
-        {"period": D(2025, 4, 1), "numerator": 0.0, "denominator": 1.0},
-        {"period": D(2025, 7, 1), "numerator": 1.0, "denominator": 1.0},
+    assert series.select("period", "value").to_dicts() == [
+        {"period": D(2025, 1, 1), "value": 0.0},
+        {"period": D(2025, 4, 1), "value": 0.0},
+        {"period": D(2025, 7, 1), "value": 100.0},
     ]
+    year = f.slipped("2025")
+    assert (year["slipped|2025|all|k"], year["slipped|2025|all|n"]) == (1, 3)
+    assert sum(year[f"slipped_through|2025-Q{q}|all|n"] for q in (1, 2, 3, 4)) == year["slipped|2025|all|n"]

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from models.db import get_engine, upgrade
 from models.reference import load_reference
-from partnership import metrics, synthetic
+from partnership import figures, metrics, synthetic
 from partnership.demo import org_refs
 from partnership.queries import Cohort
 
@@ -60,11 +60,10 @@ def test_ages_and_localities(big: dict[str, pl.DataFrame]) -> None:
 
 
 def test_neet_calibrated_to_dfe_care_leavers(big: dict[str, pl.DataFrame]) -> None:
-    cohort = _cohort(big)
-    start, end = dt.date(2023, 11, 1), AS_OF
-    # DfE 2025, England: care leavers NEET 30% at 17-18 and 40% at 19-21.
-    assert metrics.neet_share(cohort, start, end, (17, 18)).percent == pytest.approx(30, abs=6)
-    assert metrics.neet_share(cohort, start, end, (19, 21)).percent == pytest.approx(40, abs=6)
+    out = figures.Figures(_cohort(big), AS_OF, False, 5, ["East"]).outcomes("12m")
+    # DfE 2025, England: care leavers NEET 30% at 17-18 and 40% at 19-21 (young people, latest record).
+    assert out["neet_17_18|12m|all"] == pytest.approx(30, abs=6)
+    assert out["neet_19_21|12m|all"] == pytest.approx(40, abs=6)
 
 
 def test_staffing_calibrated_to_workforce_figures(big: dict[str, pl.DataFrame]) -> None:

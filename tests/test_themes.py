@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditEvent, IndicatorValue
-from partnership import queries, themes
+from partnership import figures, queries, themes
 from tests.test_metrics import AS_OF, _cohort
 
 TODAY = dt.date(2026, 11, 22)
@@ -95,12 +95,17 @@ def test_computed_indicator_on_the_hand_cohort_and_board_suppression() -> None:
         }
     )
     no_values = pl.DataFrame(schema={"indicator_id": pl.Int64, "period": pl.Date, "value": pl.Float64})
-    lead = themes.indicator_views(indicators, _cohort(), no_values, AS_OF, suppressed=False)[0]
+    localities = ["Central", "East", "North"]
+    lead_figures = figures.Figures(_cohort(), AS_OF, False, 5, localities)
+    lead = themes.indicator_views(indicators, lead_figures, no_values, AS_OF, "all")[0]
     # G (Q1 2025) and H (Q2 2025) were picked up within 6 months; I (Q3 2025) slipped.
     assert lead.series["value"].to_list() == [0.0, 0.0, 100.0]
     assert lead.latest == "100.0%" and lead.direction == "worsening"
     assert lead.status.status == "off_track"  # latest 100% against a target of 15%, lower is better
-    board = themes.indicator_views(indicators, _cohort(), no_values, AS_OF, suppressed=True)[0]
+    board_figures = figures.Figures(_cohort(), AS_OF, True, 5, localities)
+    board = themes.indicator_views(indicators, board_figures, no_values, AS_OF, "all")[0]
     # Each quarter rests on one young person: every point is hidden from board members.
     assert board.series["shown"].to_list() == ["c", "c", "c"]
     assert board.series["value"].null_count() == 3
+    # Direction and status come from the full series: the board reads what the lead reads.
+    assert (board.direction, board.status.status) == (lead.direction, lead.status.status)

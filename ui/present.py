@@ -108,7 +108,12 @@ def _controls(pres: Presentation, steps: list[Step], index: int) -> None:
     # labels with their shortcut hints were cut to "N..." on a 1280-pixel screen.
     with slot, st.container(horizontal=True, vertical_alignment="center", gap="medium"):  # type: ignore[attr-defined]
         where = f"**{pres.story.name}** · " if pres.story else ""
-        board = " · shown at board level (counts 1 to 5 suppressed)" if pres.story and pres.story.for_board else ""
+        threshold = data.settings().suppression_threshold
+        board = (
+            f" · shown at board level (counts 1 to {threshold} suppressed)"
+            if pres.story and pres.story.for_board
+            else ""
+        )
         st.markdown(f"{where}step {index + 1} of {len(steps)}: {steps[index].label}{board}", width="stretch")
         with st.container(horizontal=True, width="content", wrap=False, gap="small"):
             go_prev = st.button(

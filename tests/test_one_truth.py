@@ -1,0 +1,135 @@
+"""One truth per figure: a figure that appears on more than one surface has
+the same value there, read from the surfaces themselves (AppTest elements of
+the Overview, the cohort and progress pages, and the board pack's text), for
+each role and a set of views; and what a board member sees is what the lead
+sees wherever the board is shown a number at all."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.db import get_engine
+from partnership.boardpack import build_board_pack
+from tests.apptest_support import private_copy, signed_in
+from tests.conftest import DEMO_AS_OF, seed_small
+from tests.test_boardpack import rows
+
+VIEWS = [("2025", "all"), ("2025", "east"), ("2024", "north")]
+NUMBER = re.compile(r"^[0-9][0-9,]*(\.[0-9]+)?%?( days)?$")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("truth") / "seeded.db"
+    seed_small(f"sqlite:///{path}", 2000, 2024)
+    get_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture
+def db(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    yield private_copy(seeded, tmp_path, monkeypatch)
+
+
+@dataclass
+class Surfaces:
+    overview: dict[str, str]
+    cohort: dict[str, str]
+    flow_sentence: str
+    trend: pl.DataFrame
+    indicators: pl.DataFrame
+
+
+def _at(at: AppTest, page: str, period: str, locality: str) -> AppTest:
+    at.query_params["period"] = period
+    at.query_params["locality"] = locality
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def surfaces(user: str, period: str, locality: str) -> Surfaces:
+    at = signed_in(user)
+    overview = {m.label: m.value for m in _at(at, "pages/overview.py", period, locality).metric}
+    cohort_at = _at(at, "pages/cohort.py", period, locality)
+    cohort = {m.label: m.value for m in cohort_at.metric}
+    flow = next(m.value for m in cohort_at.markdown if "had no adult service within 3 months" in m.value)
+    trend = next(df.value for df in cohort_at.dataframe if "Quarter of 18th birthday" in df.value.columns)
+    themes_at = _at(at, "pages/themes.py", period, locality)
+    tables = [
+        df.value for df in themes_at.dataframe if "Indicator" in df.value.columns and "Latest" in df.value.columns
+    ]
+    return Surfaces(overview, cohort, flow, pl.from_pandas(trend), pl.from_pandas(pd_concat(tables)))
+
+
+def pd_concat(frames: list[object]) -> object:
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)  # type: ignore[arg-type]
+
+
+def _pct(text: str) -> float:
+    return float(text.rstrip("%"))
+
+
+@pytest.mark.parametrize(("period", "locality"), VIEWS)
+@pytest.mark.parametrize("user", ["lead", "board"])
+def test_a_figure_reads_the_same_on_every_page(db: str, user: str, period: str, locality: str) -> None:
+    s = surfaces(user, period, locality)
+    # The median gap and NEET at 19-21: the Overview card is the cohort page's figure.
+    assert s.overview["Median gap, children's to adult service"] == s.cohort["Median gap"]
+    neet = next(label for label in s.overview if label.startswith("NEET at 19-21 in "))
+    assert s.overview[neet] == s.cohort[neet]
+    # Picked up within 3 months and not picked up are one release: they add up to 100 (each rounded).
+    picked = s.overview["Adult service within 3 months of 18"]
+    none = re.search(r"\*\*([0-9]+%|a share not shown)\*\* had no adult service", s.flow_sentence)
+    assert none, s.flow_sentence
+    if NUMBER.match(picked) and NUMBER.match(none.group(1)):
+        assert abs(_pct(picked) + _pct(none.group(1)) - 100) <= 1
+    else:
+        assert not NUMBER.match(picked) and not NUMBER.match(none.group(1)), "one shown, its complement hidden"
+    # Theme 4's 'slipped through the net' is the gap trend's figure for the same quarter.
+    slipped = s.indicators.filter(pl.col("Indicator").str.starts_with("Slipped through the net")).row(0, named=True)
+    if s.trend.height:
+        last = s.trend.row(-1, named=True)
+        theme_latest = slipped["Latest"].rstrip("%")
+        assert theme_latest == last["Share slipped (%)"] or theme_latest == "c" == last["Share slipped (%)"]
+
+
+@pytest.mark.parametrize(("period", "locality"), VIEWS)
+def test_the_board_sees_the_leads_figures_or_none(db: str, period: str, locality: str) -> None:
+    lead, board = surfaces("lead", period, locality), surfaces("board", period, locality)
+    for page in ("overview", "cohort"):
+        mine, theirs = getattr(board, page), getattr(lead, page)
+        for label, value in mine.items():
+            if NUMBER.match(value):
+                assert value == theirs[label], f"{page} {label}: board {value}, lead {theirs[label]}"
+    # Direction and status are worked out once, from every quarter: the same for every role.
+    both = board.indicators.join(lead.indicators, on="Indicator", suffix="_lead")
+    assert both.height == lead.indicators.height
+    assert both["Direction"].to_list() == both["Direction_lead"].to_list()
+    assert both["Status"].to_list() == both["Status_lead"].to_list()
+
+
+def test_the_board_pack_prints_the_boards_overview(db: str) -> None:
+    board = surfaces("board", "2025", "all")
+    pack = build_board_pack(get_engine(db), "all", "2025", today=DEMO_AS_OF)
+    headline = {r[0]: r[1] for r in rows(pack) if len(r) >= 2 and r[0] in board.overview}
+    assert headline, "the pack's headline figures"
+    for label, value in headline.items():
+        assert value == board.overview[label], f"{label}: pack {value}, page {board.overview[label]}"
+
+
+def test_a_manager_sees_their_own_localitys_figures(db: str) -> None:
+    manager = surfaces("manager_east", "2025", "east")
+    lead = surfaces("lead", "2025", "east")
+    assert manager.overview == lead.overview
+    assert manager.cohort == lead.cohort
