@@ -695,6 +695,7 @@ def _withhold(
             members |= set(parts)
         elif key == total:
             members |= {total, *parts}
+    # Zeros go too: a breakdown left out is left out whole, or a blank beside a 0 would read as "at least 1".
     members = {m for m in members if m not in withheld and not (counts[m].headline and m != key)} or {key}
     withheld |= members
     hidden |= members
