@@ -182,7 +182,8 @@ def test_lead_sees_the_whole_establishment_from_the_database(db: str) -> None:
     summary = " ".join(m.value for m in at.markdown)
     total = sum(by_hand.values())
     holders = "case holder" if total == 1 else "case holders"
-    assert f"{total} {holders} across all localities {'holds' if total == 1 else 'hold'} more than {threshold:g}" in summary
+    verb = "holds" if total == 1 else "hold"
+    assert f"{total} {holders} across all localities {verb} more than {threshold:g}" in summary
 
 
 def test_manager_sees_only_east(db: str) -> None:
