@@ -254,17 +254,35 @@ def round_half_up(value: float, digits: int) -> float:
 # --- the step ----------------------------------------------------------------------------
 
 
-def _mask(atoms: pl.DataFrame, where: Where) -> np.ndarray:
-    cond = pl.lit(True)
-    for dim, wanted in where.items():
-        if isinstance(wanted, (list, tuple, set, frozenset)):
-            cond = cond & pl.col(dim).is_in(list(wanted))
-        else:
-            cond = cond & (pl.col(dim) == wanted)
-    if atoms.is_empty():
-        return np.zeros(0, dtype=bool)
-    # with_columns, not select: a condition on no dimension is a literal, broadcast to every atom.
-    return atoms.with_columns(cond.fill_null(False).alias("_m"))["_m"].to_numpy().astype(bool)
+class _Codes:
+    """The atoms' dimensions as small integer codes, so a count's atoms are
+    found with numpy comparisons rather than a polars query per count."""
+
+    def __init__(self, atoms: pl.DataFrame) -> None:
+        self.size = atoms.height
+        self.index: dict[str, dict[object, int]] = {}
+        self.codes: dict[str, np.ndarray] = {}
+        for dim in atoms.columns:
+            if dim == "n":
+                continue
+            values = atoms[dim].to_list()
+            index: dict[object, int] = {}
+            self.codes[dim] = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
+            self.index[dim] = index
+
+    def mask(self, where: Where) -> np.ndarray:
+        out = np.ones(self.size, dtype=bool)
+        for dim, wanted in where.items():
+            index = self.index[dim]
+            if isinstance(wanted, (list, tuple, set, frozenset)):
+                codes = [index[w] for w in wanted if w in index]
+                out &= np.isin(self.codes[dim], codes)
+            else:
+                code = index.get(wanted)
+                if code is None:
+                    return np.zeros(self.size, dtype=bool)
+                out &= self.codes[dim] == code
+        return out
 
 
 @dataclass
@@ -305,7 +323,8 @@ def _plan(release: Release, complete: bool = False) -> _Plan:
     release = Release(release.name, atoms, release.items, release.lines, release.equal)
     n = release.atoms["n"].to_numpy().astype(np.int64) if "n" in release.atoms.columns else np.zeros(0, np.int64)
     if counts:
-        masks = np.vstack([_mask(release.atoms, c.where) for c in counts]) if n.size else np.zeros((len(counts), 0))
+        codes = _Codes(release.atoms)
+        masks = np.vstack([codes.mask(c.where) for c in counts]) if n.size else np.zeros((len(counts), 0))
     else:
         masks = np.zeros((0, n.size), dtype=bool)
     values = masks.astype(np.int64) @ n if n.size else np.zeros(len(counts), np.int64)

@@ -520,7 +520,7 @@ def outcomes_release(people: pl.DataFrame, period: str, slices: list[str]) -> Re
         w = _where(s)
         scoped = people if s == ALL else people.filter(pl.col("locality") == s)
         for band, measure in (("19-21", "neet_19_21"), ("17-18", "neet_17_18")):
-            n = key("outcomes", period, s, band, "n")
+            n = key(measure, period, s, "n")
             release.add(
                 Count(n, w | {"band": band}, headline=True),
                 Count(key(measure, period, s, "k"), w | {"band": band, "neet": True}, published=False),
@@ -532,7 +532,7 @@ def outcomes_release(people: pl.DataFrame, period: str, slices: list[str]) -> Re
                 ),
                 Share(key("activity_not_known", period, s, band), key("activity_not_known", period, s, band, "k"), n),
             )
-        n19 = key("outcomes", period, s, "19-21", "n")
+        n19 = key("neet_19_21", period, s, "n")
         release.add(
             Count(key("homeless_19_21", period, s, "k"), w | {"band": "19-21", "homeless": True}, published=False),
             Share(key("homeless_19_21", period, s), key("homeless_19_21", period, s, "k"), n19, digits=0),

@@ -424,7 +424,7 @@ def outcomes_section(figs: Figures, view: View, comparison: pl.DataFrame | None)
             (
                 f"NEET at 19-21 in {view.when}",
                 pct(r, key("neet_19_21", p, s)),
-                f"Of {count(r, key('outcomes', p, s, '19-21', 'n'), 'young person', 'young people')} "
+                f"Of {count(r, key('neet_19_21', p, s, 'n'), 'young person', 'young people')} "
                 "with a record in the period.",
             ),
             (f"Homeless or emergency housing at 19-21 in {view.when}", pct(r, key("homeless_19_21", p, s)), ""),
@@ -667,7 +667,7 @@ def overview_cards(figs: Figures, view: View, staffing_card: Card | None) -> lis
         Card(
             f"NEET at 19-21 in {view.when}",
             pct(out, key("neet_19_21", p, s)),
-            f"of {count(out, key('outcomes', p, s, '19-21', 'n'), 'young person', 'young people')} with an "
+            f"of {count(out, key('neet_19_21', p, s, 'n'), 'young person', 'young people')} with an "
             f"activity record in {view.when} (latest record)",
             "cohort",
             "neet_19_21",

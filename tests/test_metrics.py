@@ -208,12 +208,12 @@ def test_pickup_share_and_median_gap_by_period() -> None:
 def test_neet_at_19_21_counts_people_by_their_latest_record() -> None:
     out = _figures().outcomes("12m")
     # 19-21 with a record in the 12 months: G NEET (G5), H in work (F5), I not known (0): 1 of 3.
-    assert out["outcomes|12m|all|19-21|n"] == 3 and out["neet_19_21|12m|all"] == 33.3
+    assert out["neet_19_21|12m|all|n"] == 3 and out["neet_19_21|12m|all"] == 33.3
     # 17-18: J NEET (G6) at 18: 1 of 1.
-    assert out["outcomes|12m|all|17-18|n"] == 1 and out["neet_17_18|12m|all"] == 100.0
+    assert out["neet_17_18|12m|all|n"] == 1 and out["neet_17_18|12m|all"] == 100.0
     # H has two records in 2025-26; counted once, by the later (F5, in work).
     both = _figures().outcomes("2026")
-    assert both["outcomes|2026|all|19-21|n"] == 3
+    assert both["neet_19_21|2026|all|n"] == 3
 
 
 def test_risk_agreement_between_agencies() -> None:
