@@ -203,7 +203,7 @@ def age_section(figs: Figures, view: View, case_list: pl.DataFrame | None) -> Se
             f"{'is' if r.get(key('open_by_age', 'now', s, 'total')) == 1 else 'are'} open to a children's or adult "
             f"service {view.where} now. Ages are from the month of birth.",
             by_age,
-            "cohort_by_age",
+            "by_age",
             notes=[
                 n
                 for n in [
@@ -393,8 +393,8 @@ def outcomes_section(figs: Figures, view: View, comparison: pl.DataFrame | None)
         Block(
             "How young people fare at 19-21, by what happened at 18",
             f"NEET at 19-21 ({view.when}): {neet('Agreed on time')} of those with a plan agreed on time against "
-            f"{neet('No plan')} of those with no plan; {neet('Not picked up')} of those no adult service picked up "
-            f"within 3 months. Each young person is counted once, by their latest record in the period.",
+            f"{neet('No plan')} of those with no plan; {neet('Not picked up')} of those not picked up by an adult "
+            f"service within 3 months of 18. Each young person is counted once, by their latest record in the period.",
             table,
             "outcomes_19_21",
             _chart(charts.share_bars(table, "Group", "NEET (%)", "NEET at 19-21 (%)", charts.PALETTE[1])),

@@ -67,30 +67,28 @@ def _table(page: Page, block: str) -> tuple[str, pl.DataFrame, pl.DataFrame, byt
 def test_manager_exports_hold_their_own_locality_only(browser: Browser, server: Server) -> None:
     page = _as(browser, server, "lead")
     _cohort_tab(page, server, "lead", "Cohort by age")
-    _, lead_list, _, _ = _table(page, "list")
-    _, lead_ages, _, _ = _table(page, "age")
+    _, lead_list, _, _ = _table(page, "age_turning_18_list")
+    _, lead_ages, _, _ = _table(page, "age_by_age")
     assert set(lead_list["Locality"]) == {"East", "Central", "North"}
     page.context.close()
 
     page = _as(browser, server, "manager_east")
     # The link asks for North: the page refuses it, and so do the files.
     _cohort_tab(page, server, "manager_east", "Cohort by age", "?locality=north")
-    name, listed, _, _ = _table(page, "list")
-    assert name == f"cohort_turning-18-list_locality-east_period-12m_{TODAY}.csv"
+    name, listed, _, _ = _table(page, "age_turning_18_list")
+    assert name == f"cohort_turning-18-list_locality-east_period-2025_{TODAY}.csv"
     assert set(listed["Locality"]) == {"East"}
     assert listed.sort("Young person (key)").equals(
         lead_list.filter(pl.col("Locality") == "East").sort("Young person (key)")
     )
 
-    name, ages, _, xlsx = _table(page, "age")
-    assert name == f"cohort_by-age_locality-east_period-12m_{TODAY}.csv"
-    assert ages["Locality"].to_list() == ["East", "Total"]
-    east = lead_ages.filter(pl.col("Locality") == "East")
-    # East only: its own row as the lead sees it, and a total that is that row.
-    assert ages.filter(pl.col("Locality") == "East").equals(east)
-    assert ages.filter(pl.col("Locality") == "Total").drop("Locality").equals(east.drop("Locality"))
+    name, ages, _, xlsx = _table(page, "age_by_age")
+    assert name == f"cohort_by-age_locality-east_period-2025_{TODAY}.csv"
+    # East only (no total row: it would repeat East's), as the lead sees it.
+    assert ages["Locality"].to_list() == ["East"]
+    assert ages.equals(lead_ages.filter(pl.col("Locality") == "East"))
     notes = pl.read_excel(io.BytesIO(xlsx), sheet_name=exports.SHEET_NOTES, has_header=False).to_series().to_list()
-    assert any(note.startswith("Locality: East · Period: last 12 months") for note in notes)
+    assert any(note.startswith("Locality: East · Period: 2025") for note in notes)
     _no_traceback(page)
     page.context.close()
 
@@ -102,14 +100,14 @@ def _is_small(value: str | None) -> bool:
 def test_board_exports_show_small_counts_as_c(browser: Browser, server: Server) -> None:
     page = _as(browser, server, "lead")
     _cohort_tab(page, server, "lead", "Cohort by age")
-    _, lead, _, _ = _table(page, "age")
+    _, lead, _, _ = _table(page, "age_by_age")
     page.context.close()
 
     page = _as(browser, server, "board")
     _cohort_tab(page, server, "board", "Cohort by age")
-    assert page.locator(".st-key-exports_list").count() == 0  # no case list for the board
-    name, board, _, xlsx = _table(page, "age")
-    assert name == f"cohort_by-age_locality-all_period-12m_{TODAY}.csv"
+    assert page.locator(".st-key-exports_age_turning_18_list").count() == 0  # no case list for the board
+    name, board, _, xlsx = _table(page, "age_by_age")
+    assert name == f"cohort_by-age_locality-all_period-2025_{TODAY}.csv"
     assert board.columns == lead.columns
     assert board["Locality"].to_list() == lead["Locality"].to_list()
     small = 0
@@ -128,11 +126,11 @@ def test_board_exports_show_small_counts_as_c(browser: Browser, server: Server) 
     # The chart of the gap: its image labels are the board's, not the real counts.
     page.get_by_role("tab", name="The gap", exact=True).click()
     _idle(page)
-    png_name, png = _download(page, "gapdist", "PNG")
-    assert png_name == f"cohort_gap-distribution_locality-all_period-12m_{TODAY}.png"
+    png_name, png = _download(page, "gap_gap_distribution", "PNG")
+    assert png_name == f"cohort_gap-distribution_locality-all_period-2025_{TODAY}.png"
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    _, svg = _download(page, "gapdist", "SVG")
-    _, shown = _download(page, "gapdist", "CSV")
+    _, svg = _download(page, "gap_gap_distribution", "SVG")
+    _, shown = _download(page, "gap_gap_distribution", "CSV")
     text = svg.decode()
     labels = re.search(r'class="mark-text role-mark layer_1_marks".*?</g>', text, re.S)
     assert labels is not None

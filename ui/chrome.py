@@ -18,7 +18,7 @@ from sqlmodel import Session
 from partnership import accounts, charts, exports, queries
 from partnership.access import Viewer
 from ui import data, present
-from ui.filters import CARE_OPTIONS, EXPLOITATION_OPTIONS, SEND_OPTIONS
+from ui.filters import IN_FORCE
 
 # The filters each page reads from the URL (see ui/filters.py); a parameter a
 # page ignores must not appear in the name of a file it exports.
@@ -33,11 +33,6 @@ PAGE_FILTERS: dict[str, tuple[str, ...]] = {
     "data": (),
     "stories": (),
     "definitions": (),
-}
-_CHOICES = {
-    "send": ("SEND", SEND_OPTIONS),
-    "care": ("Care status", CARE_OPTIONS),
-    "exploitation": ("Exploitation", EXPLOITATION_OPTIONS),
 }
 try:  # Streamlit holds this lock while it changes Altair's process-wide settings to draw a chart
     from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_LOCK
@@ -67,6 +62,7 @@ def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
     settings = data.db_settings()
     synthetic = settings.get("synthetic") == "true"
     st.session_state["_export_context"] = _Context(page, title, viewer, queries.as_of_date(settings), synthetic)
+    st.session_state.pop(IN_FORCE, None)  # the filter bar, if the page has one, records this run's
     if synthetic:
         st.warning(
             "**Synthetic demo data.** Every young person, team figure and indicator on these pages is "
@@ -106,34 +102,17 @@ def _context() -> _Context:
 
 def _filters(ctx: _Context) -> tuple[dict[str, str], list[str]]:
     """The filters in force, as (name -> URL value) for the file name and as
-    words for the file's notes. Worked out as the filter bar does: a value
-    the bar refuses is not in force, and a manager's locality is their own
-    whatever the URL says."""
-    params = st.query_params
+    words for the file's notes: what the filter bar settled on in this run
+    (a value it refused is not in force; a manager's locality is their own)."""
     wanted = PAGE_FILTERS.get(ctx.page, _COHORT_FILTERS)
-    localities = {r["code"]: r for r in data.localities().to_dicts()}
-    loc = params.get("locality", "all")
-    if ctx.viewer is not None and ctx.viewer.role == "manager":
-        loc = next((c for c, r in localities.items() if r["id"] == ctx.viewer.locality_id), "none")
-    elif loc not in localities:
-        loc = "all"
-    period = params.get("period", "12m")
-    if not (period == "12m" or (period.isdigit() and ctx.as_of.year - 3 <= int(period) <= ctx.as_of.year)):
-        period = "12m"
-    named = {"locality": loc, "period": period}
-    words = [
-        "Locality: " + (localities[loc]["name"] if loc in localities else "all localities"),
-        "Period: " + ("last 12 months" if period == "12m" else period),
-    ]
-    if "month" in wanted and re.fullmatch(r"\d{4}-\d{2}", params.get("month", "")):
-        named["month"] = params["month"]
-        words.append(f"Month: {params['month']}")
-    for name, (label, options) in _CHOICES.items():
-        value = params.get(name, "all")
-        if name in wanted and value in options and value != "all":
-            named[name] = value
-            words.append(f"{label}: {options[value].lower()}")
-    return {k: v for k, v in named.items() if k in wanted}, words
+    in_force, described = st.session_state.get(IN_FORCE, ({}, {}))
+    named = {k: v for k, v in in_force.items() if k in wanted}
+    words = [described[k] for k in named]
+    month = st.query_params.get("month", "")
+    if "month" in wanted and re.fullmatch(r"\d{4}-\d{2}", month):
+        named["month"] = month
+        words.append(f"Month: {month}")
+    return named, words
 
 
 def _day(day: dt.date) -> str:

@@ -25,6 +25,11 @@ EXPLOITATION_OPTIONS = {
 }
 
 
+# Session key of the filters the bar settled on in this run:
+# (name -> URL value, name -> words for a download's notes).
+IN_FORCE = "_filters_in_force"
+
+
 @dataclass(frozen=True)
 class Filters:
     locality_ids: list[int]  # the localities chosen
@@ -102,6 +107,22 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
             st.query_params.pop(key, None)
         else:
             st.query_params[key] = value
+    # What is in force, for the names and notes of downloads: recorded here so
+    # a file never describes a view other than the one the bar settled on.
+    words = {
+        "locality": "Locality: " + (codes[loc]["name"] if loc in codes else "all localities"),
+        "period": "Period: " + (period if period.isdigit() else periods[period].lower()),
+    }
+    named = {"locality": loc, "period": period}
+    for name, value, (label, options) in (
+        ("send", send, ("SEND", SEND_OPTIONS)),
+        ("care", care, ("Care status", CARE_OPTIONS)),
+        ("exploitation", expl, ("Exploitation", EXPLOITATION_OPTIONS)),
+    ):
+        if value != "all":
+            named[name] = value
+            words[name] = f"{label}: {options[value].lower()}"
+    st.session_state[IN_FORCE] = (named, words)
     requested = None if loc == "all" else [codes[loc]["id"]]
     every = [r["id"] for r in codes.values()]
     ids = scope_localities(viewer, requested, every)
