@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from sqlmodel import Session
 
-from partnership import benchmarks, capacity, charts, figures, queries, wording
+from partnership import benchmarks, capacity, charts, figures, queries, sections, wording
 from partnership.access import ALL_ROLES
 from ui import chrome, data, present
 from ui.auth import guard
@@ -48,23 +48,15 @@ can_record = viewer.role in ("project_lead", "admin")
 
 def _establishment() -> None:
     by_loc = capacity.establishment(rows, ["locality"])
-    totals = by_loc.select(
-        pl.col("posts").sum(),
-        pl.col("funded_fte").sum(),
-        pl.col("filled_fte").sum(),
-        pl.col("vacant_fte").sum(),
-        pl.col("agency_fte").sum(),
-    ).row(0)
-    cols = st.columns(4)
-    cols[0].metric("Funded posts", f"{totals[0]}", help="The establishment from the staffing structure.")
-    cols[1].metric("Filled (permanent FTE)", f"{totals[2]:g}")
-    cols[2].metric("Vacant FTE", f"{totals[3]:g}")
-    cols[3].metric("Covered by agency (FTE)", f"{totals[4]:g}")
+    tiles = sections.establishment_tiles(rows)
+    for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+        col.metric(label, value, help=help_text or None)
+    t = capacity.establishment(rows, []).row(0, named=True)
     st.subheader("By locality")
     chrome.table_block(
         capacity.display_table(by_loc, ["locality"]),
-        f"{totals[0]} funded posts {where} ({totals[1]:g} FTE): {totals[2]:g} filled by permanent staff, "
-        f"{totals[3]:g} vacant, of which {totals[4]:g} FTE covered by agency staff.",
+        f"{t['posts']} funded posts {where} ({t['funded_fte']:g} FTE): {t['filled_fte']:g} filled by permanent staff, "
+        f"{t['vacant_fte']:g} vacant, of which {t['agency_fte']:g} FTE covered by agency staff.",
         "establishment_locality",
         "est_loc",
     )

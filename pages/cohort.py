@@ -8,6 +8,7 @@ import streamlit as st
 
 from partnership import queries
 from partnership.access import ALL_ROLES
+from partnership.wording import small_counts_rule
 from ui import chrome, data, present
 from ui.auth import guard
 from ui.filters import filter_bar
@@ -29,7 +30,7 @@ built = data.cohort_sections(
 )
 st.caption(
     f"{filters.locality_label} · 18th birthdays in {filters.period_label.lower()} · figures as of {as_of:%d %B %Y}"
-    + (f" · counts from 1 to {threshold} are shown as **c** (fewer than {threshold + 1})" if viewer.suppressed else "")
+    + (f" · {small_counts_rule(threshold)}" if viewer.suppressed else "")
 )
 
 present.sections(

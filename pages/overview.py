@@ -8,6 +8,7 @@ import streamlit as st
 from partnership import queries
 from partnership.access import ALL_ROLES
 from partnership.progress import STATUS_RULE
+from partnership.wording import small_counts_rule
 from ui import chrome, data, present
 from ui.auth import guard
 from ui.filters import filter_bar
@@ -28,7 +29,7 @@ cards, open_block, theme_statuses = data.overview(
 threshold = data.settings().suppression_threshold
 st.caption(
     f"{filters.locality_label} · {filters.period_label} · figures as of {as_of:%d %B %Y}"
-    + (f" · counts from 1 to {threshold} are shown as **c** (fewer than {threshold + 1})" if viewer.suppressed else "")
+    + (f" · {small_counts_rule(threshold)}" if viewer.suppressed else "")
 )
 
 PAGE_FILES = {

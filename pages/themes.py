@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from partnership import progress, queries, themes
 from partnership.access import ALL_ROLES
+from partnership.disclosure import SUPPRESSED
 from ui import chrome, data, present
 from ui.auth import guard
 from ui.filters import filter_bar
@@ -99,7 +100,7 @@ def _theme(number: int) -> None:
                 "No values to draw yet" + (" (all hidden to protect small counts)" if view.series.height else "") + "."
             )
             continue
-        hidden = view.series.filter(pl.col("shown") == "c").height
+        hidden = view.series.filter(pl.col("shown") == SUPPRESSED).height
         chrome.chart_block(
             chart_specs[view.code],
             view.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value")),

@@ -29,6 +29,7 @@ from partnership.access import Viewer, scope_localities
 from partnership.disclosure import Audit, protection
 from partnership.importers.batches import last_batches
 from partnership.settings import get_settings
+from partnership.wording import capital, small_counts_rule
 
 TITLE = "Transitional safeguarding programme - board pack"
 BOARD = Viewer("board pack", "board")
@@ -308,7 +309,7 @@ def _cover(pdf: _Pdf, d: _Inputs) -> None:
             ["Date", _long_date(d.today)],
             [
                 "Disclosure control",
-                f"Board level: counts from 1 to {d.threshold} are shown as c (fewer than {d.threshold + 1}), "
+                f"Board level: {small_counts_rule(d.threshold)}, "
                 f"with secondary suppression; no young person is listed. Checked: {_audit(d).words()}.",
             ],
         ],
@@ -332,8 +333,8 @@ def _summary(pdf: _Pdf, d: _Inputs, views: list[themes.IndicatorView], titles: d
     s = d.scope
     pdf.section("Programme summary")
     pdf.caption(
-        f"{s.locality_label} · {s.period_label} · figures as of {_long_date(s.as_of)} · counts from 1 to "
-        f"{d.threshold} are shown as c (fewer than {d.threshold + 1})"
+        f"{s.locality_label} · {s.period_label} · figures as of {_long_date(s.as_of)} · "
+        f"{small_counts_rule(d.threshold)}"
     )
     pdf.heading("Headline figures", keep=70)
     cards = sections.overview_cards(d.figs, d.view, _staffing_card(d))
@@ -358,18 +359,7 @@ def _summary(pdf: _Pdf, d: _Inputs, views: list[themes.IndicatorView], titles: d
 
 
 def _staffing_card(d: _Inputs) -> sections.Card | None:
-    staff = d.staffing if d.scope.slice == figures.ALL else d.staffing.filter(pl.col("locality") == d.scope.slice)
-    if staff.is_empty():
-        return None
-    latest = staff.filter(pl.col("month") == staff["month"].max())
-    t = capacity.establishment(latest, []).row(0, named=True)
-    return sections.Card(
-        "Posts funded / filled (FTE)",
-        f"{t['funded_fte']:.0f} / {t['filled_fte']:.0f}",
-        f"{t['agency_fte']:.0f} FTE agency cover, {latest['month'][0]:%B %Y}",
-        "capacity",
-        "posts",
-    )
+    return sections.staffing_card(d.staffing, d.scope.slice)
 
 
 def _block(pdf: _Pdf, block: sections.Block, width_px: int = 520, height_px: int | None = None) -> None:
@@ -471,7 +461,7 @@ def _cohort(pdf: _Pdf, d: _Inputs) -> None:
     pdf.section("Cohort flow across 18", landscape=True)
     pdf.caption(
         f"{s.locality_label} · 18th birthdays in {s.period_label.lower()} · figures as of {_long_date(s.as_of)} · "
-        f"counts from 1 to {d.threshold} are shown as c (fewer than {d.threshold + 1})"
+        f"{small_counts_rule(d.threshold)}"
     )
     block = flow_sec.blocks[0]
     pdf.heading(block.heading)
@@ -598,8 +588,8 @@ def _data_notes(pdf: _Pdf, d: _Inputs, engine: Engine, generated_at: dt.datetime
     t = d.threshold
     pdf.heading("Disclosure control")
     pdf.para(
-        f"This pack is built at board level whoever generates it. Counts from 1 to {t} are shown as c (fewer than "
-        f"{t + 1}); 0 is shown as 0. A percentage, rate or median built on such a count is hidden too. Every "
+        f"This pack is built at board level whoever generates it. {capital(small_counts_rule(t))}; 0 is shown "
+        "as 0. A percentage, rate or median built on such a count is hidden too. Every "
         "table, total, percentage, sentence and trend point of the pack is checked together with the same figures "
         "for each locality and for every quarter: for each hidden count, the whole numbers it could be, given "
         f"everything published, must number at least {protection(t)}; where they would not, a further figure is "

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from models.codes import RISK_AGENCIES
-from partnership import charts, flow
+from partnership import capacity, charts, flow
 from partnership.disclosure import SUPPRESSED, Audit, Released
 from partnership.figures import (
     AGES,
@@ -32,7 +32,18 @@ from partnership.figures import (
     period_words,
     quarter_label,
 )
-from partnership.wording import capital, cell, count, fewer_than, hidden_note, number, pct, pct_cell, plural
+from partnership.wording import (
+    capital,
+    cell,
+    count,
+    fewer_than,
+    hidden_note,
+    number,
+    pct,
+    pct_cell,
+    plural,
+    small_counts_rule,
+)
 
 
 @dataclass
@@ -79,8 +90,7 @@ def suppression_line(released: Released) -> str:
     if not released.suppressed:
         return ""
     return (
-        f"Counts from 1 to {released.threshold} are shown as c ({fewer_than(released.threshold)}); further "
-        "figures are hidden where they would give one away."
+        f"{capital(small_counts_rule(released.threshold))}; further figures are hidden where they would give one away."
     )
 
 
@@ -628,6 +638,35 @@ class Card:
     detail: str
     page: str  # the page it drills into
     measure: str  # its entry on "How figures are worked out"
+
+
+ESTABLISHMENT_TILES = ("Funded posts", "Filled (permanent FTE)", "Vacant FTE", "Covered by agency (FTE)")
+
+
+def establishment_tiles(month_rows: pl.DataFrame) -> list[tuple[str, str, str]]:
+    """The establishment of one month in view: posts and FTE, not people, so
+    nothing here is disclosive. The capacity page, its story step and the
+    Overview's staffing card read these same figures."""
+    t = capacity.establishment(month_rows, []).row(0, named=True)
+    values = (f"{t['posts']}", f"{t['filled_fte']:g}", f"{t['vacant_fte']:g}", f"{t['agency_fte']:g}")
+    helps = ("The establishment from the staffing structure.", "", "", "")
+    return list(zip(ESTABLISHMENT_TILES, values, helps, strict=True))
+
+
+def staffing_card(staffing: pl.DataFrame, slice_: str) -> Card | None:
+    """The Overview's staffing card: the latest month's establishment tiles."""
+    staff = staffing if slice_ == ALL else staffing.filter(pl.col("locality") == slice_)
+    if staff.is_empty():
+        return None
+    latest = staff.filter(pl.col("month") == staff["month"].max())
+    tiles = {label: value for label, value, _ in establishment_tiles(latest)}
+    return Card(
+        "Funded posts / filled FTE",
+        f"{tiles['Funded posts']} / {tiles['Filled (permanent FTE)']}",
+        f"{tiles['Covered by agency (FTE)']} FTE agency cover, {latest['month'][0]:%B %Y}",
+        "capacity",
+        "posts",
+    )
 
 
 def overview_cards(figs: Figures, view: View, staffing_card: Card | None) -> list[Card]:

@@ -22,6 +22,11 @@ def fewer_than(threshold: int) -> str:
     return f"fewer than {threshold + 1}"
 
 
+def small_counts_rule(threshold: int) -> str:
+    """The suppression rule in the words every caption, note and file uses."""
+    return f"counts from 1 to {threshold} are shown as c ({fewer_than(threshold)})"
+
+
 def count(released: Released, key: str, one: str = "", many: str | None = None) -> str:
     """A count for a sentence: '1,234 young people', 'fewer than 6 young
     people' where it is hidden for being small, 'a number not shown' where it

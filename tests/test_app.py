@@ -287,7 +287,7 @@ def test_board_sees_no_small_counts_on_the_demo_sized_cohort(db: str) -> None:
     assert set(table) == {"Central", "East", "North", "Total"}
     _assert_no_small_counts(list(table.values()))
     caption = " ".join(c.value for c in at.caption)
-    assert "counts from 1 to 5 are shown as **c**" in caption
+    assert "counts from 1 to 5 are shown as c" in caption
 
 
 def test_board_small_counts_are_suppressed(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

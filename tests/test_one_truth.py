@@ -1,11 +1,16 @@
 """One truth per figure: a figure that appears on more than one surface has
 the same value there, read from the surfaces themselves (AppTest elements of
-the Overview, the cohort and progress pages, and the board pack's text), for
-each role and a set of views; and what a board member sees is what the lead
-sees wherever the board is shown a number at all."""
+the Overview, the cohort, capacity and progress pages, the Board meeting
+story's steps, and the board pack's text), for each role and a set of views
+with and without the SEND and care filters; and what a board member sees is
+what the lead sees wherever the board is shown a number at all.
+
+The database is the 2,000-person demo; ONE_TRUTH_PEOPLE=100000 runs the same
+checks on a 100,000-person partnership (minutes, so not in the suite)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,13 +27,20 @@ from tests.conftest import DEMO_AS_OF, seed_small
 from tests.test_boardpack import rows
 
 VIEWS = [("2025", "all"), ("2025", "east"), ("2024", "north")]
+# Cohort filters (not offered at board level): the Overview and the cohort page apply them alike.
+FILTERED = [
+    ("lead", "2025", "all", {"send": "send"}),
+    ("lead", "2024", "central", {"care": "care_experienced"}),
+    ("manager_east", "2025", "east", {"send": "no_send", "care": "not_care"}),
+]
+PEOPLE = int(os.environ.get("ONE_TRUTH_PEOPLE", "2000"))
 NUMBER = re.compile(r"^[0-9][0-9,]*(\.[0-9]+)?%?( days)?$")
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("truth") / "seeded.db"
-    seed_small(f"sqlite:///{path}", 2000, 2024)
+    seed_small(f"sqlite:///{path}", PEOPLE, 2024)
     get_engine(f"sqlite:///{path}").dispose()
     return path
 
@@ -47,19 +59,20 @@ class Surfaces:
     indicators: pl.DataFrame
 
 
-def _at(at: AppTest, page: str, period: str, locality: str) -> AppTest:
+def _at(at: AppTest, page: str, period: str, locality: str, extra: dict[str, str] | None = None) -> AppTest:
     at.query_params["period"] = period
     at.query_params["locality"] = locality
+    at.query_params.update(extra or {})
     at.switch_page(page)
     at.run()
     assert not at.exception, at.exception
     return at
 
 
-def surfaces(user: str, period: str, locality: str) -> Surfaces:
+def surfaces(user: str, period: str, locality: str, extra: dict[str, str] | None = None) -> Surfaces:
     at = signed_in(user)
-    overview = {m.label: m.value for m in _at(at, "pages/overview.py", period, locality).metric}
-    cohort_at = _at(at, "pages/cohort.py", period, locality)
+    overview = {m.label: m.value for m in _at(at, "pages/overview.py", period, locality, extra).metric}
+    cohort_at = _at(at, "pages/cohort.py", period, locality, extra)
     cohort = {m.label: m.value for m in cohort_at.metric}
     flow = next(m.value for m in cohort_at.markdown if "had no adult service within 3 months" in m.value)
     trend = next(df.value for df in cohort_at.dataframe if "Quarter of 18th birthday" in df.value.columns)
@@ -80,10 +93,7 @@ def _pct(text: str) -> float:
     return float(text.rstrip("%"))
 
 
-@pytest.mark.parametrize(("period", "locality"), VIEWS)
-@pytest.mark.parametrize("user", ["lead", "board"])
-def test_a_figure_reads_the_same_on_every_page(db: str, user: str, period: str, locality: str) -> None:
-    s = surfaces(user, period, locality)
+def _same_on_overview_and_cohort(s: Surfaces) -> None:
     # The median gap and NEET at 19-21: the Overview card is the cohort page's figure.
     assert s.overview["Median gap, children's to adult service"] == s.cohort["Median gap"]
     neet = next(label for label in s.overview if label.startswith("NEET at 19-21 in "))
@@ -96,6 +106,13 @@ def test_a_figure_reads_the_same_on_every_page(db: str, user: str, period: str, 
         assert abs(_pct(picked) + _pct(none.group(1)) - 100) <= 1
     else:
         assert not NUMBER.match(picked) and not NUMBER.match(none.group(1)), "one shown, its complement hidden"
+
+
+@pytest.mark.parametrize(("period", "locality"), VIEWS)
+@pytest.mark.parametrize("user", ["lead", "board"])
+def test_a_figure_reads_the_same_on_every_page(db: str, user: str, period: str, locality: str) -> None:
+    s = surfaces(user, period, locality)
+    _same_on_overview_and_cohort(s)
     # Theme 4's 'slipped through the net' is the gap trend's figure for the same quarter.
     slipped = s.indicators.filter(pl.col("Indicator").str.starts_with("Slipped through the net")).row(0, named=True)
     if s.trend.height:
@@ -133,3 +150,50 @@ def test_a_manager_sees_their_own_localitys_figures(db: str) -> None:
     lead = surfaces("lead", "2025", "east")
     assert manager.overview == lead.overview
     assert manager.cohort == lead.cohort
+
+
+@pytest.mark.parametrize(("user", "period", "locality", "extra"), FILTERED)
+def test_filtered_views_read_the_same_on_the_overview_and_the_cohort_page(
+    db: str, user: str, period: str, locality: str, extra: dict[str, str]
+) -> None:
+    s = surfaces(user, period, locality, extra)
+    _same_on_overview_and_cohort(s)
+    unfiltered = surfaces(user, period, locality)
+    # The filter is in force on both pages: a group's figures are not everyone's.
+    assert s.overview != unfiltered.overview
+
+
+def _story_step(step: int, page: str) -> AppTest:
+    """A step of the demo's Board meeting story, presented by the lead."""
+    at = signed_in("lead")
+    at.query_params.update({"present": "1", "story": "1", "step": str(step)})
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _capacity_tiles(user: str) -> dict[str, str]:
+    at = signed_in(user, "pages/capacity.py")
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_board_meeting_story_shows_the_board_pages_figures(db: str) -> None:
+    board = surfaces("board", "2025", "all")
+    # Step 1, programme progress: each theme's status and why, as on the progress page.
+    summary = _story_step(1, "pages/themes.py")
+    (story,) = [d.value for d in summary.dataframe if {"Theme", "Status", "Why"} <= set(d.value.columns)]
+    page = signed_in("board", "pages/themes.py")
+    (shown,) = [d.value for d in page.dataframe if {"Theme", "Status", "Why"} <= set(d.value.columns)]
+    assert len(story) == 4 and story.equals(shown)
+    # Step 2, the flow (the story's cohort steps show last year, 2025).
+    flow = _story_step(2, "pages/cohort.py")
+    assert board.flow_sentence in [m.value for m in flow.markdown]
+    # Step 3, the gap: its tiles are the cohort page's at board level.
+    gap = {m.label: m.value for m in _story_step(3, "pages/cohort.py").metric}
+    assert gap and all(board.cohort[label] == value for label, value in gap.items()), (gap, board.cohort)
+    # Step 4, the establishment: the capacity page's tiles, and the Overview's staffing card.
+    establishment = {m.label: m.value for m in _story_step(4, "pages/capacity.py").metric}
+    assert establishment == _capacity_tiles("board")
+    posts, filled = board.overview["Funded posts / filled FTE"].split(" / ")
+    assert (posts, filled) == (establishment["Funded posts"], establishment["Filled (permanent FTE)"])

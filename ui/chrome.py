@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from partnership import accounts, charts, exports, queries
 from partnership.access import Viewer
+from partnership.wording import capital, small_counts_rule
 from ui import data, present
 from ui.filters import IN_FORCE
 
@@ -137,7 +138,7 @@ def _notes(
     threshold = data.settings().suppression_threshold
     if ctx.viewer is not None and ctx.viewer.suppressed:
         notes.append(
-            f"Counts from 1 to {threshold} are shown as c (fewer than {threshold + 1}), with further figures "
+            f"{capital(small_counts_rule(threshold))}, with further figures "
             "hidden where they would give one away."
             + (f" Disclosure check of these figures: {audit}." if audit else "")
         )

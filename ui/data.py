@@ -221,20 +221,7 @@ def overview(
     """The overview's cards, its by-locality block and the themes' statuses."""
     figs = figures_for(version, locality_ids, flt, suppressed, as_of)
     view = sections.View(period, slice_, as_of)
-    staff = staffing(version, list(locality_ids))
-    if slice_ != figures.ALL:
-        staff = staff.filter(pl.col("locality") == slice_)
-    card = None
-    if not staff.is_empty():
-        latest = staff.filter(pl.col("month") == staff["month"].max())
-        totals = capacity.establishment(latest, []).row(0, named=True)
-        card = sections.Card(
-            "Posts funded / filled (FTE)",
-            f"{totals['funded_fte']:.0f} / {totals['filled_fte']:.0f}",
-            f"{totals['agency_fte']:.0f} FTE agency cover, {latest['month'][0]:%B %Y}",
-            "capacity",
-            "posts",
-        )
+    card = sections.staffing_card(staffing(version, list(locality_ids)), slice_)
     defs, _values = _indicators(version)
     views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
     titles = dict(zip(defs["theme"], defs["theme_title"], strict=True)) if defs.height else {}
