@@ -9,7 +9,7 @@ Off track: it misses by more. Not yet measurable: fewer than three values.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -34,10 +34,40 @@ class Status:
     status: str
     projected: float | None
     reason: str
+    basis: str = ""  # "latest value" or "trend projected to <month>"
+    shortfall: float | None = None
+    target: float | None = None
+    unit: str = "percent"
+
+    def without_values(self) -> Status:
+        """The same judgement with the projected value and the shortfall left
+        out: for a viewer to whom a value the projection reads is hidden (the
+        latest quarter, or any quarter a trend runs through), printing them
+        would give the hidden value back, or narrow it."""
+        if self.projected is None or self.target is None:
+            return self
+        verdict = {
+            "on_track": "meets it",
+            "at_risk": "falls short, within tolerance",
+            "off_track": "falls short by more than the tolerance",
+        }[self.status]
+        hidden = " (not shown: too few young people)" if self.basis == "latest value" else ""
+        text = f"{self.basis}{hidden} against target {_fmt(self.target, self.unit)}: {verdict}"
+        return replace(self, projected=None, shortfall=None, reason=text)
 
 
 def _fmt(value: float, unit: str) -> str:
-    return f"{value:.0f}%" if unit == "percent" else f"{value:.2f}" if unit == "rate" else f"{value:.0f}"
+    if unit == "percent":
+        return f"{value:.0f}%"
+    return f"{value:.2f}" if unit == "rate" else f"{value:.0f}"
+
+
+def _gap(value: float, unit: str) -> str:
+    """A difference between two percentages is in points, not per cent."""
+    if unit == "percent":
+        points = round(value)
+        return f"{points} point" if points == 1 else f"{points} points"
+    return _fmt(value, unit)
 
 
 def indicator_status(
@@ -53,7 +83,8 @@ def indicator_status(
     """series: columns period (date) and value, one row per period."""
     points = series.drop_nulls("value").sort("period")
     if points.height < MIN_POINTS:
-        return Status("not_measurable", None, f"only {points.height} value(s); {MIN_POINTS} are needed")
+        counted = "one value" if points.height == 1 else f"{points.height} values" if points.height else "no values"
+        return Status("not_measurable", None, f"{counted} so far; {MIN_POINTS} are needed")
     if as_of >= target_date:
         projected = float(points["value"][-1])
         basis = "latest value"
@@ -69,11 +100,12 @@ def indicator_status(
     shortfall = (target - projected) if polarity == "higher" else (projected - target)
     allowed = tolerance * abs(target - baseline)
     text = f"{basis} {_fmt(projected, unit)} against target {_fmt(target, unit)}"
+    common = {"basis": basis, "shortfall": shortfall, "target": target, "unit": unit}
     if shortfall <= 0:
-        return Status("on_track", projected, f"{text}: meets it")
+        return Status("on_track", projected, f"{text}: meets it", **common)
     if shortfall <= allowed:
-        return Status("at_risk", projected, f"{text}: short by {_fmt(shortfall, unit)}, within tolerance")
-    return Status("off_track", projected, f"{text}: short by {_fmt(shortfall, unit)}")
+        return Status("at_risk", projected, f"{text}: short by {_gap(shortfall, unit)}, within tolerance", **common)
+    return Status("off_track", projected, f"{text}: short by {_gap(shortfall, unit)}", **common)
 
 
 def theme_status(statuses: list[tuple[str, Status]]) -> Status:

@@ -102,6 +102,9 @@ def indicator_views(
         ]
         shown = series.with_columns(shown=pl.Series(words, dtype=pl.String)).drop("hidden")
         latest = shown["shown"][-1] if shown.height else "no data yet"
+        if series["hidden"].any():
+            # The judgement is the same for everyone; its numbers are not.
+            status = status.without_values()
         views.append(
             IndicatorView(
                 id=ind["id"],

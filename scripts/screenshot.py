@@ -41,6 +41,19 @@ def idle(page: Page) -> None:
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120000)
 
 
+def shoot(page: Page, path: str) -> None:
+    """Streamlit scrolls inside its main section, so a full-page screenshot
+    shows one screen; grow the viewport to the section's height first."""
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }"
+    )
+    page.set_viewport_size({"width": 1400, "height": max(1100, min(int(height) + 40, 12000))})
+    page.wait_for_timeout(300)
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1100})
+
+
 def main(base: str, username: str, password: str, out: str, path: str = "", *tabs: str) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -50,11 +63,11 @@ def main(base: str, username: str, password: str, out: str, path: str = "", *tab
             page.goto(base.rstrip("/") + "/" + path.lstrip("/"))
         idle(page)
         if not tabs:
-            page.screenshot(path=f"{out}.png", full_page=True)
+            shoot(page, f"{out}.png")
         for i, tab in enumerate(tabs):
             page.get_by_role("tab", name=tab, exact=True).first.click()
             idle(page)
-            page.screenshot(path=f"{out}_{i}.png", full_page=True)
+            shoot(page, f"{out}_{i}.png")
         browser.close()
 
 

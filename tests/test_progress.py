@@ -59,3 +59,15 @@ def test_theme_takes_its_weakest_measurable_indicator() -> None:
     assert theme_status([("a", on), ("b", risk), ("c", unmeasured)]).status == "at_risk"
     assert "1 of 2 measured indicators on track" in theme_status([("a", on), ("b", risk)]).reason
     assert theme_status([("c", unmeasured)]).status == "not_measurable"
+
+
+def test_a_shortfall_in_percent_is_in_points_and_can_be_worded_without_values() -> None:
+    # Latest 65 against target 75, baseline 38: short by 10 points, beyond 9.25.
+    status = indicator_status(_series([50, 60, 65]), 38, 75, TARGET_DATE, "higher", D(2026, 1, 1))
+    assert status.reason == "latest value 65% against target 75%: short by 10 points"
+    hidden = status.without_values()
+    assert hidden.status == "off_track"
+    assert hidden.reason == (
+        "latest value (not shown: too few young people) against target 75%: falls short by more than the tolerance"
+    )
+    assert "65" not in hidden.reason

@@ -8,6 +8,7 @@ SQL."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -247,3 +248,28 @@ def test_commentary_with_html_shows_as_literal_text(db: str) -> None:
     assert any(c.value.endswith("by lead") for c in tab.caption)
     # Other themes are untouched.
     assert "No commentary yet." in [c.value for c in _tab(at, "Theme 1").caption]
+
+
+def _indicator_rows(at: AppTest) -> dict[str, dict[str, str]]:
+    rows: dict[str, dict[str, str]] = {}
+    for frame in (d.value for d in at.dataframe):
+        if {"Indicator", "Latest", "Status", "Why"} <= set(frame.columns):
+            rows |= {r["Indicator"]: r for r in frame.to_dict("records")}
+    return rows
+
+
+def test_a_status_never_prints_a_value_the_board_sees_as_c(db: str) -> None:
+    """Status is judged once from the full series, so the board and the lead
+    read the same word; but the lead's reason quotes the latest value, and
+    for a quarter the board sees as c that number is the hidden figure."""
+    board_page = _themes_page("board")
+    lead, board = _indicator_rows(_themes_page("lead")), _indicator_rows(board_page)
+    hidden = [n for n, r in board.items() if r["Latest"] == "c" and r["Why"].startswith("latest value")]
+    assert hidden, "the seeded cohort has an indicator whose latest quarter the board sees as c"
+    for name in hidden:
+        assert board[name]["Status"] == lead[name]["Status"]
+        (value,) = re.findall(r"^latest value (\d+%)", lead[name]["Why"])
+        assert value not in board[name]["Why"], (value, board[name]["Why"])
+        assert board[name]["Why"].startswith("latest value (not shown: too few young people) against target")
+    words = " ".join(m.value for m in board_page.markdown)
+    assert "(not shown: too few young people)" in words
