@@ -102,7 +102,7 @@ def indicator_views(
         ]
         shown = series.with_columns(shown=pl.Series(words, dtype=pl.String)).drop("hidden")
         latest = shown["shown"][-1] if shown.height else "no data yet"
-        if series["hidden"].any():
+        if _reads_hidden(status, series, full):
             # The judgement is the same for everyone; its numbers are not.
             status = status.without_values()
         views.append(
@@ -128,6 +128,17 @@ def indicator_views(
             )
         )
     return views
+
+
+def _reads_hidden(status: progress.Status, released: pl.DataFrame, full: pl.DataFrame) -> bool:
+    """Whether the status's numbers read a value this viewer sees hidden: the
+    latest value, once the target date has passed; any quarter, for a trend."""
+    if status.projected is None or not released["hidden"].any():
+        return False
+    if status.basis != "latest value":
+        return True
+    latest = full.drop_nulls("value").sort("period")["period"][-1]
+    return bool(released.filter(pl.col("period") == latest)["hidden"].any())
 
 
 def indicator_sentence(v: IndicatorView) -> str:

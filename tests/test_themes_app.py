@@ -271,5 +271,9 @@ def test_a_status_never_prints_a_value_the_board_sees_as_c(db: str) -> None:
         (value,) = re.findall(r"^latest value (\d+%)", lead[name]["Why"])
         assert value not in board[name]["Why"], (value, board[name]["Why"])
         assert board[name]["Why"].startswith("latest value (not shown: too few young people) against target")
+    # A latest value the board sees keeps its number, whatever earlier quarters are hidden.
+    shown = [n for n, r in board.items() if r["Latest"] != "c" and r["Why"].startswith("latest value")]
+    assert shown, "the seeded cohort has an indicator whose latest quarter the board sees"
+    assert {n: board[n]["Why"] for n in shown} == {n: lead[n]["Why"] for n in shown}
     words = " ".join(m.value for m in board_page.markdown)
     assert "(not shown: too few young people)" in words
