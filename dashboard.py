@@ -1,4 +1,4 @@
-"""Entry point: page config, sign-in, navigation built from the viewer's role."""
+"""Entry point: page config, sign-in, and the pages this viewer may open."""
 
 from __future__ import annotations
 
@@ -11,24 +11,39 @@ st.set_page_config(page_title="Transitional safeguarding", page_icon=":material/
 
 data.engine()  # first start builds the demo database and says so in the terminal
 is_demo = data.db_settings().get("synthetic") == "true"
+
+# Every page is registered for everyone once signed in, and Streamlit's own
+# list is always hidden: the sidebar lists only what this viewer may open
+# (links drawn below), so nothing of the last user stays after sign-out, and
+# a page typed by someone whose role may not open it reaches that page's
+# guard, which says so, instead of Streamlit's "Page not found". Before
+# sign-in st.navigation is not called at all; Streamlit then runs the app as
+# a folder of pages, whose list `client.showSidebarNavigation = false` hides.
+PAGES = [
+    ("pages/overview.py", "Overview", ":material/dashboard:", "", None),
+    ("pages/cohort.py", "Cohort flow across 18", ":material/conversion_path:", "cohort", None),
+    ("pages/capacity.py", "Team capacity", ":material/groups:", "capacity", None),
+    ("pages/themes.py", "Programme progress", ":material/flag:", "themes", None),
+    ("pages/stories.py", "Presentations", ":material/slideshow:", "stories", None),
+    ("pages/definitions.py", "How figures are worked out", ":material/menu_book:", "definitions", None),
+    ("pages/quality.py", "Data quality", ":material/fact_check:", "quality", {"admin", "project_lead"}),
+    ("pages/data.py", "Data", ":material/upload_file:", "data", {"admin"}),
+]
+nav_slot = st.sidebar.container()  # first in the sidebar on every run, so positions stay put
 viewer = signed_in_viewer(is_demo)
 if viewer is None:
     st.stop()
-
-pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/cohort.py", title="Cohort flow across 18", icon=":material/conversion_path:", url_path="cohort"),
-    st.Page("pages/capacity.py", title="Team capacity", icon=":material/groups:", url_path="capacity"),
-    st.Page("pages/themes.py", title="Programme progress", icon=":material/flag:", url_path="themes"),
-    st.Page("pages/stories.py", title="Presentations", icon=":material/slideshow:", url_path="stories"),
-    st.Page(
-        "pages/definitions.py", title="How figures are worked out", icon=":material/menu_book:", url_path="definitions"
-    ),
-]
-# The pages guard themselves too: a URL typed by anyone else is refused there.
-if viewer.role in ("admin", "project_lead"):
-    pages.append(st.Page("pages/quality.py", title="Data quality", icon=":material/fact_check:", url_path="quality"))
-if viewer.role == "admin":
-    pages.append(st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"))
-# Presentation mode hides the navigation with the rest of the sidebar.
-st.navigation(pages, position="hidden" if present.active() else "sidebar").run()
+navigation = st.navigation(
+    [
+        st.Page(path, title=title, icon=icon, default=not url, **({"url_path": url} if url else {}))
+        for path, title, icon, url, _roles in PAGES
+    ],
+    position="hidden",
+)
+if not present.active():  # presenting hides the sidebar and everything in it
+    with nav_slot:
+        for path, title, icon, _url, roles in PAGES:
+            if roles is None or viewer.role in roles:
+                st.page_link(path, label=title, icon=icon)
+        st.divider()
+navigation.run()

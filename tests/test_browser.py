@@ -193,10 +193,13 @@ def test_manager_link_to_other_locality_is_refused(page: Page, server: Server) -
 def test_sign_out_returns_to_the_sign_in_form(page: Page, server: Server) -> None:
     _sign_in(page, server, "manager_central")
     _signed_in(page, "manager_central")
+    nav = page.locator('[data-testid="stSidebar"] a')
+    expect(nav.filter(has_text="Team capacity")).to_have_count(1, timeout=WAIT)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=WAIT)
     expect(page.get_by_text("Signed in as")).to_have_count(0, timeout=WAIT)
+    expect(nav).to_have_count(0)  # the previous user's pages go with them
     assert page.locator('[data-testid="stMetric"]').count() == 0
     # The session cookie went too: a reload does not sign back in.
     page.reload()

@@ -80,9 +80,10 @@ def test_other_roles_typing_the_urls_are_refused(page: Page, server: Server, use
     sign_in(page, server, username)
     for path in ("data", "quality"):
         _go(page, server, path)
-        # Not in their navigation: Streamlit says so and runs the main page instead.
-        expect(page.get_by_text("Page not found")).to_be_visible(timeout=WAIT)
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=WAIT)
+        # Told why, in words, not "Page not found"; and the page is not in their sidebar.
+        expect(page.get_by_text("This page is not available to your role")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        expect(page.locator('[data-testid="stSidebar"] a', has_text="Data quality")).to_have_count(0)
         expect(page.get_by_role("heading", name=re.compile(r"^Data"))).to_have_count(0)
         expect(page.locator('[data-testid="stFileUploader"]')).to_have_count(0)
         _no_traceback(page)
@@ -92,6 +93,10 @@ def test_other_roles_typing_the_urls_are_refused(page: Page, server: Server, use
 def test_signed_out_visit_shows_nothing(page: Page, server: Server, path: str) -> None:
     _open(page, f"{server.url}/{path}")
     _idle(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=WAIT)
+    # No page is listed before sign-in (Streamlit would list every file in pages/).
+    expect(page.locator('[data-testid="stSidebarNav"]')).to_have_count(0)
+    expect(page.locator('[data-testid="stSidebar"] a')).to_have_count(0)
     expect(page.locator('[data-testid="stFileUploader"]')).to_have_count(0)
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(0)
     expect(page.get_by_role("heading", name=re.compile(r"^Data"))).to_have_count(0)

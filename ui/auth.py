@@ -184,6 +184,9 @@ def guard(allowed: frozenset[str] | set[str]) -> Viewer:
         st.markdown("[Go to sign-in](/)")
         st.stop()
     if viewer.role not in allowed:
-        st.error("Your role does not give access to this page.")
+        st.error(
+            f"This page is not available to your role ({USER_ROLES[viewer.role]}). "
+            "Ask the project lead if you need what it shows."
+        )
         st.stop()
     return viewer
