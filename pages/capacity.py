@@ -176,10 +176,27 @@ def _what_if() -> None:
     st.subheader("What if vacancies were filled or posts added?")
     teams_now = capacity.project(rows, capacity.WhatIf({}, {}))
     can_try = viewer.role in ("project_lead", "admin", "manager")
+    with Session(data.engine()) as session:
+        saved = capacity.load_scenarios(session, filters.locality_ids)
     if not can_try:
-        st.info("The project lead and locality managers can try scenarios here; saved scenarios are listed below.")
+        st.info(
+            "The project lead and locality managers try scenarios here. "
+            + (
+                f"{len(saved)} saved {wording.plural(len(saved), 'scenario is', 'scenarios are')} listed below."
+                if saved
+                else "None has been saved yet."
+            ),
+            icon=":material/info:",
+        )
     else:
-        st.caption("Try it: nothing here is saved unless the project lead saves it as a named scenario.")
+        st.caption(
+            "Type into the table: the results below change as you type. Nothing is saved"
+            + (
+                "; to keep a scenario, name it in the form under the results."
+                if viewer.role == "project_lead"
+                else ". The project lead can save a scenario by name."
+            )
+        )
         editor = st.data_editor(
             teams_now.select(
                 pl.col("team").alias("Team"),
@@ -211,10 +228,14 @@ def _what_if() -> None:
             ),
             hide_index=True,
         )
-        if viewer.role == "project_lead" and (any(trial.fill.values()) or any(trial.add.values())):
+        if viewer.role == "project_lead":
             with st.form("save_scenario"):
                 name = st.text_input("Scenario name")
-                if st.form_submit_button("Save as a scenario"):
+                if not st.form_submit_button("Save as a scenario"):
+                    pass
+                elif not (any(trial.fill.values()) or any(trial.add.values())):
+                    st.error("Nothing to save yet: fill a vacancy or add a post in the table first.")
+                else:
                     try:
                         with Session(data.engine()) as session:
                             capacity.save_scenario(session, name, month, None, trial, viewer.username)
@@ -223,8 +244,6 @@ def _what_if() -> None:
                         st.error(str(exc))
                     else:
                         chrome.flash(f"Saved scenario '{name.strip()}'.")
-    with Session(data.engine()) as session:
-        saved = capacity.load_scenarios(session, filters.locality_ids)
     if saved:
         st.subheader("Saved scenarios")
         for scenario, what in saved:
@@ -293,7 +312,7 @@ def _record() -> None:
                 written = capacity.save_month(session, target, snapshot_rows, viewer.username)
                 session.commit()
             st.success(
-                f"Saved: {written} post(s) changed for {target:%B %Y}."
+                f"Saved: {written} {wording.plural(written, 'post')} changed for {target:%B %Y}."
                 if written
                 else "Nothing changed; nothing saved."
             )
@@ -301,7 +320,7 @@ def _record() -> None:
             st.error("Nothing was saved. Please correct:\n\n" + "\n".join(f"- {p}" for p in str(exc).split("\n")))
         else:
             chrome.flash(
-                f"Saved: {written} post(s) changed for {target:%B %Y}."
+                f"Saved: {written} {wording.plural(written, 'post')} changed for {target:%B %Y}."
                 if written
                 else "Nothing changed; nothing saved."
             )

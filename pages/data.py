@@ -11,6 +11,7 @@ from streamlit.runtime.caching.cache_utils import CachedFunc
 
 from partnership import uploads
 from partnership.importers import templates
+from partnership.wording import plural
 from ui import chrome, data
 from ui.auth import guard
 from ui.problems import problem_list
@@ -49,7 +50,8 @@ def _show(outcome: uploads.Outcome) -> None:
         if not outcome.problems.is_empty():
             problem_list(
                 outcome.problems,
-                f"{outcome.problems.height} problem(s), by file, row (line of the file, header = 1) and field. "
+                f"{outcome.problems.height} {plural(outcome.problems.height, 'problem')}, by file, row "
+                "(line of the file, header = 1) and field. "
                 "Children's ids and dates of birth are masked on screen.",
                 "import_problems",
                 "problems",
@@ -124,7 +126,7 @@ with import_tab:
             )
         )
     if not used:
-        st.info("Choose the file(s) above to see a preview and check them.", icon=":material/upload_file:")
+        st.info("Choose the files above to see a preview and check them.", icon=":material/upload_file:")
     else:
         st.subheader("Preview")
         st.caption(

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from partnership import quality
+from partnership.wording import plural
 from ui import chrome, data
 from ui.auth import guard
 from ui.problems import problem_list
@@ -28,7 +29,7 @@ else:
     shown = (
         f"The first {rejection.shown} of {rejection.total} problems"
         if rejection.shown < rejection.total
-        else f"All {rejection.total} problem(s)"
+        else f"All {rejection.total} {plural(rejection.total, 'problem')}"
     )
     problem_list(
         rejection.problems,
@@ -45,7 +46,8 @@ if imports.is_empty():
 else:
     chrome.table_block(
         imports,
-        f"{imports.height} source(s). The published comparators that ship with the dashboard are imported by "
+        f"{imports.height} {plural(imports.height, 'source')}. The published comparators that ship with the "
+        "dashboard are imported by "
         "'system' when a database is created.",
         "last_imports",
         "imports",
@@ -89,7 +91,8 @@ chrome.table_block(
         pl.col("filled").alias("Filled"),
         (pl.col("share") * 100).round(1).alias("Filled (%)"),
     ),
-    f"{gaps.height} field(s) with values missing. A value counts when it is there and, for text, not blank; "
+    f"{gaps.height} {plural(gaps.height, 'field')} with values missing. A value counts when it is there "
+    "and, for text, not blank; "
     "some fields are empty by design (an open episode has no end date). Every field of each table:",
     "completeness_fields",
     "fields",
@@ -97,7 +100,7 @@ chrome.table_block(
 for table, rows in fields.group_by("table", maintain_order=True):
     label = str(table[0])
     count = int(rows["rows"][0])
-    with st.expander(f"{label}: {count:,} row(s)", expanded=False):
+    with st.expander(f"{label}: {count:,} {plural(count, 'row')}", expanded=False):
         if count == 0:
             st.markdown("No rows yet.")
             continue

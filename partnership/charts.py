@@ -69,7 +69,8 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
     order = frame[category].to_list()
     base = alt.Chart(frame).encode(y=alt.Y(f"{category}:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)))
     bars = base.mark_bar(color=PALETTE[0]).encode(
-        x=alt.X("shown:Q", title=title),
+        # Counts of people: whole numbers on the axis, never 0.5.
+        x=alt.X("shown:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1)),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("label:N", title=title)],
     )
     labels = base.mark_text(align="left", dx=4, fontSize=13).encode(x="label_x:Q", text="label:N")
@@ -147,7 +148,7 @@ def share_bars(table: pl.DataFrame, category: str, value: str, title: str, colou
         alt.Chart(frame)
         .mark_bar(color=colour)
         .encode(
-            y=alt.Y(f"{category}:N", sort=None, title=None),
+            y=alt.Y(f"{category}:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
             x=alt.X("shown:Q", title=title),
             tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("label:N", title=title)],
         )
@@ -260,7 +261,25 @@ def caseload_bars(frame: pl.DataFrame, threshold: float, england: float) -> alt.
             strokeDash=alt.StrokeDash("what:N", title=None, scale=alt.Scale(domain=names, range=[[6, 3], [2, 2]])),
         )
     )
-    return alt.layer(bars, rules).properties(height=alt.Step(28))
+    # Each line named at its top, the lower one to its left and the higher to
+    # its right, so two lines as close as 15 and 15.2 stay readable.
+    low, high = sorted([float(threshold), float(england)])
+    tags = pl.DataFrame(
+        {
+            "x": [float(threshold), float(england)],
+            "text": [f"Threshold {threshold:g}", f"England {england:g}"],
+            "side": ["right" if float(threshold) == low else "left", "left" if float(england) == high else "right"],
+        }
+    )
+    if low == high:
+        tags = tags.with_columns(side=pl.Series(["right", "left"]))
+    names_at_top = [
+        alt.Chart(tags.filter(pl.col("side") == side))
+        .mark_text(align=side, dx=-5 if side == "right" else 5, baseline="bottom", fontSize=12, color="#333333")
+        .encode(x="x:Q", y=alt.value(-2), text="text:N")
+        for side in ("right", "left")
+    ]
+    return alt.layer(bars, rules, *names_at_top).properties(height=alt.Step(28))
 
 
 def trend_lines(

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
+from partnership import wording
+
 # The rule in words, for every page that shows a status (format with the tolerance).
 STATUS_RULE = (
     "Status rule: an indicator is on track if its straight-line trend, projected to the target date (or its "
@@ -63,11 +65,7 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _gap(value: float, unit: str) -> str:
-    """A difference between two percentages is in points, not per cent."""
-    if unit == "percent":
-        points = round(value)
-        return f"{points} point" if points == 1 else f"{points} points"
-    return _fmt(value, unit)
+    return wording.points(value) if unit == "percent" else _fmt(value, unit)
 
 
 def indicator_status(
@@ -83,7 +81,7 @@ def indicator_status(
     """series: columns period (date) and value, one row per period."""
     points = series.drop_nulls("value").sort("period")
     if points.height < MIN_POINTS:
-        counted = "one value" if points.height == 1 else f"{points.height} values" if points.height else "no values"
+        counted = f"{points.height} {wording.plural(points.height, 'value')}" if points.height else "no values"
         return Status("not_measurable", None, f"{counted} so far; {MIN_POINTS} are needed")
     if as_of >= target_date:
         projected = float(points["value"][-1])

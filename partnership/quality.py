@@ -26,6 +26,7 @@ from models import (
 )
 from partnership import uploads
 from partnership.importers import batches
+from partnership.wording import plural
 
 TABLES: dict[str, type[SQLModel]] = {
     "Young people": YoungPerson,
@@ -166,7 +167,10 @@ def last_rejection(engine: Engine) -> Rejection | None:
             file_name=r.file_name,
             when=_when(r.attempted_at),
             by=r.attempted_by,
-            summary=f"{r.file_name}: rejected, {r.problem_count} problem(s) in {r.rows} row(s); nothing was imported",
+            summary=(
+                f"{r.file_name}: rejected, {r.problem_count} {plural(r.problem_count, 'problem')} in {r.rows} "
+                f"{plural(r.rows, 'row')}; nothing was imported"
+            ),
             problems=uploads.problem_table(lines),
             shown=len(lines),
             total=r.problem_count,

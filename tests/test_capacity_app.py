@@ -294,7 +294,7 @@ def test_lead_records_a_month_refused_then_saved(db: str) -> None:
     next(b for b in at.button if b.label == "Save month").click()
     _run(at)
     assert not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.success] == ["Saved: 1 post(s) changed for November 2026."]
+    assert [s.value for s in at.success] == ["Saved: 1 post changed for November 2026."]
     assert _snapshot_count(db) == before + 1
     versions = _snapshots_of(db, post_id, month)
     assert [(v[0], v[3], v[4]) for v in versions] == [(1, cases, "system"), (2, cases + 1, "lead")]
@@ -329,7 +329,7 @@ def test_a_saved_vacancy_shows_in_the_establishment(db: str) -> None:
     at.session_state[key] = {"edited_rows": {row: change}, "added_rows": [], "deleted_rows": []}
     next(b for b in at.button if b.label == "Save month").click()
     _run(at)
-    assert [s.value for s in at.success] == ["Saved: 1 post(s) changed for November 2026."]
+    assert [s.value for s in at.success] == ["Saved: 1 post changed for November 2026."]
     _run(at)  # the figures above the form were drawn before the save; the next run has them
 
     after = _establishment(db)
@@ -351,3 +351,36 @@ def _post_ids(url: str, team: str, role: str) -> dict[str, int]:
     if len(ids) == 1:
         return {f"{team} · {role}": ids[0]}
     return {f"{team} · {role} {n}": pid for n, pid in enumerate(ids, start=1)}
+
+
+def test_what_if_promises_only_what_is_there(db: str) -> None:
+    """The board is told how many scenarios are saved (none in a new
+    database), not that they are 'listed below'; the lead finds the save
+    form where the caption says, and saving nothing is refused in words."""
+    board = _capacity_page("board")
+    (note,) = [i.value for i in board.info if "try scenarios here" in i.value]
+    assert note.endswith("None has been saved yet.")
+    assert "Saved scenarios" not in [s.value for s in board.subheader]
+
+    lead = _capacity_page("lead")
+    assert any("name it in the form under the results" in c.value for c in lead.caption)
+    (save,) = [b for b in lead.button if b.label == "Save as a scenario"]
+    save.click()
+    _run(lead)
+    assert "Nothing to save yet: fill a vacancy or add a post in the table first." in [e.value for e in lead.error]
+    with get_engine(db).connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM scenario")).scalar_one() == 0
+
+    lead.session_state["whatif"] = {
+        "edited_rows": {0: {"Vacancies filled (FTE)": 1.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    _run(lead)
+    next(t for t in lead.text_input if t.label == "Scenario name").input("Fill one post")
+    next(b for b in lead.button if b.label == "Save as a scenario").click()
+    _run(lead)
+    _run(board)
+    (note,) = [i.value for i in board.info if "try scenarios here" in i.value]
+    assert note.endswith("1 saved scenario is listed below.")
+    assert "Saved scenarios" in [s.value for s in board.subheader]

@@ -56,7 +56,7 @@ def test_admin_uploads_the_real_903_files_and_sees_every_problem(page: Page, ser
     _idle(page)
     page.get_by_role("button", name="Import").click()
     refusal = page.get_by_text(
-        re.compile(r"ssda903-east-2018: rejected, 15 problem\(s\) in 7821 row\(s\); nothing was imported")
+        re.compile(r"ssda903-east-2018: rejected, 15 problems in 7821 rows; nothing was imported")
     )
     expect(refusal).to_be_visible(timeout=WAIT)
     expect(page.get_by_text("Nothing was written")).to_be_visible(timeout=WAIT)
@@ -67,8 +67,8 @@ def test_admin_uploads_the_real_903_files_and_sees_every_problem(page: Page, ser
 
     _go(page, server, "quality")
     expect(page.get_by_role("heading", name="Data quality")).to_be_visible(timeout=WAIT)
-    expect(page.get_by_text(re.compile(r"ssda903-east-2018: rejected, 15 problem\(s\)"))).to_be_visible(timeout=WAIT)
-    expect(page.get_by_text("All 15 problem(s)", exact=False)).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text(re.compile(r"ssda903-east-2018: rejected, 15 problems"))).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("All 15 problems", exact=False)).to_be_visible(timeout=WAIT)
     _idle(page)
     _no_traceback(page)
     _tables_drawn(page, 4)  # problems, imports, tables, fields

@@ -136,7 +136,7 @@ def test_imports_and_rejections_in_plain_words(session: Session) -> None:
     rejection = quality.last_rejection(engine)  # type: ignore[arg-type]
     assert rejection is not None
     assert rejection.source == "Partnership file: outcomes"
-    assert rejection.summary == "oc3.csv: rejected, 2 problem(s) in 53 row(s); nothing was imported"
+    assert rejection.summary == "oc3.csv: rejected, 2 problems in 53 rows; nothing was imported"
     assert (rejection.shown, rejection.total) == (2, 2)
     first, second = rejection.problems.to_dicts()
     # The log holds the child's id as sent; the page shows it masked.

@@ -56,7 +56,7 @@ def test_real_files_are_rejected_with_the_invalid_rows_named(session: Session) -
     assert "oc3.csv:2:ACCOM: not an SSDA903 accommodation code (01)" in text
     assert "oc3.csv:3:ACTIV: retired code, no longer accepted (P3)" in text
     assert "oc3.csv:54:ACCOM: does not exist: homeless and custody are never suitable (S1)" in text
-    assert "rejected, 15 problem(s)" in text and "nothing was imported" in text
+    assert "rejected, 15 problems" in text and "nothing was imported" in text
     assert _counts(session) == before
 
 
@@ -191,7 +191,7 @@ def test_one_bad_row_in_a_generated_return_is_named_and_nothing_changes(session:
     children = len((good / "header.csv").read_text().splitlines()) - 1
     assert str(err.value).splitlines() == [
         "episodes.csv:1500:REC: not an SSDA903 reason episode ceased (Z9)",
-        f"bad: rejected, 1 problem(s) in {children + 2000} row(s); nothing was imported",
+        f"bad: rejected, 1 problem in {children + 2000} rows; nothing was imported",
     ]
     assert (_counts(session), _episode_rows(session)) == before
 

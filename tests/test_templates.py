@@ -199,4 +199,4 @@ def test_csv_template_filled_in_above_its_guide(session: Session, tmp_path: Path
     assert guide.startswith("\n# child_id (required):")  # a blank line, then the guide
     filled = header + "\nA1,police,01/01/2026,high\nA2,health,02/01/2026,low\n" + guide
     message = import_table(session, "risk_assessments", _file(tmp_path, "risk.csv", filled), today=TODAY)
-    assert "imported 2 risk_assessments row(s)" in message
+    assert "imported 2 risk_assessments rows" in message

@@ -93,11 +93,11 @@ def test_a_template_file_is_checked_then_imported(session: Session, tmp_path: Pa
 
     checked = uploads.run(engine, request, "admin", dry_run=True)  # type: ignore[arg-type]
     assert checked.accepted and checked.dry_run
-    assert "would import 2 young_people row(s)" in checked.message
+    assert "would import 2 young_people rows" in checked.message
     assert _count(session, YoungPerson) == 0
 
     done = uploads.run(engine, request, "admin", dry_run=False)  # type: ignore[arg-type]
-    assert done.accepted and done.message == "people.csv: imported 2 young_people row(s)"
+    assert done.accepted and done.message == "people.csv: imported 2 young_people rows"
     assert _count(session, YoungPerson) == 2
     batch = session.exec(select(ImportBatch)).one()
     assert (batch.kind, batch.imported_by, batch.file_name) == ("template:young_people", "admin", "people.csv")
@@ -114,7 +114,7 @@ def test_a_refused_file_writes_nothing_and_is_logged(session: Session) -> None:
 
     refused = uploads.run(engine, request, "admin", dry_run=False)  # type: ignore[arg-type]
     assert not refused.accepted
-    assert refused.message == "people.csv: rejected, 1 problem(s) in 2 row(s); nothing was imported"
+    assert refused.message == "people.csv: rejected, 1 problem in 2 rows; nothing was imported"
     assert refused.problems.to_dicts() == [
         {
             "File": "people.csv",

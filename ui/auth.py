@@ -20,6 +20,7 @@ from models.codes import USER_ROLES
 from partnership import accounts
 from partnership.access import Viewer
 from partnership.settings import DEFAULT_DEMO_PASSWORD, cookie_key
+from partnership.wording import plural
 from ui import data
 
 COOKIE_NAME = "tsd_session"
@@ -84,7 +85,7 @@ def _verify(username: str, password: str) -> tuple[Viewer | None, str]:
             left = limit - user.failed_attempts
             return None, (
                 "Username or password is not right."
-                + (f" {left} attempt(s) left before the account is locked." if left <= 2 else "")
+                + (f" {left} {plural(left, 'attempt')} left before the account is locked." if left <= 2 else "")
             )
         user.failed_attempts = 0
         session.add(user)

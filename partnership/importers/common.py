@@ -17,6 +17,7 @@ import polars as pl
 
 from partnership.importers.limits import Limits, TooLarge, check_size
 from partnership.importers.masking import ID_FIELDS
+from partnership.wording import plural
 
 MAX_REPORTED = 200
 # No case system's child id is this long; a longer one is not an id.
@@ -52,8 +53,8 @@ class ImportRejected(Exception):
         shown = problems[:MAX_REPORTED]
         more = f"\n... and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
         super().__init__(
-            "\n".join(shown) + more + f"\n{file_name}: rejected, {self.count} problem(s) in "
-            f"{rows} row(s); nothing was imported"
+            "\n".join(shown) + more + f"\n{file_name}: rejected, {self.count} {plural(self.count, 'problem')} in "
+            f"{rows} {plural(rows, 'row')}; nothing was imported"
         )
 
 

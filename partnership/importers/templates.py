@@ -44,6 +44,7 @@ from partnership.importers.limits import Limits, TooLarge, check_workbook
 from partnership.importers.masking import PROBLEM
 from partnership.pseudonymise import pseudonymise
 from partnership.settings import pseudonym_key
+from partnership.wording import plural
 
 YES_NO = {"Y": "yes", "N": "no"}
 
@@ -319,10 +320,10 @@ def import_table(
     problems.raise_if_any(frame.height)
     if dry_run:
         session.rollback()
-        return f"{path.name}: valid; would import {rows} {table} row(s) (dry run, nothing written)"
+        return f"{path.name}: valid; would import {rows} {table} {plural(rows, 'row')} (dry run, nothing written)"
     record_batch(session, f"template:{table}", table, path.name, digest, {table: rows}, actor)
     store.bump_data_version(session)
-    return "; ".join([*notes, f"{path.name}: imported {rows} {table} row(s)"])
+    return "; ".join([*notes, f"{path.name}: imported {rows} {table} {plural(rows, 'row')}"])
 
 
 def _young_people(
