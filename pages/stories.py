@@ -20,6 +20,9 @@ viewer = guard(ALL_ROLES)
 settings = chrome.page_header(viewer, "stories", "Presentations")
 as_of = queries.as_of_date(settings)
 localities = {r["code"]: r["name"] for r in data.localities().to_dicts()}
+# A manager sees their own locality in every step, whatever the story says:
+# label the steps with what they will see.
+own = next((r["name"] for r in data.localities().to_dicts() if r["id"] == viewer.locality_id), None)
 periods = period_options(as_of)
 default = default_period(as_of)
 board_periods = period_options(as_of, rolling=False)
@@ -38,7 +41,7 @@ st.markdown(
 
 
 def _filters_words(filters: dict[str, str]) -> str:
-    words = [localities.get(filters.get("locality", ""), "All localities")]
+    words = [f"{own}, your locality" if own else localities.get(filters.get("locality", ""), "All localities")]
     words.append(periods.get(filters.get("period", default), filters.get("period", "")))
     words += [f"{k} {v}" for k, v in filters.items() if k not in ("locality", "period")]
     return ", ".join(words)

@@ -65,6 +65,53 @@ def _filled(column: Column):  # type: ignore[no-untyped-def]
     return func.count(column)
 
 
+# Field names as a reader of the page would say them; a field not listed
+# here is shown with its underscores as spaces.
+FIELD_WORDS = {
+    "pseudo_key": "Pseudonymised key",
+    "birth_month": "Month of birth",
+    "send": "SEND",
+    "care_status": "Care status",
+    "locality_id": "Locality",
+    "cce": "At risk of criminal exploitation",
+    "cse": "At risk of sexual exploitation",
+    "gangs": "Gang involvement",
+    "trafficking": "Trafficking",
+    "missing": "Missing from home or care",
+    "source": "Source of the record",
+    "young_person_id": "Young person",
+    "team_id": "Team",
+    "started_on": "Start date",
+    "ended_on": "End date",
+    "end_reason": "Reason it ended",
+    "agreed_on": "Date agreed",
+    "post18_service": "Planned adult service",
+    "assessed_on": "Date assessed",
+    "level": "Risk level",
+    "observed_on": "Date observed",
+    "in_touch": "In touch",
+    "missing_episodes": "Missing episodes",
+    "ae_attendances": "A&E attendances",
+    "police_custody": "Police custody",
+    "emergency_housing": "Emergency housing",
+    "kind": "Kind of episode",
+    "post_id": "Post",
+    "filled_fte": "Filled FTE",
+    "agency_fte": "Agency FTE",
+    "vacant_fte": "Vacant FTE",
+    "cases_held": "Cases held",
+    "recorded_by": "Recorded by",
+    "recorded_at": "Recorded at",
+    "indicator_id": "Indicator",
+    "entered_by": "Entered by",
+    "entered_at": "Entered at",
+}
+
+
+def field_words(name: str) -> str:
+    return FIELD_WORDS.get(name) or name.replace("_", " ").capitalize()
+
+
 def completeness(engine: Engine) -> pl.DataFrame:
     """One row per table and field (the surrogate key left out): rows in the
     table, values filled, and the filled share (null when the table is empty)."""
@@ -78,7 +125,7 @@ def completeness(engine: Engine) -> pl.DataFrame:
                 out.append(
                     {
                         "table": label,
-                        "field": column.name,
+                        "field": field_words(column.name),
                         "rows": rows,
                         "filled": int(filled),
                         "share": int(filled) / rows if rows else None,

@@ -325,7 +325,8 @@ def gap_section(figs: Figures, view: View) -> Section:
         )
     partnership_only = (
         "At board level the breakdown is shown for the whole partnership only: a locality's few young people "
-        "split into bands or quarters would give small counts away. Choose All localities to see it."
+        "split into bands or quarters would give small counts away. The partnership's breakdown is in the view "
+        "for all localities."
     )
     if bands[0] not in r.values:
         dist = dist.filter(pl.col("Gap") == "Total")
@@ -581,7 +582,8 @@ def _representation_block(
     if not rows and r.suppressed:
         notes.append(
             "At board level the breakdown by characteristic is shown for the whole partnership only: a "
-            "locality's few young people split four ways would give small counts away. Choose All localities."
+            "locality's few young people split four ways would give small counts away; it is in the view for all "
+            "localities."
         )
     if hidden_groups:
         notes.append(

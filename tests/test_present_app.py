@@ -414,3 +414,15 @@ def _last_audit_action(url: str) -> str:
     with Session(get_engine(url)) as session:
         events = list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())))
     return next(e.action for e in events if e.action != "page_view")
+
+
+def test_a_manager_sees_stories_labelled_with_their_own_locality(db: str) -> None:
+    """The Board meeting story is saved for all localities; a manager
+    presenting it sees North only, so its steps say North."""
+    at = signed_in("manager_north", "pages/stories.py")
+    steps = " ".join(m.value for m in at.markdown if m.value.startswith("1. "))
+    assert steps, [m.value for m in at.markdown]
+    assert "(North, your locality, " in steps
+    assert "All localities" not in steps
+    lead = signed_in("lead", "pages/stories.py")
+    assert "(All localities, " in " ".join(m.value for m in lead.markdown if m.value.startswith("1. "))

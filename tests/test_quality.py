@@ -80,28 +80,30 @@ def test_completeness_counts_filled_values_per_table_and_field(session: Session)
     got = {(r["table"], r["field"]): (r["rows"], r["filled"], r["share"]) for r in fields.to_dicts()}
     assert set(fields["table"].unique()) == set(quality.TABLES)
     assert "id" not in fields["field"].to_list()
-    assert got[("Young people", "source")] == (4, 3, 0.75)  # blank text is not a value
-    assert got[("Young people", "sex")] == (4, 4, 1.0)
-    assert got[("Service episodes", "ended_on")] == (3, 2, pytest.approx(2 / 3))
-    assert got[("Service episodes", "end_reason")] == (3, 2, pytest.approx(2 / 3))
-    assert got[("Service episodes", "team_id")] == (3, 1, pytest.approx(1 / 3))
-    assert got[("Transition plans", "started_on")] == (2, 1, 0.5)
-    assert got[("Transition plans", "post18_service")] == (2, 1, 0.5)
-    assert got[("Outcomes", "activity")] == (5, 4, 0.8)
-    assert got[("Outcomes", "accommodation")] == (5, 2, 0.4)
-    assert got[("Outcomes", "in_touch")] == (5, 5, 1.0)
-    assert got[("Missing episodes", "ended_on")] == (1, 0, 0.0)
-    assert got[("Staffing snapshots", "recorded_by")] == (1, 0, 0.0)
-    assert got[("Staffing snapshots", "filled_fte")] == (1, 1, 1.0)
-    assert got[("Indicator values", "note")] == (2, 0, 0.0)  # one null, one empty
-    assert got[("Risk assessments", "level")] == (0, 0, None)  # no rows: no share
+    # Fields in words, as the page shows them: no column names with underscores.
+    assert not [f for f in fields["field"].to_list() if "_" in f]
+    assert got[("Young people", "Source of the record")] == (4, 3, 0.75)  # blank text is not a value
+    assert got[("Young people", "Sex")] == (4, 4, 1.0)
+    assert got[("Service episodes", "End date")] == (3, 2, pytest.approx(2 / 3))
+    assert got[("Service episodes", "Reason it ended")] == (3, 2, pytest.approx(2 / 3))
+    assert got[("Service episodes", "Team")] == (3, 1, pytest.approx(1 / 3))
+    assert got[("Transition plans", "Start date")] == (2, 1, 0.5)
+    assert got[("Transition plans", "Planned adult service")] == (2, 1, 0.5)
+    assert got[("Outcomes", "Activity")] == (5, 4, 0.8)
+    assert got[("Outcomes", "Accommodation")] == (5, 2, 0.4)
+    assert got[("Outcomes", "In touch")] == (5, 5, 1.0)
+    assert got[("Missing episodes", "End date")] == (1, 0, 0.0)
+    assert got[("Staffing snapshots", "Recorded by")] == (1, 0, 0.0)
+    assert got[("Staffing snapshots", "Filled FTE")] == (1, 1, 1.0)
+    assert got[("Indicator values", "Note")] == (2, 0, 0.0)  # one null, one empty
+    assert got[("Risk assessments", "Risk level")] == (0, 0, None)  # no rows: no share
 
     summary = {r["table"]: r for r in quality.table_summary(fields).to_dicts()}
     assert list(summary) == list(quality.TABLES)
     people = summary["Young people"]
     assert (people["rows"], people["fields"], people["complete"]) == (4, 13, 12)
-    assert (people["least_field"], people["least_share"]) == ("source", 0.75)
-    assert (summary["Outcomes"]["least_field"], summary["Outcomes"]["least_share"]) == ("accommodation", 0.4)
+    assert (people["least_field"], people["least_share"]) == ("Source of the record", 0.75)
+    assert (summary["Outcomes"]["least_field"], summary["Outcomes"]["least_share"]) == ("Accommodation", 0.4)
     assert (summary["Service episodes"]["complete"], summary["Service episodes"]["fields"]) == (3, 6)
     assert summary["Risk assessments"]["rows"] == 0
 
