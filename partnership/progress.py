@@ -117,7 +117,12 @@ def theme_status(statuses: list[tuple[str, Status]]) -> Status:
     summary = f"{on} of {len(measured)} measured indicators on track"
     if worst.status == "on_track":
         return Status("on_track", None, summary)
-    return Status(worst.status, None, f"{summary}; weakest: {name} ({worst.reason})")
+    # The rule beside the count, so "Off track" next to "3 of 4 on track" reads as meant.
+    return Status(
+        worst.status,
+        None,
+        f"{summary}; a theme takes the status of its weakest indicator: {name} ({worst.reason})",
+    )
 
 
 def direction(series: pl.DataFrame, polarity: str) -> str:

@@ -563,21 +563,23 @@ def _representation_block(
     table = pl.DataFrame(rows, schema=schema)
     flagged = table.filter(pl.col("Flag") != "")
     k, n = totals
-    finding = (
-        "; ".join(
-            f"{row['Group']} ({row['Characteristic'].lower()}) {row['Ratio']} times the cohort share, "
-            f"{row['Flag'].lower()}"
-            for row in flagged.to_dicts()
-        )
-        if flagged.height
-        else "no group's 95% interval excludes 1"
-    )
-    sentence = capital(
-        f"{count(r, k)} of {count(r, n)} {base_words} {focus_words}. Over- or under-represented: {finding}."
-    )
-    if not rows:
-        sentence = capital(f"{count(r, k)} of {count(r, n)} {base_words} {focus_words}.")
-    hidden_groups = table.filter(pl.col("In focus group").is_in([SUPPRESSED, ""])).height
+    # The finding first, in words; the counts after it.
+    findings = []
+    for flag in ("Over-represented", "Under-represented"):
+        groups = [row for row in flagged.to_dicts() if row["Flag"].lower() == flag.lower()]
+        if groups:
+            findings.append(
+                f"{flag}: "
+                + "; ".join(
+                    f"{row['Group']} ({row['Characteristic'].lower()}), {row['Ratio']} times their share of the cohort"
+                    for row in groups
+                )
+                + "."
+            )
+    finding = " ".join(findings) if findings else "No group is over- or under-represented (no 95% interval excludes 1)."
+    counted = capital(f"{count(r, k)} of {count(r, n)} {base_words} {focus_words}.")
+    sentence = f"{finding} {counted}" if rows else counted
+    hidden = table.filter(pl.col("In focus group").is_in([SUPPRESSED, ""]))
     notes = []
     if not rows and r.suppressed:
         notes.append(
@@ -585,11 +587,9 @@ def _representation_block(
             "locality's few young people split four ways would give small counts away; it is in the view for all "
             "localities."
         )
-    if hidden_groups:
-        notes.append(
-            f"{hidden_groups} {plural(hidden_groups, 'group')} {'is' if hidden_groups == 1 else 'are'} not shown "
-            "(too few young people, or to protect a small count) and not drawn."
-        )
+    if hidden.height:
+        names = ", ".join(f"{g} ({c.lower()})" for g, c in zip(hidden["Group"], hidden["Characteristic"], strict=True))
+        notes.append(f"Not shown and not drawn (too few young people, or to protect a small count): {names}.")
     chart = None
     if table.filter(pl.col("ratio_value").is_not_null()).height:
         chart = _chart(charts.ratio_chart(table))

@@ -161,7 +161,10 @@ def generate(n: int, seed: int, as_of: dt.date, refs: OrgRefs, key: bytes) -> di
 
     child_open = ~turned18 & (rng.random(n) < 0.92)
     child_end_final = np.where(
-        turned18, child_end, np.where(child_open, np.datetime64("NaT"), np.minimum(asof, child_start + 200))
+        # Nothing ends after the data's own date (an 18th birthday late in the as-of month).
+        turned18,
+        np.minimum(child_end, asof),
+        np.where(child_open, np.datetime64("NaT"), np.minimum(asof, child_start + 200)),
     )
     child_end_final = np.where(turned18 & (child_end_final < child_start), child_start, child_end_final)
     end_reason = np.where(
@@ -453,7 +456,11 @@ def _snapshots(rng: np.random.Generator, posts: pl.DataFrame, as_of: dt.date, mo
                     "cases_held": round(share),
                     "version": 1,
                     "recorded_by": "system",
-                    "recorded_at": dt.datetime.combine(month, dt.time(9, tzinfo=dt.UTC)) + dt.timedelta(days=35),
+                    # Five weeks after the month began, but never after the data's own date.
+                    "recorded_at": min(
+                        dt.datetime.combine(month, dt.time(9, tzinfo=dt.UTC)) + dt.timedelta(days=35),
+                        dt.datetime.combine(as_of, dt.time(9, tzinfo=dt.UTC)),
+                    ),
                 }
             )
     return pl.DataFrame(rows)

@@ -83,3 +83,21 @@ def test_the_story_north_plans_later_and_no_plan_means_fewer_picked_up(big: dict
     assert by_plan["on time"] > by_plan["late"] > by_plan["none"]
     by_loc = dict(trans.group_by("locality").agg((pl.col("plan") == "on time").mean()).iter_rows())
     assert by_loc["North"] < by_loc["East"] < by_loc["Central"]
+
+
+def test_nothing_is_dated_after_the_datas_own_date(big: dict[str, pl.DataFrame]) -> None:
+    """A demo must not show 'recorded 5 January 2027' on 2 December 2026:
+    every date and time in every table is on or before the as-of date."""
+    late = {}
+    for name, frame in big.items():
+        for column, dtype in frame.schema.items():
+            if dtype == pl.Date:
+                latest = frame[column].max()
+            elif isinstance(dtype, pl.Datetime):
+                value = frame[column].max()
+                latest = value.date() if value is not None else None
+            else:
+                continue
+            if latest is not None and latest > AS_OF:  # type: ignore[operator]
+                late[f"{name}.{column}"] = latest
+    assert not late, late
