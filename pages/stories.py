@@ -4,6 +4,7 @@ full screen at a meeting; the project lead and admin write them."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import polars as pl
 import streamlit as st
@@ -139,6 +140,12 @@ if can_edit:
             session.commit()
         chrome.flash(f"Deleted '{current.name}'.")
 
+
+@st.cache_resource
+def _last_build_seconds() -> dict[str, float]:
+    return {"seconds": 0.0}
+
+
 if can_edit:
     st.subheader("Board pack (PDF)")
     st.caption(
@@ -150,11 +157,20 @@ if can_edit:
     pack_period = period_col.selectbox(
         "Period", list(board_periods), format_func=board_periods.__getitem__, help="Board packs are by calendar year."
     )
+    # How long the last pack took in this process: the best estimate there is.
+    took = _last_build_seconds()
     if go_col.button("Prepare board pack", icon=":material/picture_as_pdf:"):
-        with st.spinner("Building the board pack ..."):
+        estimate = (
+            f"the last one took {took['seconds']:.0f} seconds"
+            if took["seconds"]
+            else "this usually takes 10 to 30 seconds"
+        )
+        with st.spinner(f"Building the board pack: {estimate}.", show_time=True):
+            started = time.perf_counter()
             pdf = boardpack.build_board_pack(
                 data.engine(), pack_loc, pack_period, generated_by=f"{viewer.username} (dashboard)"
             )
+            took["seconds"] = time.perf_counter() - started
         with Session(data.engine()) as session:
             accounts.audit(session, viewer.username, "board_pack", f"locality={pack_loc} period={pack_period}")
             session.commit()

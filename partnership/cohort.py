@@ -70,3 +70,41 @@ def turning_18_list(cohort: Cohort, as_of: dt.date, months: int = 12) -> pl.Data
         )
     )
     return out
+
+
+def slipped_list(cohort: Cohort, as_of: dt.date, period: str) -> pl.DataFrame:
+    """Case list for managers and the lead: the young people counted as
+    slipped through the net in the period (intensive support before 18, no
+    adult service within 6 months of the 18th birthday, window closed), by
+    pseudonymised key, with the service they left and how long ago."""
+    from partnership.figures import period_months
+
+    first, last = period_months(period, as_of)
+    trans = metrics.transitions(cohort, as_of).filter(
+        pl.col("slipped") & pl.col("window_6m") & pl.col("b18").dt.truncate("1mo").is_between(first, last)
+    )
+    # The children's service they left: the one open latest before 18.
+    left = (
+        cohort.episodes.join(trans.select("id", "b18"), left_on="young_person_id", right_on="id")
+        .filter(pl.col("service").is_in(metrics.CHILDREN) & (pl.col("started_on") <= pl.col("b18")))
+        .sort(pl.col("ended_on").fill_null(as_of), "started_on")
+        .group_by("young_person_id")
+        .agg(service=pl.col("service").last(), ended_on=pl.col("ended_on").last())
+    )
+    return (
+        trans.join(left, left_on="id", right_on="young_person_id", how="left")
+        .with_columns(days=(pl.lit(as_of) - pl.col("ended_on")).dt.total_days())
+        .sort("days", "pseudo_key", descending=[True, False], nulls_last=True)
+        .select(
+            pl.col("pseudo_key").str.slice(0, SHORT_KEY_LENGTH).alias("Young person (key)"),
+            pl.col("locality").alias("Locality"),
+            pl.col("b18").dt.strftime("%B %Y").alias("Turned 18"),
+            pl.col("service").replace_strict(SERVICES, default="Not known").alias("Service left"),
+            pl.col("ended_on").dt.strftime("%-d %B %Y").fill_null("Still open").alias("Left on"),
+            pl.col("days").alias("Days since"),
+            pl.col("adult_service")
+            .replace_strict(SERVICES, default="None")
+            .fill_null("None")
+            .alias("Adult service since (after 6 months)"),
+        )
+    )

@@ -46,6 +46,17 @@ from partnership.wording import (
 )
 
 
+@dataclass(frozen=True)
+class Narrow:
+    """A case list a reader may narrow: offered as a toggle above the table;
+    what is shown is what is exported, under a name that says so."""
+
+    label: str
+    column: str
+    kept: tuple[str, ...]
+    suffix: str
+
+
 @dataclass
 class Block:
     heading: str
@@ -54,6 +65,7 @@ class Block:
     filename: str
     chart: dict | None = None
     notes: list[str] = field(default_factory=list)
+    narrow: Narrow | None = None
 
 
 @dataclass
@@ -243,6 +255,7 @@ def age_section(figs: Figures, view: View, case_list: pl.DataFrame | None) -> Se
                 "Pseudonymised keys only; sort by clicking a column heading.",
                 case_list,
                 "turning_18_list",
+                narrow=Narrow("Only those without an agreed plan", "Transition plan", ("None", "Started"), "no_plan"),
             )
         )
     notes = (
@@ -261,7 +274,7 @@ def age_section(figs: Figures, view: View, case_list: pl.DataFrame | None) -> Se
 # --- the gap -------------------------------------------------------------------------------------
 
 
-def gap_section(figs: Figures, view: View) -> Section:
+def gap_section(figs: Figures, view: View, slipped_list: pl.DataFrame | None = None) -> Section:
     r = figs.gap(view.period)
     sl = figs.slipped(view.period)
     p, s = view.period, view.slice
@@ -358,10 +371,26 @@ def gap_section(figs: Figures, view: View) -> Section:
             trend_notes,
         ),
     ]
+    notes = []
+    if slipped_list is not None:
+        blocks.append(
+            Block(
+                "Who slipped through the net",
+                f"{slipped_list.height} {plural(slipped_list.height, 'young person', 'young people')} {view.where} "
+                f"whose 18th birthday fell in {view.when}: the children's service they left, when, and any adult "
+                "service that came after the 6 months. Pseudonymised keys only; the longest wait first; sort by "
+                "clicking a column heading.",
+                slipped_list,
+                "slipped_list",
+            )
+        )
+    else:
+        notes.append("Board members see counts only; managers see their own young people who slipped here.")
     return Section(
         "gap",
         "The gap",
         blocks,
+        notes=notes,
         tiles=tiles,
         measures=("gap_days", "gap_over_28", "gap_over_90", "slipped", "slipped_through"),
         audit=r.audit.merge(sl.audit),

@@ -399,7 +399,7 @@ def test_q1_lead_open_aged_16_17_per_locality_and_turning_18_in_6_months(db: str
 def test_q1_lead_case_list_holds_every_locality(db: str) -> None:
     expected = {p.key[:10]: p for p in _people(db) if p.turns_18_within(12)}
     at = _cohort_page("lead")
-    cases = _frame(at, CASE_KEY)
+    cases = _frame(at, "Turns 18")
     assert set(cases[CASE_KEY]) == set(expected)
     assert len(cases) == len(expected)
     assert set(cases["Locality"]) == LOCALITIES
@@ -408,6 +408,15 @@ def test_q1_lead_case_list_holds_every_locality(db: str) -> None:
         assert row["Locality"] == person.locality
         assert dt.datetime.strptime(row["Turns 18"], "%B %Y").date() == person.b18
     _markdown(at, rf"^{len(expected)} young people across all localities\. Pseudonymised keys only")
+    # Narrowed to those without an agreed plan: the same people less those whose plan is agreed.
+    (narrow,) = [t for t in at.toggle if t.label == "Only those without an agreed plan"]
+    narrow.set_value(True)
+    at.run()
+    assert not at.exception, at.exception
+    without = {k for k, p in expected.items() if p.plan_agreed is None or p.plan_agreed > AS_OF}
+    cases = _frame(at, "Turns 18")
+    assert set(cases[CASE_KEY]) == without and 0 < len(without) < len(expected)
+    _markdown(at, rf"^{len(without)} of {len(expected)} shown \(only those without an agreed plan\)\. ")
 
 
 # --- questions 2 and 4: where young people went at 18, and plans by 17½ -----------------
@@ -488,6 +497,16 @@ def test_q3_q10_slipped_through_the_net(db: str) -> None:
     rows = _frame(at, "Quarter of 18th birthday").to_dict("records")
     # The trend covers every quarter, not only this period: its rows hold at least this period's people.
     assert sum(int(r["Intensive support before 18"]) for r in rows) >= len(intensive)
+    # The lead's list of who slipped: the same young people, by key, longest wait first.
+    listed = _frame(at, "Service left")
+    assert sorted(listed["Young person (key)"]) == sorted(p.key[:10] for p in slipped)
+    waits = [int(d) for d in listed["Days since"] if str(d) not in ("", "None", "nan")]
+    assert waits == sorted(waits, reverse=True)
+    # A manager's list holds their own locality's young people only; the board's holds nobody.
+    east = _frame(_cohort_page("manager_east"), "Service left")
+    assert sorted(east["Young person (key)"]) == sorted(p.key[:10] for p in slipped if p.locality == "East")
+    board = _cohort_page("board")
+    assert not [d for d in board.dataframe if "Service left" in d.value.columns]
 
 
 # --- question 5: NEET or homeless at 19-21 --------------------------------------------------
@@ -667,7 +686,7 @@ def test_manager_sees_east_only_with_east_figures(db: str) -> None:
     assert _rows(at, "25")["East"]["Total"] == str(open_east)
     assert _rows(at, "Within 6 months")["East"]["Within 6 months"] == str(soon["Within 6 months"])
     # The case list: East's young people turning 18 within 12 months, by pseudonymised key.
-    listed = _frame(at, CASE_KEY)
+    listed = _frame(at, "Turns 18")
     assert set(listed["Locality"]) == {"East"}
     assert len(listed) == len(cases) == soon["Within 12 months"]
     assert set(listed[CASE_KEY]) == cases
@@ -684,7 +703,7 @@ def test_manager_link_asking_for_north_is_refused(db: str) -> None:
     assert any(w.startswith("You can see East only") and "North" in w for w in warnings), warnings
     assert at.caption[0].value.startswith("East · ")
     assert _rows(at, "25")["East"]["Total"] == str(open_east)
-    assert set(_frame(at, CASE_KEY)["Locality"]) == {"East"}
+    assert set(_frame(at, "Turns 18")["Locality"]) == {"East"}
     # The page itself never mentions North, whatever the link asked for.
     _assert_only_east(at)
 

@@ -224,10 +224,33 @@ def _altair_spec(chart: alt.TopLevelMixin) -> dict:
         return chart.to_dict()
 
 
+def _dataframe(table: pl.DataFrame) -> None:
+    """A table whose long text (indicator names, reasons, titles) wraps in
+    taller rows in wide columns instead of being cut off at the cell's edge."""
+    lengths = {
+        name: int(table[name].str.len_chars().max() or 0)
+        for name, dtype in table.schema.items()
+        if dtype == pl.String and table.height
+    }
+    long = {name: n for name, n in lengths.items() if n > 45}
+    if not long:
+        st.dataframe(table, hide_index=True, width="stretch")
+        return
+    # About 55 characters a line in a 400 px column; at most four lines a row.
+    lines = min(4, max(-(-n // 55) for n in long.values()))
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        row_height=12 + 21 * lines,
+        column_config={name: st.column_config.TextColumn(width="large") for name in long},
+    )
+
+
 def table_block(table: pl.DataFrame, summary: str, filename: str, key: str, audit: str = "") -> None:
     """A table with its one-line summary and downloads of exactly what is shown."""
     st.markdown(summary)
-    st.dataframe(table, hide_index=True, width="stretch")
+    _dataframe(table)
     _downloads(table, summary, filename, key, audit=audit)
 
 
@@ -253,7 +276,7 @@ def chart_block(
             st.altair_chart(shown, width="stretch")
             spec = lambda: _altair_spec(shown)  # noqa: E731
     with table_tab:
-        st.dataframe(table, hide_index=True, width="stretch")
+        _dataframe(table)
     _downloads(table, summary, filename, key, spec, audit)
 
 
@@ -271,10 +294,17 @@ def section(sec: object, key_prefix: str = "") -> None:
         st.subheader(block.heading)
         key = f"{key_prefix}{block.filename}"
         audit = sec.audit.words() if sec.audit is not None else ""
+        table, sentence, filename = block.table, block.sentence, block.filename
+        if block.narrow is not None and not present.active():
+            narrow = block.narrow
+            if st.toggle(narrow.label, key=f"narrow_{key}"):
+                table = table.filter(pl.col(narrow.column).is_in(list(narrow.kept)))
+                sentence = f"{table.height} of {block.table.height} shown ({narrow.label.lower()}). {sentence}"
+                filename = f"{filename}_{narrow.suffix}"
         if block.chart is not None:
-            chart_block(block.chart, block.table, block.sentence, block.filename, key, audit)
+            chart_block(block.chart, table, sentence, filename, key, audit)
         else:
-            table_block(block.table, block.sentence, block.filename, key, audit)
+            table_block(table, sentence, filename, key, audit)
         for note in block.notes:
             st.caption(note)
     for note in sec.notes:

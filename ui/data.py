@@ -173,10 +173,11 @@ def cohort_sections(
 ) -> dict[str, sections.Section]:
     figs = figures_for(version, locality_ids, flt, suppressed, as_of)
     view = sections.View(period, slice_, as_of)
-    case_list = None
+    case_list = slipped_list = None
     if show_rows and not suppressed:
         scope = [i for i in locality_ids if slice_ == figures.ALL or _names((i,)) == [slice_]]
         case_list = cohort_figures.turning_18_list(cohort(version, scope, flt), as_of)
+        slipped_list = cohort_figures.slipped_list(cohort(version, scope, flt), as_of, period)
     values, neighbours = care_leaver_benchmarks(version)
     comparison = (
         None
@@ -190,7 +191,7 @@ def cohort_sections(
         built = [
             sections.flow_section(figs, view),
             sections.age_section(figs, view, case_list),
-            sections.gap_section(figs, view),
+            sections.gap_section(figs, view, slipped_list),
             sections.outcomes_section(figs, view, comparison),
             sections.risk_section(figs, view),
             sections.representation_section(figs, view),
