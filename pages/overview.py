@@ -42,7 +42,7 @@ def _overview() -> None:
     cols = st.columns(3)
     for i, card in enumerate(cards):
         with cols[i % 3], st.container(border=True):
-            st.metric(card.label, card.value)
+            st.metric(card.label, card.value, delta=card.delta, delta_color=card.delta_color)  # type: ignore[arg-type]
             st.caption(card.detail)
             with st.container(horizontal=True, gap="small"):
                 path, title = PAGE_FILES[card.page]

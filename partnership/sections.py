@@ -42,6 +42,7 @@ from partnership.wording import (
     pct,
     pct_cell,
     plural,
+    points,
     small_counts_rule,
 )
 
@@ -669,6 +670,8 @@ class Card:
     detail: str
     page: str  # the page it drills into
     measure: str  # its entry on "How figures are worked out"
+    delta: str | None = None  # against the same period a year earlier, both as released
+    delta_color: str = "off"  # "normal" where higher is better, "inverse" where lower is
 
 
 ESTABLISHMENT_TILES = ("Funded posts", "Filled (permanent FTE)", "Vacant FTE", "Covered by agency (FTE)")
@@ -700,10 +703,45 @@ def staffing_card(staffing: pl.DataFrame, slice_: str) -> Card | None:
     )
 
 
-def overview_cards(figs: Figures, view: View, staffing_card: Card | None) -> list[Card]:
-    """The headline figures, each the same released figure its page shows."""
+def _year_on_year(now: Released, then: Released | None, k_now: str, k_then: str, unit: str, year: str) -> str | None:
+    """The change on the year before, from the two figures as released and
+    rounded as shown (a hidden or missing one gives no change)."""
+    if then is None:
+        return None
+    a, b = now.get(k_now), then.get(k_then)
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or k_then in then.withheld:
+        return None
+    diff = round(float(a)) - round(float(b))
+    if diff == 0:
+        return f"no change on {year}"
+    words = points(diff) if unit == "percent" else f"{abs(diff)} {plural(abs(diff), 'day')}"
+    return f"{'+' if diff > 0 else '-'}{words} on {year}"
+
+
+def _comparators_words(comparison: pl.DataFrame | None, age: str, measure: str) -> str:
+    """Published figures for care leavers beside ours, where they were imported."""
+    if comparison is None or comparison.is_empty():
+        return ""
+    rows = comparison.filter((pl.col("Age") == age) & (pl.col("Measure (%)") == measure)).to_dicts()
+    if not rows or not rows[0]["England"]:
+        return ""
+    r = rows[0]
+    neighbours = (
+        f", statistical neighbours {r['Statistical neighbours (mean)']}%" if r["Statistical neighbours (mean)"] else ""
+    )
+    return f". Care leavers {r['Published year']}: England {r['England']}%{neighbours}"
+
+
+def overview_cards(
+    figs: Figures, view: View, staffing_card: Card | None, comparison: pl.DataFrame | None = None
+) -> list[Card]:
+    """The headline figures, each the same released figure its page shows;
+    for a calendar year, each period figure beside the year before."""
     o, f, g, out = figs.open_now(), figs.flow(view.period), figs.gap(view.period), figs.outcomes(view.period)
     p, s = view.period, view.slice
+    before = str(int(p) - 1) if p.isdigit() and int(p) - 1 in figs.years() else None
+    f0, g0, out0 = (figs.flow(before), figs.gap(before), figs.outcomes(before)) if before else (None, None, None)
+    b = before or ""
     cards = [
         Card(
             "Open to children's services aged 16-17",
@@ -725,6 +763,8 @@ def overview_cards(figs: Figures, view: View, staffing_card: Card | None) -> lis
             f"of {count(f, key('turned_18', p, s), 'young person', 'young people')} who turned 18 in {view.when}",
             "cohort",
             "adult_service_3m",
+            _year_on_year(f, f0, key("adult_service_3m", p, s), key("adult_service_3m", b, s), "percent", b),
+            "normal",
         ),
         Card(
             "Median gap, children's to adult service",
@@ -733,14 +773,18 @@ def overview_cards(figs: Figures, view: View, staffing_card: Card | None) -> lis
             f"18th birthdays in {view.when}",
             "cohort",
             "gap_days",
+            _year_on_year(g, g0, key("gap_days", p, s, "median"), key("gap_days", b, s, "median"), "days", b),
+            "inverse",
         ),
         Card(
             f"NEET at 19-21 in {view.when}",
             pct(out, key("neet_19_21", p, s)),
             f"of {count(out, key('neet_19_21', p, s, 'n'), 'young person', 'young people')} with an "
-            f"activity record in {view.when} (latest record)",
+            f"activity record in {view.when} (latest record)" + _comparators_words(comparison, "19 to 21", "NEET"),
             "cohort",
             "neet_19_21",
+            _year_on_year(out, out0, key("neet_19_21", p, s), key("neet_19_21", b, s), "percent", b),
+            "inverse",
         ),
     ]
     if staffing_card is not None:

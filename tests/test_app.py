@@ -5,6 +5,7 @@ directly, not read back from the page code."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,39 @@ def test_board_small_counts_are_suppressed(sqlite_url: str, monkeypatch: pytest.
     lead = _sign_in("lead")
     assert _locality_table(lead) == {**{k: str(v) for k, v in raw.items()}, "Total": str(total)}
     assert _metric(lead, OPEN_LABEL) == f"{total:,}"
+
+
+def _change(now: int, then: int, unit: str, year: int) -> str:
+    d = now - then
+    if d == 0:
+        return f"no change on {year}"
+    noun = {"points": "point", "days": "day"}[unit]
+    return f"{'+' if d > 0 else '-'}{abs(d)} {noun if abs(d) == 1 else unit} on {year}"
+
+
+def test_headline_cards_show_the_change_on_the_year_before(db: str) -> None:
+    """Each period card's change is the card's figure for the year less the
+    same card's figure for the year before, as the Overview shows both."""
+    at = _sign_in("lead")
+    cards = {}
+    for year in (2025, 2024):
+        at.query_params["period"] = str(year)
+        at.run()
+        assert not at.exception, at.exception
+        cards[year] = {m.label.replace(str(year), "YEAR"): m for m in at.metric}
+    checked = 0
+    for label, unit in (
+        ("Adult service within 3 months of 18", "points"),
+        ("Median gap, children's to adult service", "days"),
+        ("NEET at 19-21 in YEAR", "points"),
+    ):
+        now, then = cards[2025][label], cards[2024][label]
+        a, b = (int(re.sub(r"\D", "", m.value) or -1) for m in (now, then))
+        if a < 0 or b < 0:
+            assert not now.delta
+            continue
+        assert now.delta == _change(a, b, unit, 2024), label
+        checked += 1
+    assert checked == 3
+    # Open now and turning 18 soon are counts on the figures' date: no year before.
+    assert not cards[2025]["Open to children's services aged 16-17"].delta

@@ -226,9 +226,13 @@ def overview(
     defs, _values = _indicators(version)
     views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
     titles = dict(zip(defs["theme"], defs["theme_title"], strict=True)) if defs.height else {}
+    values, neighbours = care_leaver_benchmarks(version)
+    comparison = (
+        None if values.is_empty() else benchmarks.care_leaver_table(values, settings().our_la_code, neighbours, {})
+    )
     with _altair_lock():
         block = sections.open_16_17_block(figs, view)
-    return sections.overview_cards(figs, view, card), block, themes.theme_summary(views, titles)
+    return sections.overview_cards(figs, view, card, comparison), block, themes.theme_summary(views, titles)
 
 
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner="Working out the caseloads ...")
