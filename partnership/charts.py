@@ -378,3 +378,69 @@ def milestone_timeline(frame: pl.DataFrame, today: object) -> alt.LayerChart:
         .encode(x="x:T", tooltip=["label:N"])
     )
     return alt.layer(points, now).properties(height=alt.Step(34))
+
+
+def status_grid(frame: pl.DataFrame) -> alt.FacetChart:
+    """The programme at a glance: one small panel per indicator in theme
+    order, tinted and labelled by its status, with its released series as a
+    line (a hidden quarter is a gap). frame: order, panel (its title, lines
+    separated by "|"), status, period, value."""
+    statuses = list(STATUS_COLOURS)
+    tint = alt.Scale(domain=statuses, range=[STATUS_COLOURS[s] for s in statuses])
+    # Darker shades of the same hues for the status word: 4.5:1 on the tint.
+    ink = alt.Scale(domain=statuses, range=["#00573F", "#6B4A00", "#8F3700", "#404040"])
+    one_per_panel = {"groupby": ["panel", "status"]}
+    band = (
+        alt.Chart()
+        .transform_aggregate(n="count()", **one_per_panel)
+        .mark_rect(opacity=0.18)
+        .encode(
+            x=alt.value(0),
+            x2=alt.value("width"),
+            y=alt.value(0),
+            y2=alt.value("height"),
+            color=alt.Color("status:N", title="Status", scale=tint),
+        )
+    )
+    line = (
+        alt.Chart()
+        .mark_line(color="#1B1B1B", strokeWidth=2, invalid="break-paths-filter-domains", clip=True)
+        .encode(
+            x=alt.X("period:T", title=None, axis=None),
+            # The line keeps below the status word at the top of its panel.
+            y=alt.Y("value:Q", title=None, axis=None, scale=alt.Scale(zero=False, nice=False, range=[84, 26])),
+            tooltip=[
+                alt.Tooltip("status:N", title="Status"),
+                alt.Tooltip("period:T", title="Quarter starting", format="%b %Y"),
+                alt.Tooltip("value:Q", title="Value", format=".1f"),
+            ],
+        )
+    )
+    word = (
+        alt.Chart()
+        .transform_aggregate(n="count()", **one_per_panel)
+        .mark_text(align="left", baseline="top", dx=5, dy=5, fontSize=13, fontWeight="bold")
+        .encode(x=alt.value(0), y=alt.value(0), text="status:N", color=alt.Color("status:N", scale=ink, legend=None))
+    )
+    return (
+        alt.layer(band, line, word, data=frame)
+        .properties(width=200, height=90)
+        .facet(
+            facet=alt.Facet(
+                "panel:N",
+                title=None,
+                sort=alt.SortField("order"),
+                header=alt.Header(
+                    labelExpr="split(datum.label, '|')",
+                    labelBaseline="top",
+                    labelFontSize=12,
+                    labelLimit=0,
+                    labelAlign="left",
+                    labelAnchor="start",
+                ),
+            ),
+            columns=4,
+            spacing={"row": 10, "column": 14},
+        )
+        .resolve_scale(x="independent", y="independent")
+    )

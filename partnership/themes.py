@@ -152,6 +152,35 @@ def indicator_sentence(v: IndicatorView) -> str:
     )
 
 
+def _lines(text: str, width: int = 30) -> str:
+    """A title broken into lines of about `width` characters, joined by '|'."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "|".join(lines)
+
+
+def status_grid_frame(views: list[IndicatorView]) -> pl.DataFrame:
+    """The status grid's data: every indicator's released series (hidden
+    quarters empty), in theme order, with its status for everyone."""
+    frames = []
+    for order, v in enumerate(sorted(views, key=lambda v: v.theme)):
+        frames.append(
+            v.series.select(
+                pl.lit(order).alias("order"),
+                pl.lit(_lines(f"Theme {v.theme}: {v.name}")).alias("panel"),
+                pl.lit(progress.STATUS_LABELS[v.status.status]).alias("status"),
+                pl.col("period"),
+                pl.col("value").cast(pl.Float64),
+            )
+        )
+    schema = {"order": pl.Int32, "panel": pl.String, "status": pl.String, "period": pl.Date, "value": pl.Float64}
+    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schema)
+
+
 def theme_summary(views: list[IndicatorView], titles: dict[int, str]) -> pl.DataFrame:
     rows = []
     for number in sorted(titles):

@@ -125,6 +125,16 @@ def indicator_chart_specs(
         }
 
 
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
+def status_grid_spec(
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date, slice_: str
+) -> dict:
+    """The programme's status grid, built once per data version and view."""
+    frame = themes.status_grid_frame(indicator_views(version, locality_ids, suppressed, as_of, slice_))
+    with _altair_lock():
+        return charts.status_grid(frame).to_dict()
+
+
 @st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
 def milestone_specs(version: str, today: dt.date) -> tuple[pl.DataFrame, dict[int, dict]]:
     with Session(engine()) as session:
