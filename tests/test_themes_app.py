@@ -8,10 +8,12 @@ SQL."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
@@ -277,3 +279,26 @@ def test_a_status_never_prints_a_value_the_board_sees_as_c(db: str) -> None:
     assert {n: board[n]["Why"] for n in shown} == {n: lead[n]["Why"] for n in shown}
     words = " ".join(m.value for m in board_page.markdown)
     assert "(not shown: too few young people)" in words
+
+
+def _status_grid(at: AppTest) -> pd.DataFrame:
+    """The data the status grid (the summary's first chart) is drawn from."""
+    grid = at.get("vega_lite_chart")[0].proto
+    assert json.loads(grid.spec)["facet"]["field"] == "panel"
+    return pa.ipc.open_stream(grid.datasets[0].data.data).read_all().to_pandas()
+
+
+def test_the_status_grid_draws_each_indicator_as_its_tab_reports_it(db: str) -> None:
+    """One panel per indicator, with the status its theme tab shows; for the
+    board, a quarter shown as c is a gap in the line, never a value."""
+    for username in ("lead", "board"):
+        at = _themes_page(username)
+        rows = _indicator_rows(at)
+        grid = _status_grid(at)
+        panels = grid.groupby("panel")
+        assert panels.ngroups == len(rows) == len(INDICATORS)
+        for panel, frame in panels:
+            name = next(n for n in rows if str(panel).replace("|", " ").endswith(n))
+            assert set(frame["status"]) == {rows[name]["Status"]}, name
+            last = frame.sort_values("period")["value"].iloc[-1]
+            assert (rows[name]["Latest"] == "c") == pd.isna(last), (username, name, last)
