@@ -426,3 +426,32 @@ def test_a_manager_sees_stories_labelled_with_their_own_locality(db: str) -> Non
     assert "All localities" not in steps
     lead = signed_in("lead", "pages/stories.py")
     assert "(All localities, " in " ".join(m.value for m in lead.markdown if m.value.startswith("1. "))
+
+
+def _text_sizes(spec: object) -> list[float]:
+    """Font sizes of the text marks in a Vega-Lite spec (11, Vega's default, where none is set)."""
+    sizes: list[float] = []
+    if isinstance(spec, list):
+        for item in spec:
+            sizes += _text_sizes(item)
+    elif isinstance(spec, dict):
+        mark = spec.get("mark")
+        if mark == "text" or (isinstance(mark, dict) and mark.get("type") == "text"):
+            sizes.append(float(mark.get("fontSize", 11)) if isinstance(mark, dict) else 11.0)
+        for key, value in spec.items():
+            if key not in ("data", "datasets"):
+                sizes += _text_sizes(value)
+    return sizes
+
+
+def test_chart_text_scales_with_the_presenting_type(db: str) -> None:
+    """The flow diagram's node labels and the heat map's cell numbers are
+    drawn text, not axis text: presenting, they grow with the type."""
+    for page, view in (("pages/cohort.py", "flow"), ("pages/capacity.py", "establishment")):
+        normal = _open("lead", page)
+        shown = _open("lead", page, present="1", view=view)
+        _assert_presenting(shown)
+        before = [s for c in normal.get("vega_lite_chart") for s in _text_sizes(json.loads(c.proto.spec))]
+        after = [s for c in shown.get("vega_lite_chart") for s in _text_sizes(json.loads(c.proto.spec))]
+        assert before and after, page
+        assert max(before) <= 13 and min(after) >= 16, (page, before, after)

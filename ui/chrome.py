@@ -265,11 +265,18 @@ def chart_block(
     with chart_tab:
         # Copies with alt text and readable axis text: the caller's chart, or
         # a spec cached for every session, is never changed.
-        if isinstance(chart, dict):
-            described = exports.with_description(chart, description)
-            described["config"] = charts.readable_config(chart.get("config"), large=present.active())
+        if present.active():
+            # Presenting: chart text scales with the enlarged type (copies; the cached spec is untouched).
+            plain = chart if isinstance(chart, dict) else _altair_spec(chart)
+            described = charts.presenting(exports.with_description(plain, description))
+            described["config"] = charts.readable_config(plain.get("config"), large=True)
             st.vega_lite_chart(described, width="stretch")
             spec: Callable[[], dict] = lambda: described  # noqa: E731
+        elif isinstance(chart, dict):
+            described = exports.with_description(chart, description)
+            described["config"] = charts.readable_config(chart.get("config"), large=False)
+            st.vega_lite_chart(described, width="stretch")
+            spec = lambda: described  # noqa: E731
         else:
             config = {} if chart.config is alt.Undefined else chart.config.to_dict()
             shown = chart.properties(description=description, config=charts.readable_config(config, present.active()))
