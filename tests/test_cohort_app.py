@@ -630,9 +630,18 @@ def test_q10_over_representation_among_the_exploited(db: str) -> None:
     exploited = [p for p in people if p.cce or p.cse]
 
     at = _cohort_page("lead")
-    _markdown(at, rf"^{len(exploited):,} of {len(people):,} young people across all localities are flagged at risk of")
+    counted = rf"(^|\. ){len(exploited):,} of {len(people):,} young people across all localities are flagged at risk of"
+    _markdown(at, counted)
     tables = [f for f in _frames(at) if "Characteristic" in f.columns]
     assert len(tables) == 2  # slipped through the net, then exploited
+    # The finding in words comes first, naming every flagged group.
+    (sentence,) = [md.value for md in at.markdown if re.search(counted, md.value)]
+    flagged = [(r["Group"], r["Characteristic"].lower()) for r in tables[1].to_dict("records") if r["Flag"]]
+    if flagged:
+        assert sentence.startswith(("Over-represented: ", "Under-represented: ")), sentence
+        assert all(f"{group} ({characteristic})" in sentence for group, characteristic in flagged), sentence
+    else:
+        assert sentence.startswith("No group is over- or under-represented"), sentence
     shown = {(r["Characteristic"], r["Group"]): r for r in tables[1].to_dict("records")}
     characteristics = {
         "Sex": (SEX, lambda p: p.sex),
