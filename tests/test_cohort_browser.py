@@ -110,8 +110,11 @@ def test_board_sees_counts_only(page: Page, server: Server) -> None:
     expect(page.get_by_text(re.compile(r"counts from 1 to 5 are shown as c"))).to_be_visible(timeout=WAIT)
     _wait_for_flow_chart(page)
     _visit_tabs(page, "cohort_board", TABS[:2])
-    expect(page.get_by_text("Board members see counts only")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_text("Board members see counts only; managers see their own young people here.")).to_be_visible(
+        timeout=WAIT
+    )
     assert page.get_by_text("Young people turning 18 in the next 12 months").count() == 0
+    assert page.get_by_text("Who slipped through the net").count() == 0
     assert "Young person (key)" not in page.content()
     _no_traceback(page)
 
