@@ -77,9 +77,9 @@ def surfaces(user: str, period: str, locality: str, extra: dict[str, str] | None
     flow = next(m.value for m in cohort_at.markdown if "had no adult service within 3 months" in m.value)
     trend = next(df.value for df in cohort_at.dataframe if "Quarter of 18th birthday" in df.value.columns)
     themes_at = _at(at, "pages/themes.py", period, locality)
-    tables = [
-        df.value for df in themes_at.dataframe if "Indicator" in df.value.columns and "Latest" in df.value.columns
-    ]
+    # The theme tabs' indicator tables (the summary's status grid repeats them; it is checked against them
+    # in test_themes_app).
+    tables = [df.value for df in themes_at.dataframe if {"Indicator", "Latest", "Target"} <= set(df.value.columns)]
     return Surfaces(overview, cohort, flow, pl.from_pandas(trend), pl.from_pandas(pd_concat(tables)))
 
 
