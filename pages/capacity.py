@@ -253,11 +253,20 @@ def _what_if() -> None:
                     f"**SCENARIO: {scenario.name}** — not recorded staffing; saved by {scenario.created_by} "
                     f"for {scenario.month:%B %Y}, applied here to {month:%B %Y}."
                 )
+                changes = [
+                    pl.col("team").alias("Team"),
+                    pl.col("vacancies_filled").alias("Vacancies filled"),
+                    pl.col("posts_added").alias("Posts added"),
+                ]
+                if viewer.suppressed:
+                    # A team's caseload is its cases over its FTE: at board level only the disclosure step
+                    # releases it (the Caseloads tab), so a scenario shows the board what it changes.
+                    st.dataframe(result.select(changes), hide_index=True)
+                    st.caption("Caseloads under a scenario are shown to the project lead and managers.")
+                    continue
                 st.dataframe(
                     result.select(
-                        pl.col("team").alias("Team"),
-                        pl.col("vacancies_filled").alias("Vacancies filled"),
-                        pl.col("posts_added").alias("Posts added"),
+                        *changes,
                         pl.col("caseload_now").round(1).alias("Cases per FTE now"),
                         pl.col("caseload_then").round(1).alias("Scenario: cases per FTE"),
                     ),

@@ -372,15 +372,19 @@ def test_what_if_promises_only_what_is_there(db: str) -> None:
         assert conn.execute(text("SELECT COUNT(*) FROM scenario")).scalar_one() == 0
 
     lead.session_state["whatif"] = {
-        "edited_rows": {0: {"Vacancies filled (FTE)": 1.0}},
+        "edited_rows": {0: {"New case-holding posts (FTE)": 1.0}},
         "added_rows": [],
         "deleted_rows": [],
     }
     _run(lead)
-    next(t for t in lead.text_input if t.label == "Scenario name").input("Fill one post")
+    next(t for t in lead.text_input if t.label == "Scenario name").input("One more post")
     next(b for b in lead.button if b.label == "Save as a scenario").click()
     _run(lead)
     _run(board)
     (note,) = [i.value for i in board.info if "try scenarios here" in i.value]
     assert note.endswith("1 saved scenario is listed below.")
     assert "Saved scenarios" in [s.value for s in board.subheader]
+    # The board sees what the scenario changes, not team caseloads the disclosure step has not released.
+    (saved,) = [d.value for d in board.dataframe if "Posts added" in d.value.columns]
+    assert list(saved.columns) == ["Team", "Vacancies filled", "Posts added"]
+    assert saved["Posts added"].sum() == 1.0
