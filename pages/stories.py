@@ -20,10 +20,11 @@ from ui.auth import guard
 viewer = guard(ALL_ROLES)
 settings = chrome.page_header(viewer, "stories", "Presentations")
 as_of = queries.as_of_date(settings)
-localities = {r["code"]: r["name"] for r in data.localities().to_dicts()}
+locality_rows = data.localities().to_dicts()
+localities = {r["code"]: r["name"] for r in locality_rows}
 # A manager sees their own locality in every step, whatever the story says:
 # label the steps with what they will see.
-own = next((r["name"] for r in data.localities().to_dicts() if r["id"] == viewer.locality_id), None)
+own = next((r["name"] for r in locality_rows if r["id"] == viewer.locality_id), None)
 periods = period_options(as_of)
 default = default_period(as_of)
 board_periods = period_options(as_of, rolling=False)

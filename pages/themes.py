@@ -46,20 +46,12 @@ def _summary() -> None:
     count_words = ", ".join(f"{r['len']} {r['status'].lower()}" for r in counts.sort("status").to_dicts())
     st.markdown(f"Of the four themes: **{count_words}**.")
     on = sum(v.status.status == "on_track" for v in views)
+    ordered = sorted(views, key=lambda v: v.theme)  # the grid's order
     chrome.chart_block(
         data.status_grid_spec(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice),
-        pl.DataFrame(
-            [
-                {
-                    "Theme": v.theme,
-                    "Indicator": v.name,
-                    "Status": progress.STATUS_LABELS[v.status.status],
-                    "Latest": v.latest,
-                    "Direction": v.direction,
-                }
-                for v in sorted(views, key=lambda v: v.theme)
-            ]
-        ),
+        themes.indicator_table(ordered)
+        .with_columns(Theme=pl.Series([v.theme for v in ordered]))
+        .select("Theme", "Indicator", "Status", "Latest", "Direction"),
         f"Every indicator at a glance: {on} of {len(views)} on track. Each panel is one indicator, tinted by its "
         "status, with its values by quarter as a line (a gap where a quarter is not shown).",
         "programme_status_grid",

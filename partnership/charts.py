@@ -33,6 +33,7 @@ _LARGE_TEXT = {
 
 
 _FONT_KEYS = {"fontSize", "labelFontSize", "titleFontSize"}
+_DATA_KEYS = {"data", "datasets"}
 
 
 def presenting(spec: dict, factor: float = 1.45) -> dict:
@@ -48,7 +49,13 @@ def presenting(spec: dict, factor: float = 1.45) -> dict:
         if not isinstance(node, dict):
             return node
         out = {
-            k: (round(v * factor) if k in _FONT_KEYS and isinstance(v, (int, float)) else walk(v))
+            k: (
+                round(v * factor)
+                if k in _FONT_KEYS and isinstance(v, (int, float))
+                else v
+                if k in _DATA_KEYS  # rows of data hold no fonts: not walked
+                else walk(v)
+            )
             for k, v in node.items()
         }
         mark = out.get("mark")
@@ -292,16 +299,14 @@ def caseload_bars(frame: pl.DataFrame, threshold: float, england: float) -> alt.
     )
     # Each line named at its top, the lower one to its left and the higher to
     # its right, so two lines as close as 15 and 15.2 stay readable.
-    low, high = sorted([float(threshold), float(england)])
+    threshold_side = "right" if threshold <= england else "left"
     tags = pl.DataFrame(
         {
             "x": [float(threshold), float(england)],
             "text": [f"Threshold {threshold:g}", f"England {england:g}"],
-            "side": ["right" if float(threshold) == low else "left", "left" if float(england) == high else "right"],
+            "side": [threshold_side, "left" if threshold_side == "right" else "right"],
         }
     )
-    if low == high:
-        tags = tags.with_columns(side=pl.Series(["right", "left"]))
     names_at_top = [
         alt.Chart(tags.filter(pl.col("side") == side))
         .mark_text(align=side, dx=-5 if side == "right" else 5, baseline="bottom", fontSize=12, color="#333333")

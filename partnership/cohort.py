@@ -9,7 +9,7 @@ import datetime as dt
 import polars as pl
 
 from models.codes import RISK_LEVELS, SERVICES
-from partnership import metrics
+from partnership import figures, metrics
 from partnership.pseudonymise import SHORT_KEY_LENGTH
 from partnership.queries import Cohort
 
@@ -77,11 +77,9 @@ def slipped_list(cohort: Cohort, as_of: dt.date, period: str) -> pl.DataFrame:
     slipped through the net in the period (intensive support before 18, no
     adult service within 6 months of the 18th birthday, window closed), by
     pseudonymised key, with the service they left and how long ago."""
-    from partnership.figures import period_months
-
-    first, last = period_months(period, as_of)
-    trans = metrics.transitions(cohort, as_of).filter(
-        pl.col("slipped") & pl.col("window_6m") & pl.col("b18").dt.truncate("1mo").is_between(first, last)
+    first, last = figures.period_months(period, as_of)
+    trans = figures.slipped_population(metrics.transitions(cohort, as_of)).filter(
+        pl.col("slipped") & pl.col("b18").dt.truncate("1mo").is_between(first, last)
     )
     # The children's service they left: the one open latest before 18.
     left = (

@@ -160,10 +160,16 @@ def transition_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
     )
 
 
+def slipped_population(trans: pl.DataFrame) -> pl.DataFrame:
+    """Who "slipped through the net" counts among (of metrics.transitions):
+    intensive support before 18, the 6-month window closed. The measure and
+    the managers' list of who slipped both read it."""
+    return trans.filter(pl.col("intensive") & pl.col("window_6m"))
+
+
 def slipped_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
     """Intensive support before 18, 6-month window closed, with characteristics."""
-    trans = metrics.transitions(cohort, as_of)
-    return trans.filter(pl.col("intensive") & pl.col("window_6m")).select(
+    return slipped_population(metrics.transitions(cohort, as_of)).select(
         pl.col("b18").dt.truncate("1mo").alias("month"),
         "locality",
         "slipped",

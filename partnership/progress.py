@@ -37,7 +37,6 @@ class Status:
     projected: float | None
     reason: str
     basis: str = ""  # "latest value" or "trend projected to <month>"
-    shortfall: float | None = None
     target: float | None = None
     unit: str = "percent"
 
@@ -55,7 +54,7 @@ class Status:
         }[self.status]
         hidden = " (not shown: too few young people)" if self.basis == "latest value" else ""
         text = f"{self.basis}{hidden} against target {_fmt(self.target, self.unit)}: {verdict}"
-        return replace(self, projected=None, shortfall=None, reason=text)
+        return replace(self, projected=None, reason=text)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -98,7 +97,7 @@ def indicator_status(
     shortfall = (target - projected) if polarity == "higher" else (projected - target)
     allowed = tolerance * abs(target - baseline)
     text = f"{basis} {_fmt(projected, unit)} against target {_fmt(target, unit)}"
-    common = {"basis": basis, "shortfall": shortfall, "target": target, "unit": unit}
+    common = {"basis": basis, "target": target, "unit": unit}
     if shortfall <= 0:
         return Status("on_track", projected, f"{text}: meets it", **common)
     if shortfall <= allowed:

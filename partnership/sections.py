@@ -709,7 +709,9 @@ def _year_on_year(now: Released, then: Released | None, k_now: str, k_then: str,
     if then is None:
         return None
     a, b = now.get(k_now), then.get(k_then)
-    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or k_then in then.withheld:
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return None
+    if k_now in now.withheld or k_then in then.withheld:
         return None
     diff = round(float(a)) - round(float(b))
     if diff == 0:

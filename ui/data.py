@@ -86,6 +86,14 @@ def care_leaver_benchmarks(version: str) -> tuple[pl.DataFrame, list[str]]:
     )
 
 
+def care_leaver_comparison(version: str, ours: dict[tuple[str, str], str]) -> pl.DataFrame | None:
+    """Our figures beside the published ones for care leavers; None where none were imported."""
+    values, neighbours = care_leaver_benchmarks(version)
+    if values.is_empty():
+        return None
+    return benchmarks.care_leaver_table(values, settings().our_la_code, neighbours, ours)
+
+
 @st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
 def workforce_benchmarks(version: str) -> tuple[dict[str, pl.DataFrame], list[str]]:
     """Published social work workforce indicators (DfE CSWW) and our neighbours."""
@@ -186,16 +194,10 @@ def cohort_sections(
     case_list = slipped_list = None
     if show_rows and not suppressed:
         scope = [i for i in locality_ids if slice_ == figures.ALL or _names((i,)) == [slice_]]
-        case_list = cohort_figures.turning_18_list(cohort(version, scope, flt), as_of)
-        slipped_list = cohort_figures.slipped_list(cohort(version, scope, flt), as_of, period)
-    values, neighbours = care_leaver_benchmarks(version)
-    comparison = (
-        None
-        if values.is_empty()
-        else benchmarks.care_leaver_table(
-            values, settings().our_la_code, neighbours, sections.care_leaver_figures(figs, view)
-        )
-    )
+        mine = cohort(version, scope, flt)
+        case_list = cohort_figures.turning_18_list(mine, as_of)
+        slipped_list = cohort_figures.slipped_list(mine, as_of, period)
+    comparison = care_leaver_comparison(version, sections.care_leaver_figures(figs, view))
     # Chart specs are made here once: Streamlit's lock keeps Altair's process-wide settings steady meanwhile.
     with _altair_lock():
         built = [
@@ -236,10 +238,7 @@ def overview(
     defs, _values = _indicators(version)
     views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
     titles = dict(zip(defs["theme"], defs["theme_title"], strict=True)) if defs.height else {}
-    values, neighbours = care_leaver_benchmarks(version)
-    comparison = (
-        None if values.is_empty() else benchmarks.care_leaver_table(values, settings().our_la_code, neighbours, {})
-    )
+    comparison = care_leaver_comparison(version, {})  # the card quotes the published figures only
     with _altair_lock():
         block = sections.open_16_17_block(figs, view)
     return sections.overview_cards(figs, view, card, comparison), block, themes.theme_summary(views, titles)
