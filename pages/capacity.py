@@ -47,19 +47,28 @@ can_record = viewer.role in ("project_lead", "admin")
 
 
 def _establishment() -> None:
-    by_loc = capacity.establishment(rows, ["locality"])
-    tiles = sections.establishment_tiles(rows)
-    for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
-        col.metric(label, value, help=help_text or None)
-    t = capacity.establishment(rows, []).row(0, named=True)
-    st.subheader("By locality")
-    chrome.table_block(
-        capacity.display_table(by_loc, ["locality"]),
-        f"{t['posts']} funded posts {where} ({t['funded_fte']:g} FTE): {t['filled_fte']:g} filled by permanent staff, "
-        f"{t['vacant_fte']:g} vacant, of which {t['agency_fte']:g} FTE covered by agency staff.",
-        "establishment_locality",
-        "est_loc",
-    )
+    # Presenting: three parts (localities, teams, the fill-rate picture), each one screen.
+    if present.part():
+        by_loc = capacity.establishment(rows, ["locality"])
+        tiles = sections.establishment_tiles(rows)
+        for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+            col.metric(label, value, help=help_text or None)
+        t = capacity.establishment(rows, []).row(0, named=True)
+        st.subheader("By locality")
+        chrome.table_block(
+            capacity.display_table(by_loc, ["locality"]),
+            f"{t['posts']} funded posts {where} ({t['funded_fte']:g} FTE): {t['filled_fte']:g} filled by permanent "
+            f"staff, {t['vacant_fte']:g} vacant, of which {t['agency_fte']:g} FTE covered by agency staff.",
+            "establishment_locality",
+            "est_loc",
+        )
+    if present.part():
+        _by_team()
+    if present.part():
+        _fill_rate()
+
+
+def _by_team() -> None:
     st.subheader("By team")
     st.caption("Posts shared by a locality's teams are shown as their own group.")
     by_team = capacity.establishment(rows, ["locality", "team"])
@@ -69,6 +78,9 @@ def _establishment() -> None:
         "establishment_team",
         "est_team",
     )
+
+
+def _fill_rate() -> None:
     st.subheader("Fill rate by team and role")
     by_role = capacity.establishment(rows, ["locality", "team", "role"])
     notes = rows.filter(pl.col("note").is_not_null()).select("team", "role", "note").unique()
@@ -124,6 +136,8 @@ def _trend() -> None:
         ),
     ]
     for heading, column, label, percent, rule, summary, filename, key in trend_views:
+        if not present.part():
+            continue
         st.subheader(heading)
         chrome.chart_block(
             charts.trend_lines(series, column, label, rule=rule, percent=percent),
@@ -137,7 +151,7 @@ def _trend() -> None:
             key,
         )
     published, neighbours = data.workforce_benchmarks(version)
-    if not published["caseload_fte"].is_empty():
+    if not published["caseload_fte"].is_empty() and present.part():
         st.subheader("Beside England, our region and our statistical neighbours")
         ours_all = capacity.establishment(rows, []).row(0, named=True)
         cases, _holders = data.caseload_releases(version, filters.visible_ids, viewer.suppressed, month)

@@ -39,8 +39,19 @@ PAGE_FILES = {
 
 
 def _overview() -> None:
-    cols = st.columns(3)
+    if present.part():
+        _cards()
+    if present.part():
+        st.subheader(open_block.heading)
+        chrome.chart_block(open_block.chart, open_block.table, open_block.sentence, open_block.filename, "open")
+    if present.part():
+        _themes()
+
+
+def _cards() -> None:
     for i, card in enumerate(cards):
+        if i % 3 == 0:  # a row of columns per three cards, so they read across, in order
+            cols = st.columns(3)
         with cols[i % 3], st.container(border=True):
             st.metric(card.label, card.value, delta=card.delta, delta_color=card.delta_color)  # type: ignore[arg-type]
             st.caption(card.detail)
@@ -60,9 +71,8 @@ def _overview() -> None:
                     query_params={"measure": card.measure},
                 )
 
-    st.subheader(open_block.heading)
-    chrome.chart_block(open_block.chart, open_block.table, open_block.sentence, open_block.filename, "open")
 
+def _themes() -> None:
     st.subheader("The four themes")
     st.page_link(
         "pages/themes.py",
@@ -73,8 +83,12 @@ def _overview() -> None:
     if not theme_statuses.is_empty():
         counts = theme_statuses.group_by("status").len()
         st.markdown(" · ".join(f"**{row['len']}** {row['status'].lower()}" for row in counts.sort("status").to_dicts()))
-        for row in theme_statuses.to_dicts():
-            with st.container(border=True):
+        # Two to a row: four full-width cards ran past a projector's screen.
+        # A row of columns per pair, so the themes read in order, 1, 2, 3, 4.
+        for i, row in enumerate(theme_statuses.to_dicts()):
+            if i % 2 == 0:
+                cols = st.columns(2)
+            with cols[i % 2], st.container(border=True):
                 st.markdown(f"**Theme {row['theme']}: {row['title']}** — {row['status']}")
                 st.caption(row["reason"])
         st.caption(STATUS_RULE.format(tolerance=data.settings().status_tolerance))

@@ -24,6 +24,7 @@ version = settings.get("data_version", "0")
 views = data.indicator_views(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
 impacts = queries.load_impacts(data.engine())
 titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
+short_titles = dict(zip(impacts["theme"], impacts["short_title"], strict=False))
 summary = themes.theme_summary(views, titles)
 today = dt.date.today()
 milestones, milestone_charts = data.milestone_specs(version, today)
@@ -32,10 +33,12 @@ with Session(data.engine()) as session:
     commentary = themes.latest_commentary(session)
 
 tolerance = data.settings().status_tolerance
+status_rule = progress.STATUS_RULE.format(tolerance=tolerance)
 st.caption(
     f"Indicators computed from the cohort follow the locality filter ({filters.locality_label}) and are by "
-    "quarter, whatever the period; entered ones cover the partnership. "
-    + progress.STATUS_RULE.format(tolerance=tolerance)
+    "quarter, whatever the period; entered ones cover the partnership."
+    # Presenting, the rule is said with the theme cards rather than on every screen.
+    + ("" if present.active() else f" {status_rule}")
 )
 
 can_record = viewer.role in ("project_lead", "admin")
@@ -44,25 +47,45 @@ can_record = viewer.role in ("project_lead", "admin")
 def _summary() -> None:
     counts = summary.group_by("status").len()
     count_words = ", ".join(f"{r['len']} {r['status'].lower()}" for r in counts.sort("status").to_dicts())
-    st.markdown(f"Of the four themes: **{count_words}**.")
+    themes_sentence = f"Of the four themes: **{count_words}**."
+    if not present.active():
+        st.markdown(themes_sentence)
     on = sum(v.status.status == "on_track" for v in views)
     ordered = sorted(views, key=lambda v: v.theme)  # the grid's order
-    chrome.chart_block(
-        data.status_grid_spec(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice),
-        themes.indicator_table(ordered)
-        .with_columns(Theme=pl.Series([v.theme for v in ordered]))
-        .select("Theme", "Indicator", "Status", "Latest", "Direction"),
-        f"Every indicator at a glance: {on} of {len(views)} on track. Each panel is one indicator, tinted by its "
-        "status, with its values by quarter as a line (a gap where a quarter is not shown).",
-        "programme_status_grid",
-        "status_grid",
-    )
-    for row in summary.sort("theme").to_dicts():
-        with st.container(border=True):
-            st.markdown(f"**Theme {row['theme']}: {themes.plain(row['title'])}**")
-            st.markdown(f"Status: **{row['status']}** — {themes.plain(row['reason'])}")
-            for text in impacts.filter(pl.col("theme") == row["theme"])["text"]:
-                st.caption(text)
+    if present.part():
+        chrome.chart_block(
+            data.status_grid_spec(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice),
+            themes.indicator_table(ordered)
+            .with_columns(Theme=pl.Series([v.theme for v in ordered]))
+            .select("Theme", "Indicator", "Status", "Latest", "Direction"),
+            f"Every indicator at a glance: {on} of {len(views)} on track. Each panel is one indicator, tinted by its "
+            "status, with its values by quarter as a line (a gap where a quarter is not shown).",
+            "programme_status_grid",
+            "status_grid",
+        )
+    cards = summary.sort("theme").to_dicts()
+    if present.part():
+        presenting = present.active()
+        if presenting:
+            # Presenting, the status rule is said here rather than in the page's caption on every screen.
+            st.markdown(themes_sentence)
+            st.caption(status_rule)
+        # Presenting, all four on one screen, two to a row, without the impacts (each theme's own step has them).
+        # A row of columns per pair, so the themes read 1, 2, 3, 4 (columns filled in turn would read 1, 3, 2, 4).
+        per_row = 2 if presenting else 1
+        for i, row in enumerate(cards):
+            if i % per_row == 0:
+                cols = st.columns(per_row)
+            with cols[i % per_row], st.container(border=True):
+                # Presenting, the short titles the Overview uses: the full ones head each theme's own step.
+                title = short_titles[row["theme"]] if presenting else row["title"]
+                st.markdown(f"**Theme {row['theme']}: {themes.plain(title)}**")
+                st.markdown(f"Status: **{row['status']}** — {themes.plain(row['reason'])}")
+                if not presenting:
+                    for text in impacts.filter(pl.col("theme") == row["theme"])["text"]:
+                        st.caption(text)
+    if present.active():  # the cards above, again as a table: for the page, not the projector
+        return
     table = (
         summary.sort("theme")
         .join(
@@ -85,68 +108,78 @@ def _theme(number: int) -> None:
     row = summary.filter(pl.col("theme") == number).row(0, named=True)
     st.subheader(f"Theme {number}: {titles[number]}")
     st.markdown(f"**Status: {row['status']}** — {row['reason']}")
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown("**Intended impact** (in the project's own words)")
-        for text in impacts.filter(pl.col("theme") == number)["text"]:
-            st.markdown(f"> {themes.plain(text)}")
-    with right, st.container(border=True):
-        st.markdown("**Commentary from the project lead**")
-        if number in commentary:
-            period, text, author = commentary[number]
-            st.caption(f"{period.year} Q{(period.month - 1) // 3 + 1}, by {author}")
-            st.markdown(themes.plain(text))
-        else:
-            st.caption("No commentary yet.")
     mine = [v for v in views if v.theme == number]
-    chrome.table_block(
-        themes.indicator_table(mine),
-        f"{len(mine)} indicators; {sum(v.status.status == 'on_track' for v in mine)} on track.",
-        f"theme_{number}_indicators",
-        f"ind_{number}",
-    )
-    for view in mine:
-        st.markdown(f"**{view.name}**")
-        if view.series.drop_nulls("value").is_empty():
-            st.caption(
-                "No values to draw yet" + (" (all hidden to protect small counts)" if view.series.height else "") + "."
-            )
-            continue
-        hidden = view.series.filter(pl.col("shown") == SUPPRESSED).height
-        chrome.chart_block(
-            chart_specs[view.code],
-            view.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value")),
-            themes.indicator_sentence(view),
-            f"indicator_{view.code}",
-            f"ind_chart_{view.code}",
+    if present.part():
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown("**Intended impact** (in the project's own words)")
+            for text in impacts.filter(pl.col("theme") == number)["text"]:
+                st.markdown(f"> {themes.plain(text)}")
+        # Presenting, long commentary scrolls inside its box rather than push the indicators off the screen.
+        with right, st.container(border=True, height=320 if present.active() else "content"):
+            st.markdown("**Commentary from the project lead**")
+            if number in commentary:
+                period, text, author = commentary[number]
+                st.caption(f"{period.year} Q{(period.month - 1) // 3 + 1}, by {author}")
+                st.markdown(themes.plain(text))
+            else:
+                st.caption("No commentary yet.")
+    # Presenting, the indicator table is a screen of its own and each indicator's chart another.
+    if present.part():
+        chrome.table_block(
+            themes.indicator_table(mine),
+            f"{len(mine)} indicators; {sum(v.status.status == 'on_track' for v in mine)} on track.",
+            f"theme_{number}_indicators",
+            f"ind_{number}",
         )
-        if hidden:
-            st.caption(
-                f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (too few young people): the "
-                "line has a gap there. Direction and status are worked out from every quarter, the same for everyone."
-            )
-        if view.measure:
-            st.page_link(
-                "pages/definitions.py",
-                label="How this indicator is worked out",
-                icon=":material/menu_book:",
-                query_params={"measure": view.measure},
-            )
-    st.markdown("**Milestones**")
-    ms = milestones.filter(pl.col("theme") == number)
-    late = ms.filter(pl.col("status") == "Late").height
+    for view in mine:
+        if present.part():
+            _indicator(view)
+    if present.part():
+        st.markdown("**Milestones**")
+        ms = milestones.filter(pl.col("theme") == number)
+        late = ms.filter(pl.col("status") == "Late").height
+        chrome.chart_block(
+            milestone_charts[number],
+            ms.select(
+                pl.col("title").alias("Milestone"),
+                pl.col("owner").alias("Owner"),
+                pl.col("due").alias("Due"),
+                pl.col("status").alias("Status"),
+            ),
+            f"{ms.height} milestones, {late} late (late ones first).",
+            f"theme_{number}_milestones",
+            f"ms_{number}",
+        )
+
+
+def _indicator(view: themes.IndicatorView) -> None:
+    st.markdown(f"**{view.name}**")
+    if view.series.drop_nulls("value").is_empty():
+        st.caption(
+            "No values to draw yet" + (" (all hidden to protect small counts)" if view.series.height else "") + "."
+        )
+        return
+    hidden = view.series.filter(pl.col("shown") == SUPPRESSED).height
     chrome.chart_block(
-        milestone_charts[number],
-        ms.select(
-            pl.col("title").alias("Milestone"),
-            pl.col("owner").alias("Owner"),
-            pl.col("due").alias("Due"),
-            pl.col("status").alias("Status"),
-        ),
-        f"{ms.height} milestones, {late} late (late ones first).",
-        f"theme_{number}_milestones",
-        f"ms_{number}",
+        chart_specs[view.code],
+        view.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value")),
+        themes.indicator_sentence(view),
+        f"indicator_{view.code}",
+        f"ind_chart_{view.code}",
     )
+    if hidden:
+        st.caption(
+            f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (too few young people): the "
+            "line has a gap there. Direction and status are worked out from every quarter, the same for everyone."
+        )
+    if view.measure:
+        st.page_link(
+            "pages/definitions.py",
+            label="How this indicator is worked out",
+            icon=":material/menu_book:",
+            query_params={"measure": view.measure},
+        )
 
 
 def _record() -> None:

@@ -36,6 +36,11 @@ _FONT_KEYS = {"fontSize", "labelFontSize", "titleFontSize"}
 _DATA_KEYS = {"data", "datasets"}
 
 
+PRESENT_MAX_HEIGHT = 320  # px
+PRESENT_PANEL_HEIGHT = 60  # px
+PRESENT_MIN_STEP = 30  # px a row
+
+
 def presenting(spec: dict, factor: float = 1.45) -> dict:
     """A copy of a Vega-Lite spec for a projector: every font size the chart
     sets itself (text marks: flow labels, heat-map cells, reference-line
@@ -51,7 +56,8 @@ def presenting(spec: dict, factor: float = 1.45) -> dict:
         out = {
             k: (
                 round(v * factor)
-                if k in _FONT_KEYS and isinstance(v, (int, float))
+                # A label's room grows with its type, or an enlarged milestone name is cut short.
+                if k in _FONT_KEYS | {"labelLimit"} and isinstance(v, (int, float))
                 else v
                 if k in _DATA_KEYS  # rows of data hold no fonts: not walked
                 else walk(v)
@@ -65,7 +71,20 @@ def presenting(spec: dict, factor: float = 1.45) -> dict:
             out["mark"] = {**mark, "fontSize": round(11 * factor)}
         return out
 
-    return walk(spec)  # type: ignore[return-value]
+    out = walk(spec)
+    assert isinstance(out, dict)
+    # A fixed-height chart (the flow diagram, trend lines) fits one screen with its heading
+    # and sentence at 1440x900; a chart that grows by row keeps its rows (its view is split instead).
+    if isinstance(out.get("height"), (int, float)):
+        out["height"] = min(out["height"], PRESENT_MAX_HEIGHT)
+    elif isinstance(out.get("height"), dict) and isinstance(out["height"].get("step"), (int, float)):
+        # A chart of one row per group: its rows fit the larger type, or Vega drops every other label as overlapping.
+        out["height"] = {**out["height"], "step": max(out["height"]["step"], PRESENT_MIN_STEP)}
+    # Small multiples (the status grid) shrink their panels, not their number, to fit.
+    inner = out.get("spec")
+    if "facet" in out and isinstance(inner, dict) and isinstance(inner.get("height"), (int, float)):
+        out["spec"] = {**inner, "height": min(inner["height"], PRESENT_PANEL_HEIGHT)}
+    return out
 
 
 def readable_config(config: dict | None, large: bool = False) -> dict:
@@ -396,7 +415,7 @@ def milestone_timeline(frame: pl.DataFrame, today: object) -> alt.LayerChart:
         .mark_point(size=160, filled=True, opacity=1)
         .encode(
             x=alt.X("due:T", title="Due", axis=alt.Axis(format="%b %Y")),
-            y=alt.Y("title:N", sort=None, title=None, axis=alt.Axis(labelLimit=380)),
+            y=alt.Y("title:N", sort=None, title=None, axis=alt.Axis(labelLimit=440)),
             color=alt.Color(
                 "status:N", scale=alt.Scale(domain=domain, range=[PALETTE[2], PALETTE[0], PALETTE[5]]), title="Status"
             ),
@@ -441,8 +460,14 @@ def status_grid(frame: pl.DataFrame) -> alt.FacetChart:
         .mark_line(color="#1B1B1B", strokeWidth=2, invalid="break-paths-filter-domains", clip=True)
         .encode(
             x=alt.X("period:T", title=None, axis=None),
-            # The line keeps below the status word at the top of its panel.
-            y=alt.Y("value:Q", title=None, axis=None, scale=alt.Scale(zero=False, nice=False, range=[84, 26])),
+            # The line keeps below the status word at the top of its panel, whatever the panel's height
+            # (presenting shrinks it); in a facet that height is the signal child_height.
+            y=alt.Y(
+                "value:Q",
+                title=None,
+                axis=None,
+                scale=alt.Scale(zero=False, nice=False, range=[{"expr": "child_height - 6"}, 26]),
+            ),
             tooltip=[
                 alt.Tooltip("status:N", title="Status"),
                 alt.Tooltip("period:T", title="Quarter starting", format="%b %Y"),

@@ -138,7 +138,7 @@ def layout_released(
     node_rows = []
     for s, stage in enumerate(STAGES):
         y = 0.0
-        x0 = s / (n_stages - 1) * (0.8 - width)
+        x0 = s / (n_stages - 1) * (0.7 - width)
         for name in _node_order(stage, per_stage[s]):
             h = scale * nodes[(stage, name)] / total
             node_rows.append(

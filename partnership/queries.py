@@ -207,7 +207,8 @@ def as_of_date(settings: dict[str, str], today: dt.date | None = None) -> dt.dat
 def load_impacts(engine: Engine) -> pl.DataFrame:
     return _read(
         engine,
-        "SELECT t.number AS theme, t.title, m.position, m.text FROM intendedimpact m JOIN theme t ON t.id = "
+        "SELECT t.number AS theme, t.title, t.short_title, m.position, m.text FROM intendedimpact m "
+        "JOIN theme t ON t.id = "
         "m.theme_id ORDER BY t.number, m.position",
         {"theme": pl.Int64, "position": pl.Int64},
     )

@@ -67,6 +67,8 @@ class Block:
     chart: dict | None = None
     notes: list[str] = field(default_factory=list)
     narrow: Narrow | None = None
+    # Presenting, a chart too tall for one screen is drawn as these pieces, one screen each.
+    pieces: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +95,9 @@ class View:
     @property
     def when(self) -> str:
         return period_words(self.period, self.as_of)
+
+
+PIECE_ROWS = 10  # rows of a one-row-per-group chart that fit a projector's screen with its heading and sentence
 
 
 def _chart(chart: object) -> dict:
@@ -621,9 +626,19 @@ def _representation_block(
         names = ", ".join(f"{g} ({c.lower()})" for g, c in zip(hidden["Group"], hidden["Characteristic"], strict=True))
         notes.append(f"Not shown and not drawn (too few young people, or to protect a small count): {names}.")
     chart = None
-    if table.filter(pl.col("ratio_value").is_not_null()).height:
+    pieces: list[dict] = []
+    drawn = table.filter(pl.col("ratio_value").is_not_null())
+    if drawn.height:
         chart = _chart(charts.ratio_chart(table))
-    return Block(heading, sentence, table.drop("ratio_value", "lo", "hi"), filename, chart, notes)
+        # Four characteristics, up to twenty groups: on a projector, two screens of whole characteristics.
+        characteristics = drawn["Characteristic"].unique(maintain_order=True).to_list()
+        if drawn.height > PIECE_ROWS and len(characteristics) > 1:
+            half = len(characteristics) // 2
+            pieces = [
+                _chart(charts.ratio_chart(table.filter(pl.col("Characteristic").is_in(group))))
+                for group in (characteristics[:half], characteristics[half:])
+            ]
+    return Block(heading, sentence, table.drop("ratio_value", "lo", "hi"), filename, chart, notes, pieces=pieces)
 
 
 def representation_section(figs: Figures, view: View) -> Section:

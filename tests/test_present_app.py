@@ -10,6 +10,7 @@ Figures a step must show are counted here from the ORM rows."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -80,9 +81,25 @@ def _press(at: AppTest, label: str) -> AppTest:
     return _run(at)
 
 
-def _step_line(at: AppTest) -> str:
+def _full_line(at: AppTest) -> str:
     (line,) = [m.value for m in at.main.markdown if " of " in m.value and "step " in m.value]
     return line
+
+
+def _step_line(at: AppTest) -> str:
+    """The presenter's line without the part, which _part reads."""
+    return re.sub(r" · part \d+ of \d+", "", _full_line(at))
+
+
+def _part(at: AppTest) -> tuple[int, int]:
+    found = re.search(r" · part (\d+) of (\d+)", _full_line(at))
+    return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+
+
+def _every_part(username: str, page: str, **params: str) -> list[AppTest]:
+    """A view presented a screen at a time: each of its parts, opened by link."""
+    first = _open(username, page, **params)
+    return [first] + [_open(username, page, **params, part=str(k)) for k in range(2, _part(first)[1] + 1)]
 
 
 def _top_tabs(at: AppTest) -> list[str]:
@@ -103,7 +120,8 @@ def _assert_presenting(at: AppTest) -> None:
 
 
 def _frame_rows(at: AppTest, column: str) -> dict[str, dict[str, object]]:
-    (frame,) = [d.value for d in at.dataframe if column in d.value.columns]
+    # Presenting, a short table is drawn as a plain table rather than the grid.
+    (frame,) = [d.value for d in [*at.dataframe, *at.table] if column in d.value.columns]
     return {str(r["Locality"]): r for r in frame.to_dict("records")}
 
 
@@ -173,31 +191,38 @@ def test_a_board_story_hides_the_case_list_and_small_counts_from_the_lead(db: st
     assert CASE_LIST in [s.value for s in normal.subheader]
 
     story = _add_story(db, "Ages for the board", True, [Step("cohort.age")])
-    at = _open("lead", "pages/cohort.py", present="1", story=str(story), step="1")
-    assert _step_line(at) == f"**Ages for the board** · step 1 of 1: Cohort: by age and turning 18 soon{BOARD_LEVEL}"
-    _assert_presenting(at)
-    ages = _frame_rows(at, "25")
+    parts = _every_part("lead", "pages/cohort.py", present="1", story=str(story), step="1")
+    assert len(parts) > 1  # the ages, then what follows them, a screen each
+    for number, at in enumerate(parts, start=1):
+        assert _full_line(at) == (
+            f"**Ages for the board** · step 1 of 1: Cohort: by age and turning 18 soon · part {number} of "
+            f"{len(parts)}{BOARD_LEVEL}"
+        )
+        _assert_presenting(at)
+        assert CASE_LIST not in [s.value for s in at.subheader]
+        assert not [d for d in [*at.dataframe, *at.table] if CASE_KEY in d.value.columns]
+    ages = _frame_rows(parts[0], "25")
     for loc, age in small:
         assert ages[loc][age] == "c", (loc, age, by_age[(loc, age)])
     shown = [str(ages[loc][age]) for loc in ages for age in AGES]
     assert not {"1", "2", "3", "4", "5"} & set(shown)
-    assert CASE_LIST not in [s.value for s in at.subheader]
-    assert not [d for d in at.dataframe if CASE_KEY in d.value.columns]
-    assert "Board members see counts only; managers see their own young people here." in [c.value for c in at.caption]
+    notes = [c.value for at in parts for c in at.caption]
+    assert "Board members see counts only; managers see their own young people here." in notes
 
 
 def test_a_story_not_for_the_board_shows_the_presenters_own_level(db: str) -> None:
     by_age = _open_by_age(db)
     story = _add_story(db, "Ages for the team", False, [Step("cohort.age")])
-    at = _open("lead", "pages/cohort.py", present="1", story=str(story), step="1")
-    assert _step_line(at) == "**Ages for the team** · step 1 of 1: Cohort: by age and turning 18 soon"
-    _assert_presenting(at)
-    ages = _frame_rows(at, "25")
+    parts = _every_part("lead", "pages/cohort.py", present="1", story=str(story), step="1")
+    for at in parts:
+        assert _step_line(at) == "**Ages for the team** · step 1 of 1: Cohort: by age and turning 18 soon"
+        _assert_presenting(at)
+        assert not [c for c in at.main.caption if "shown as c" in c.value]
+    ages = _frame_rows(parts[0], "25")
     for loc, age in by_age:
         assert str(ages[loc][age]) == str(by_age[(loc, age)]), (loc, age)
-    assert CASE_LIST in [s.value for s in at.subheader]
-    assert [d for d in at.dataframe if CASE_KEY in d.value.columns]
-    assert not [c for c in at.main.caption if "shown as c" in c.value]
+    assert CASE_LIST in [s.value for at in parts for s in at.subheader]
+    assert [d for at in parts for d in [*at.dataframe, *at.table] if CASE_KEY in d.value.columns]
 
 
 def test_a_manager_presenting_keeps_their_own_locality(db: str) -> None:
@@ -280,27 +305,43 @@ def test_editing_sections_are_never_presented(
 
 def test_next_previous_and_leave_walk_the_board_meeting(db: str) -> None:
     at = _open("lead", "pages/themes.py", present="1", story="1", step="1")  # where "Present" leads
+    parts_of: dict[int, int] = {}
     for number, (title, label) in enumerate(BOARD_MEETING, start=1):
-        assert [t.value for t in at.title] == [title], number
-        assert _step_line(at) == f"**Board meeting** · step {number} of 8: {label}{BOARD_LEVEL}"
-        assert at.query_params["step"] == str(number)
-        assert at.query_params.get("period") == ("2025" if title.startswith("Cohort") else None)
-        _assert_presenting(at)
-        buttons = {b.label: b for b in at.main.button}
-        assert buttons["Previous"].disabled == (number == 1)
-        assert buttons["Next"].disabled == (number == 8)
-        if number < 8:
-            at = _press(at, "Next")
-    at = _press(at, "Previous")
+        # Next walks a long view's parts, a screen each, then goes on to the next view.
+        parts_of[number] = _part(at)[1]
+        for part in range(1, parts_of[number] + 1):
+            assert [t.value for t in at.title] == [title], number
+            assert _step_line(at) == f"**Board meeting** · step {number} of 8: {label}{BOARD_LEVEL}"
+            assert _part(at) == (part, parts_of[number])
+            assert at.query_params["step"] == str(number)
+            assert at.query_params.get("part") == (str(part) if part > 1 else None)
+            assert at.query_params.get("period") == ("2025" if title.startswith("Cohort") else None)
+            _assert_presenting(at)
+            buttons = {b.label: b for b in at.main.button}
+            assert buttons["Previous"].disabled == (number == 1 and part == 1)
+            assert buttons["Next"].disabled == (number == 8 and part == parts_of[number])
+            if not (number == 8 and part == parts_of[number]):
+                at = _press(at, "Next")
+    assert parts_of[5] > 1  # a theme runs to several screens
+    for _ in range(parts_of[8]):
+        at = _press(at, "Previous")
+    # Back from a view's first part: the last part of the view before.
     assert _step_line(at).startswith("**Board meeting** · step 7 of 8: Programme progress: theme 3")
-    at = _press(at, "Previous")
-    at = _press(at, "Previous")
-    at = _press(at, "Previous")
+    assert _part(at) == (parts_of[7], parts_of[7])
+    while _step_line(at).startswith("**Board meeting** · step 7"):
+        at = _press(at, "Previous")
+    while _step_line(at).startswith("**Board meeting** · step 6") or _step_line(at).startswith(
+        "**Board meeting** · step 5"
+    ):
+        at = _press(at, "Previous")
     assert [t.value for t in at.title] == ["Team capacity"]
     assert _step_line(at).startswith("**Board meeting** · step 4 of 8: Capacity: establishment")
+    while _part(at)[0] > 1:
+        at = _press(at, "Previous")
     at = _press(at, "Previous")
     assert [t.value for t in at.title] == ["Cohort flow across 18"]
     assert _step_line(at).startswith("**Board meeting** · step 3 of 8: Cohort: the gap")
+    assert _part(at) == (parts_of[3], parts_of[3])
 
     # Leave: the ordinary page, with the step's filters, its tabs and the sidebar's button back.
     at = _press(at, "Leave")
@@ -315,6 +356,10 @@ def test_next_previous_and_leave_walk_the_board_meeting(db: str) -> None:
 def test_a_page_presented_on_its_own_steps_through_its_sections_keeping_filters(db: str) -> None:
     at = _open("lead", "pages/capacity.py", present="1", locality="north")
     assert _step_line(at) == "step 1 of 3: Capacity: establishment"
+    for part in range(2, _part(at)[1] + 1):
+        at = _press(at, "Next")
+        assert _part(at)[0] == part
+        assert dict(at.query_params) == {"present": "1", "locality": "north", "part": str(part)}
     at = _press(at, "Next")
     assert _step_line(at) == "step 2 of 3: Capacity: caseloads"
     assert dict(at.query_params) == {"present": "1", "view": "caseloads", "locality": "north"}
@@ -447,9 +492,10 @@ def _text_sizes(spec: object) -> list[float]:
 def test_chart_text_scales_with_the_presenting_type(db: str) -> None:
     """The flow diagram's node labels and the heat map's cell numbers are
     drawn text, not axis text: presenting, they grow with the type."""
-    for page, view in (("pages/cohort.py", "flow"), ("pages/capacity.py", "establishment")):
+    # The heat map is the third screen of the establishment view.
+    for page, view, part in (("pages/cohort.py", "flow", "1"), ("pages/capacity.py", "establishment", "3")):
         normal = _open("lead", page)
-        shown = _open("lead", page, present="1", view=view)
+        shown = _open("lead", page, present="1", view=view, part=part)
         _assert_presenting(shown)
         before = [s for c in normal.get("vega_lite_chart") for s in _text_sizes(json.loads(c.proto.spec))]
         after = [s for c in shown.get("vega_lite_chart") for s in _text_sizes(json.loads(c.proto.spec))]

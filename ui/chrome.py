@@ -39,6 +39,8 @@ try:  # Streamlit holds this lock while it changes Altair's process-wide setting
     from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_LOCK
 except ImportError:  # pragma: no cover - a later Streamlit may rename it
     _ALTAIR_LOCK = threading.Lock()
+PRESENT_TABLE_HEIGHT = 400  # px: about eight rows in the presenting type
+PRESENT_TABLE_ROWS = 8
 _MIME = {
     "png": "image/png",
     "svg": "image/svg+xml",
@@ -66,7 +68,10 @@ def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
     st.session_state.pop(IN_FORCE, None)  # the filter bar, if the page has one, records this run's
     if synthetic:
         st.warning(
-            "**Synthetic demo data.** Every young person, team figure and indicator on these pages is "
+            # Presenting, the same warning in one line: a projector's height is for the figures.
+            "**Synthetic demo data:** made up by the demo generator; none of it is real."
+            if present.active()
+            else "**Synthetic demo data.** Every young person, team figure and indicator on these pages is "
             "made up by the demo generator; none is real.",
             icon=":material/science:",
         )
@@ -233,8 +238,14 @@ def _dataframe(table: pl.DataFrame) -> None:
         if dtype == pl.String and table.height
     }
     long = {name: n for name, n in lengths.items() if n > 45}
+    if present.active() and table.height <= PRESENT_TABLE_ROWS:
+        # Presenting, a short table is plain HTML: its text wraps at the enlarged type (the grid's cells cut it off).
+        st.table(table, hide_index=True, border="horizontal")
+        return
+    # Presenting, a long table scrolls inside its frame rather than push the page past the screen.
+    height: int | str = PRESENT_TABLE_HEIGHT if present.active() else "auto"
     if not long:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", height=height)
         return
     # About 55 characters a line in a 400 px column; at most four lines a row.
     lines = min(4, max(-(-n // 55) for n in long.values()))
@@ -243,6 +254,7 @@ def _dataframe(table: pl.DataFrame) -> None:
         hide_index=True,
         width="stretch",
         row_height=12 + 21 * lines,
+        height=height,
         column_config={name: st.column_config.TextColumn(width="large") for name in long},
     )
 
@@ -261,6 +273,7 @@ def chart_block(
     alt text) and downloads of exactly what is shown."""
     st.markdown(summary)
     description = exports.plain_text(summary)
+    # Presenting too: the presenter can answer "what are the numbers?" from the Table tab.
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
         # Copies with alt text and readable axis text: the caller's chart, or
@@ -293,11 +306,19 @@ def section(sec: object, key_prefix: str = "") -> None:
     from partnership.sections import Section
 
     assert isinstance(sec, Section)
-    if sec.tiles:
+    # Presenting, each block is a part of its own (the tiles with the first), and a chart
+    # in pieces one part per piece, so no part is taller than a screen.
+    presenting = present.active()
+    shown = [[present.part() for _ in (b.pieces if presenting and b.pieces else [b])] for b in sec.blocks]
+    if not shown:
+        shown = [[present.part()]]
+    if sec.tiles and shown[0][0]:
         cols = st.columns(len(sec.tiles))
         for col, (label, value, help_text) in zip(cols, sec.tiles, strict=True):
             col.metric(label, value, help=help_text or None)
-    for block in sec.blocks:
+    for block, on_screen in zip(sec.blocks, shown, strict=False):
+        if not any(on_screen):
+            continue
         st.subheader(block.heading)
         key = f"{key_prefix}{block.filename}"
         audit = sec.audit.words() if sec.audit is not None else ""
@@ -309,11 +330,14 @@ def section(sec: object, key_prefix: str = "") -> None:
                 sentence = f"{table.height} of {block.table.height} shown ({narrow.label.lower()}). {sentence}"
                 filename = f"{filename}_{narrow.suffix}"
         if block.chart is not None:
-            chart_block(block.chart, table, sentence, filename, key, audit)
+            chart = block.pieces[on_screen.index(True)] if presenting and block.pieces else block.chart
+            chart_block(chart, table, sentence, filename, key, audit)
         else:
             table_block(table, sentence, filename, key, audit)
         for note in block.notes:
             st.caption(note)
+    if not shown[-1][-1]:  # the section's notes and its definitions go with its last part
+        return
     for note in sec.notes:
         st.caption(note)
     if sec.measures:

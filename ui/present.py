@@ -5,6 +5,10 @@ as a presenter's clicker sends).
 Everything is in the URL, so a story or a single view can be opened by link:
     ?present=1&story=3&step=2   step 2 of saved story 3, with that step's filters
     ?present=1&view=gap         one page presented section by section
+    ...&part=2                  the second screenful of a long view
+A view taller than a screen is shown in parts (see `part`), so no step of a
+presentation scrolls on a 1440x900 or 1920x1080 screen; Next and Previous
+walk the parts before moving to the next view.
 A story marked for the board is shown with board-level suppression, whoever
 presents it; the presenter's own locality scope still applies.
 """
@@ -30,7 +34,18 @@ _CSS = """
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarCollapseButton"],
 header[data-testid="stHeader"], [data-testid="stDownloadButton"] { display: none !important; }
 html { font-size: 20px; }
-.block-container, [data-testid="stMainBlockContainer"] { max-width: 100%; padding-top: 1.2rem; }
+.block-container, [data-testid="stMainBlockContainer"] { max-width: 100%; padding-top: 1rem; padding-bottom: 1rem; }
+/* The page title and the synthetic-data banner stay, but a projector's height is for the figures. */
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.6rem; padding: 0 0 0.2rem 0; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 1.5rem; padding: 0.4rem 0 0.2rem 0; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.25rem; padding: 0.3rem 0 0.1rem 0; }
+[data-testid="stMainBlockContainer"] [data-testid="stAlert"] > div { padding-top: 0.4rem; padding-bottom: 0.4rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.6rem; }
+/* The presenter's line is for the presenter: smaller, so it stays on one line beside the buttons. */
+.st-key-present_controls [data-testid="stMarkdownContainer"] p { font-size: 0.8rem; }
+/* The sign-in cookie's invisible frame and empty slots keep working but take no room. */
+.st-key-init { position: absolute !important; height: 0; overflow: hidden; }
+[data-testid="stElementContainer"]:has(> [data-testid="stEmpty"]) { display: none; }
 </style>
 """
 
@@ -45,6 +60,33 @@ class Presentation:
 
 def active() -> bool:
     return st.query_params.get("present") == "1"
+
+
+_PARTS = "_present_parts"  # [the part on screen (0: none yet), parts met so far] while a view renders
+
+
+def part() -> bool:
+    """Whether the next part of the view being rendered is drawn. Presenting,
+    a long view is shown one part at a time so that no step scrolls; each
+    call starts the next part, and what a view draws outside its parts (its
+    heading, its status line) is on every one. Not presenting: always True."""
+    counter = st.session_state.get(_PARTS)
+    if not isinstance(counter, list):
+        return True
+    counter[1] += 1
+    return bool(counter[1] == counter[0])
+
+
+def _wanted_part() -> int:
+    raw = st.query_params.get("part", "1")
+    if raw == "last":  # Previous from the next view: its count is known only once it has rendered
+        return 0
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+
+
+def _with_part(params: dict[str, str], number: int) -> dict[str, str]:
+    # Part 1 is the default, kept out of links so a step's address stays as it was.
+    return {**params, "part": str(number)} if number != 1 else params
 
 
 def _current() -> Presentation | None:
@@ -86,13 +128,15 @@ def begin(viewer: Viewer, page: str) -> Viewer:
         else:
             index = int(raw_step) - 1
         step = story.steps[index]
+        # The story's filters win over whatever the link says; the part is the link's.
+        wanted = stories.step_params(story, index, step)
+        if "part" in st.query_params:
+            wanted["part"] = st.query_params["part"]
         if step.page != page:  # a link edited by hand: go where the story says
             st.session_state["_presentation_note"] = note
-            st.switch_page(PAGE_PATHS[step.page], query_params=stories.step_params(story, index, step))
+            st.switch_page(PAGE_PATHS[step.page], query_params=wanted)
         if note:
             st.warning(note)
-        # The story's filters win over whatever the link says.
-        wanted = stories.step_params(story, index, step)
         if st.query_params.to_dict() != wanted:
             st.query_params.from_dict(wanted)
         if story.for_board:
@@ -101,12 +145,19 @@ def begin(viewer: Viewer, page: str) -> Viewer:
     return viewer
 
 
-def _controls(pres: Presentation, steps: list[Step], index: int) -> None:
+def _controls(pres: Presentation, steps: list[Step], index: int, part_no: int, parts: int) -> None:
     slot = pres.slot
     assert hasattr(slot, "columns")
+    first, last = index == 0 and part_no == 1, index == len(steps) - 1 and part_no == parts
     # One row that wraps, not columns: in columns of fixed shares the enlarged
     # labels with their shortcut hints were cut to "N..." on a 1280-pixel screen.
-    with slot, st.container(horizontal=True, vertical_alignment="center", gap="medium"):  # type: ignore[attr-defined]
+    # The line wraps beside the buttons rather than pushing them onto a row of their own.
+    with (
+        slot,
+        st.container(  # type: ignore[attr-defined]
+            horizontal=True, vertical_alignment="center", gap="medium", wrap=False, key="present_controls"
+        ),
+    ):
         where = f"**{pres.story.name}** · " if pres.story else ""
         threshold = data.settings().suppression_threshold
         board = (
@@ -114,15 +165,16 @@ def _controls(pres: Presentation, steps: list[Step], index: int) -> None:
             if pres.story and pres.story.for_board
             else ""
         )
-        st.markdown(f"{where}step {index + 1} of {len(steps)}: {steps[index].label}{board}", width="stretch")
+        of_parts = f" · part {part_no} of {parts}" if parts > 1 else ""
+        st.markdown(f"{where}step {index + 1} of {len(steps)}: {steps[index].label}{of_parts}{board}", width="stretch")
         with st.container(horizontal=True, width="content", wrap=False, gap="small"):
             go_prev = st.button(
-                "Previous", icon=":material/arrow_back:", disabled=index == 0, shortcut="PageUp", key="present_prev"
+                "Previous", icon=":material/arrow_back:", disabled=first, shortcut="PageUp", key="present_prev"
             )
             go_next = st.button(
                 "Next",
                 icon=":material/arrow_forward:",
-                disabled=index == len(steps) - 1,
+                disabled=last,
                 shortcut="PageDown",
                 type="primary",
                 key="present_next",
@@ -130,12 +182,19 @@ def _controls(pres: Presentation, steps: list[Step], index: int) -> None:
             leave = st.button("Leave", icon=":material/close:", key="present_leave")
     if leave:
         _leave(pres.page)
+    if (go_prev and part_no > 1) or (go_next and part_no < parts):
+        st.query_params["part"] = str(part_no + (1 if go_next else -1))
+        if st.query_params["part"] == "1":
+            del st.query_params["part"]
+        st.rerun()
     target = index - 1 if go_prev else index + 1 if go_next else None
     if target is not None:
         step = steps[target]
         params = stories.step_params(pres.story, target, step)
         if pres.story is None:  # one page presented: keep its filters from step to step
             params.update(_filters())
+        if go_prev:  # back to the previous view's last part
+            params["part"] = "last"
         st.switch_page(PAGE_PATHS[step.page], query_params=params)
 
 
@@ -168,9 +227,20 @@ def sections(page: str, items: list[Section], editing: frozenset[str] = frozense
             st.warning(f"This page has no view '{wanted}' to present; showing the first.")
             wanted = known[0]
         index, slug = known.index(wanted), wanted
-    _controls(pres, steps, index)
     render = next((r for s, _, r in shown if s == slug), None)
     if render is None:
+        _controls(pres, steps, index, 1, 1)
         st.error("This view cannot be presented.")
         return
-    render()
+    wanted = _wanted_part()
+    st.session_state[_PARTS] = [wanted, 0]
+    try:
+        render()
+    finally:
+        parts = max(1, st.session_state[_PARTS][1])
+        st.session_state[_PARTS] = None
+    if not 1 <= wanted <= parts:  # "last", or a part this view does not have (a link edited by hand)
+        st.query_params["part"] = str(parts)
+        st.rerun()
+    # Drawn after the view, into the slot above it: only now is the number of parts known.
+    _controls(pres, steps, index, wanted, parts)
