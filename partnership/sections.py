@@ -450,15 +450,25 @@ def outcomes_section(figs: Figures, view: View, comparison: pl.DataFrame | None)
         england = comparison.filter((pl.col("Age") == "19 to 21") & (pl.col("Measure (%)") == "NEET")).row(
             0, named=True
         )
+        homeless = pct(r, key("homeless_19_21", p, s))
+        # Homelessness at 19-21 on the same view as NEET: no published figure measures it (DfE publishes
+        # whether care leavers' accommodation is suitable, a different question), so its comparators are x.
+        homeless_row = {name: "x" for name in comparison.columns} | {
+            "Age": "19 to 21",
+            "Measure (%)": "Homeless or emergency housing",
+            "Our cohort": pct_cell(r, key("homeless_19_21", p, s)),
+            "Published year": "",
+        }
         blocks.append(
             Block(
-                "NEET and activity not known, beside England, our region and our statistical neighbours",
+                "NEET and homelessness at 19-21, beside England, our region and our statistical neighbours",
                 f"NEET at 19-21: **{pct(r, key('neet_19_21', p, s))}** of our young people ({view.when}) against "
                 f"{england['England']}% of care leavers in England and {england['Statistical neighbours (mean)']}% "
-                f"across our statistical neighbours ({england['Published year']}). Published figures are for care "
-                "leavers (DfE, year ending 31 March); ours are every young person in view. Symbols: c suppressed, "
-                "z not applicable, x not available, k below 0.5.",
-                comparison,
+                f"across our statistical neighbours ({england['Published year']}). Homeless or in emergency "
+                f"housing at 19-21: **{homeless}**; no published figure measures this (x), so it has no "
+                "comparator. Published figures are for care leavers (DfE, year ending 31 March); ours are every "
+                "young person in view. Symbols: c suppressed, z not applicable, x not available, k below 0.5.",
+                pl.concat([comparison, pl.DataFrame([homeless_row], schema=comparison.schema)]),
                 "care_leaver_comparison",
             )
         )
@@ -916,6 +926,13 @@ def caseload_section(
             )
     over_total = key("case_holders_over", month, ALL if slice_ == ALL else slice_)
     over_table = pl.DataFrame(over_rows)
+    over_notes = []
+    if over_table.height and (over_table["Case holders over threshold"] == "").any():
+        # A blank cell is the disclosure step's: say so, or it reads as a fault (the reason, not the values).
+        over_notes.append(
+            "A blank count is withheld by the disclosure check: shown, even as c, beside the total it would let a "
+            "small count be worked out."
+        )
     capacity_rows = []
     by_loc = capacity.establishment(rows.filter(pl.col("case_holding")), ["locality"])
     for row in by_loc.to_dicts():
@@ -955,6 +972,7 @@ def caseload_section(
                 ),
                 over_table,
                 "over_threshold",
+                notes=over_notes,
             ),
             Block(
                 "Open cases against case-holding capacity",

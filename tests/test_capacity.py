@@ -149,3 +149,46 @@ def test_save_month_keeps_history_and_refuses_bad_input(db_url: str) -> None:
         (pl.col("post_id") == first["post_id"]) & (pl.col("month") == month)
     )
     assert latest["cases_held"].to_list() == [21]
+
+
+def _holders(over_and_under: list[tuple[str, int, int]]) -> pl.DataFrame:
+    """One team per locality of full-time social workers: `over` of them hold 18 cases, `under` hold 10."""
+    records = []
+    for number, (locality, over, under) in enumerate(over_and_under, start=1):
+        for cases in [18] * over + [10] * under:
+            records.append(
+                {
+                    **_rows().row(0, named=True),
+                    "post_id": len(records) + 1,
+                    "locality": locality,
+                    "locality_id": number,
+                    "team": f"{locality} Team 1",
+                    "team_order": number,
+                    "cases_held": cases,
+                    "agency_fte": 0.0,
+                    "vacant_fte": 0.0,
+                }
+            )
+    return pl.DataFrame(records, schema=_rows().schema)
+
+
+def test_a_withheld_count_of_case_holders_says_why_it_is_blank() -> None:
+    # 5 over the threshold in each of three localities: each is a small count (c), and beside the
+    # published total of 15 three c's could only be 5, 5 and 5, so the column is withheld, blank.
+    rows = _holders([("East", 5, 2), ("Central", 5, 5), ("North", 5, 2)])
+    note = "A blank count is withheld by the disclosure check"
+
+    def over_block(suppressed: bool) -> sections.Block:
+        cases = disclose(figures.cases_release(rows, "m", 15.0), suppressed, 5)
+        holders = disclose(figures.holders_release(rows, "m", 15.0, by_team=not suppressed), suppressed, 5)
+        section = sections.caseload_section(cases, holders, rows, "m", "October 2026", 15.0, 15.2, "all", False)
+        (block,) = [b for b in section.blocks if b.filename == "over_threshold"]
+        return block
+
+    board = over_block(True)
+    assert board.sentence.startswith("15 case holders across all localities hold more than 15 cases")
+    assert board.table["Case holders over threshold"].to_list() == ["", "", ""]
+    assert [n for n in board.notes if n.startswith(note)]
+    lead = over_block(False)
+    assert lead.table["Case holders over threshold"].to_list() == ["5", "5", "5"]
+    assert not [n for n in lead.notes if n.startswith(note)]

@@ -567,6 +567,14 @@ def test_q5_neet_and_homeless_at_19_21(db: str) -> None:
     when = "the 12 months December 2025 to November 2026"
     _pct_close(tiles[f"NEET at 19-21 in {when}"], neet, len(latest))
     _pct_close(tiles[f"Homeless or emergency housing at 19-21 in {when}"], homeless, len(latest))
+    # On one view, beside England, the region and our neighbours: NEET with the published figures, and
+    # homelessness with x (no published figure measures it), ours to one decimal place.
+    compared = {(r["Age"], r["Measure (%)"]): r for r in _frame(at, "Measure (%)").to_dict("records")}
+    _pct_close(compared[("19 to 21", "NEET")]["Our cohort"], neet, len(latest))
+    assert compared[("19 to 21", "NEET")]["England"] not in ("", "x")
+    housing = compared[("19 to 21", "Homeless or emergency housing")]
+    _pct_close(housing["Our cohort"], homeless, len(latest))
+    assert [housing[c] for c in ("Region", "Statistical neighbours (mean)", "England")] == ["x", "x", "x"]
 
 
 # --- question 6 and the filters ---------------------------------------------------------------
