@@ -4,8 +4,10 @@ then time an SSDA903 import of a large synthetic return; with `--only load`,
 drive many signed-in sessions against a real server (see run_load_bench).
 
 Prints one line per page:
-    bench page=<name> young_people=<N> cold_ms=<..> warm_ms=<..> peak_rss_mb=<..>
-cold = first render after sign-in with empty caches; warm = median rerun.
+    bench page=<name> young_people=<N> cold_ms=<..> warm_ms=<..> floor_ms=<..> ratio=<..> peak_rss_mb=<..>
+cold = first render after sign-in with empty caches; warm = median rerun;
+floor = median rerun of a script re-emitting the very same elements with no
+computation (partnership/floor.py), measured in the same run; ratio = warm / floor.
 
 and one for the import:
     bench import=episodes rows=<N> ms=<..> peak_rss_mb=<..>
@@ -35,6 +37,7 @@ import time
 import uuid
 from pathlib import Path
 
+from partnership.floor import capture, floor_ms
 from partnership.settings import DATA_DIR, ROOT
 
 PAGES = [
@@ -103,9 +106,13 @@ def run_bench(young_people: int, url: str | None = None, runs: int = 5) -> None:
             started = time.perf_counter()
             at.run()
             warm.append((time.perf_counter() - started) * 1000)
+        # The floor, measured in the same run: the same elements re-emitted with no computation.
+        floor = floor_ms(capture(at._tree), runs)
+        warm_ms = statistics.median(warm)
         print(
             f"bench page={name} young_people={young_people} cold_ms={cold:.0f} "
-            f"warm_ms={statistics.median(warm):.0f} peak_rss_mb={_peak_rss_mb():.0f}",
+            f"warm_ms={warm_ms:.0f} floor_ms={floor:.0f} ratio={warm_ms / max(floor, 1e-9):.1f} "
+            f"peak_rss_mb={_peak_rss_mb():.0f}",
             flush=True,
         )
 
