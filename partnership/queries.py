@@ -196,6 +196,12 @@ def load_settings(engine: Engine) -> dict[str, str]:
         return {k: v for k, v in conn.execute(text("SELECT key, value FROM setting"))}
 
 
+def data_version(engine: Engine) -> str:
+    """The one row every write of data or settings changes (store.bump_data_version)."""
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT value FROM setting WHERE key = 'data_version'")).scalar() or "0")
+
+
 def as_of_date(settings: dict[str, str], today: dt.date | None = None) -> dt.date:
     """The date figures are 'as of': the demo's generation month while the
     data is synthetic (so the demo never goes stale), otherwise today."""

@@ -31,6 +31,14 @@ def engine() -> Engine:
 
 
 def db_settings() -> dict[str, str]:
+    """The database's settings: one single-row read of the data version per
+    run, the rest read once per version (every write that changes them bumps it)."""
+    return dict(_settings_at(queries.data_version(engine())))
+
+
+@st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
+def _settings_at(version: str) -> dict[str, str]:
+    # A caller gets a copy (db_settings): this dict is shared by every session.
     return queries.load_settings(engine())
 
 
