@@ -45,8 +45,12 @@ def _go(page: Page, server: Server, path: str, tab: str | None = None) -> None:
 
 def _shot(page: Page, path: Path) -> None:
     """The whole page at 1440 wide: Streamlit scrolls inside its main block, so grow the window to it."""
+    # Elements come into view drawn lazily: wait for their placeholders to go before measuring and after.
+    drawn = "!document.querySelector('[data-testid^=\"stSkeleton\"]')"
+    page.wait_for_function(drawn)
     height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": 1440, "height": min(int(height) + 60, 6000)})
+    page.wait_for_function(drawn)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1440, "height": 900})
     _no_traceback(page)
