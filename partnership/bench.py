@@ -29,7 +29,6 @@ import json
 import os
 import random
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ import time
 import uuid
 from pathlib import Path
 
-from partnership.floor import capture, floor_ms
+from partnership.floor import capture, floor_ms, median_rerun_ms
 from partnership.settings import DATA_DIR, ROOT
 
 PAGES = [
@@ -101,14 +100,9 @@ def run_bench(young_people: int, url: str | None = None, runs: int = 5) -> None:
         cold = (time.perf_counter() - started) * 1000
         if at.exception:
             raise RuntimeError(f"page {name} raised: {at.exception[0].value}")
-        warm = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            at.run()
-            warm.append((time.perf_counter() - started) * 1000)
+        warm_ms = median_rerun_ms(at, runs)
         # The floor, measured in the same run: the same elements re-emitted with no computation.
         floor = floor_ms(capture(at._tree), runs)
-        warm_ms = statistics.median(warm)
         print(
             f"bench page={name} young_people={young_people} cold_ms={cold:.0f} "
             f"warm_ms={warm_ms:.0f} floor_ms={floor:.0f} ratio={warm_ms / max(floor, 1e-9):.1f} "

@@ -84,11 +84,6 @@ def _wanted_part() -> int:
     return int(raw) if raw.isdigit() and int(raw) >= 1 else 1
 
 
-def _with_part(params: dict[str, str], number: int) -> dict[str, str]:
-    # Part 1 is the default, kept out of links so a step's address stays as it was.
-    return {**params, "part": str(number)} if number != 1 else params
-
-
 def _current() -> Presentation | None:
     value = st.session_state.get("_presentation")
     return value if isinstance(value, Presentation) else None
