@@ -44,6 +44,8 @@ class LoadResult:
     sessions: int
     seconds: float
     page_runs: int = 0
+    # Finished runs per session (by its index): a session stuck for good shows as 0.
+    runs_by_session: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     run_ms: list[float] = field(default_factory=list)
     health_checks: int = 0
@@ -76,9 +78,17 @@ def rss_mb(pid: int) -> float:
 
 
 def _session_loop(
-    base_url: str, user: str, password: str, start: int, stop: threading.Event, result: LoadResult, lock: threading.Lock
+    base_url: str,
+    user: str,
+    password: str,
+    index: int,
+    stop: threading.Event,
+    result: LoadResult,
+    lock: threading.Lock,
 ) -> None:
-    visits = itertools.islice(itertools.cycle(itertools.product(PAGES, QUERIES)), start, None)
+    visits = itertools.islice(itertools.cycle(itertools.product(PAGES, QUERIES)), index * 3, None)
+    with lock:
+        result.runs_by_session[index] = 0
     try:
         with AppSession(base_url, timeout=120) as app:
             app.sign_in(user, password)
@@ -88,6 +98,7 @@ def _session_loop(
                 run = app.run(page, query)
                 with lock:
                     result.page_runs += 1
+                    result.runs_by_session[index] += 1
                     result.run_ms.append(run.seconds * 1000)
                     result.errors.extend(f"{user} {page}?{query}: {e}" for e in run.exceptions)
     except (RunFailed, OSError) as exc:
@@ -134,7 +145,7 @@ def run_load(
     threads = [
         threading.Thread(
             target=_session_loop,
-            args=(base_url, USERS[i % len(USERS)], password, i * 3, stop, result, lock),
+            args=(base_url, USERS[i % len(USERS)], password, i, stop, result, lock),
             daemon=True,
         )
         for i in range(sessions)

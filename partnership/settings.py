@@ -78,13 +78,29 @@ def _file_secret(env_name: str, filename: str) -> str:
         return value
     path = DATA_DIR / filename
     if path.exists():
-        return path.read_text().strip()
+        return _read_key_file(path)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     value = secrets.token_hex(32)
-    # Create with owner-only permissions so the key is not world readable.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written to a private temporary file and linked into place, so the key is
+    # never world readable and a reader never sees it half written. When two
+    # sessions of a fresh server race here, the loser reads the winner's key.
+    tmp = path.with_name(f".{filename}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(value)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return _read_key_file(path)
+    finally:
+        tmp.unlink()
+    return value
+
+
+def _read_key_file(path: Path) -> str:
+    value = path.read_text().strip()
+    if not value:
+        raise ValueError(f"{path.name} is empty: delete it to have a new key made, or set the key in the environment")
     return value
 
 

@@ -89,7 +89,10 @@ def test_concurrent_sessions_on_the_heaviest_pages_all_finish(app_server: Server
     result = run_load(app_server.url, TEST_PASSWORD, sessions=8, seconds=30, server_pid=app_server.proc.pid)
     print(result.line())
     assert result.errors == [], result.errors[:5]
-    assert result.page_runs >= 16, result.line()  # every session got round more than once
+    # Every session finished runs: none was stuck behind a hung one. How many
+    # is throughput, which the bench reports and a test must not time.
+    assert len(result.runs_by_session) == 8, result.runs_by_session
+    assert min(result.runs_by_session.values()) >= 1, (result.runs_by_session, result.line())
     assert result.health_checks >= 20 and result.health_failures == 0, result.line()
     assert app_server.proc.poll() is None, "the server died under load"
 
