@@ -26,7 +26,7 @@ def test_sessions_racing_on_a_fresh_server_all_get_the_same_private_key(
         barrier.wait()
         try:
             keys.append(settings.cookie_key())
-        except BaseException as exc:  # noqa: BLE001 - any failure is what this test reports
+        except BaseException as exc:  # any failure is what this test reports
             errors.append(exc)
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
