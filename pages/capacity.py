@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from sqlmodel import Session
 
-from partnership import benchmarks, capacity, charts, figures, queries, sections, wording
+from partnership import benchmarks, capacity, figures, queries, wording
 from partnership.access import ALL_ROLES
 from ui import chrome, data, present
 from ui.auth import guard
@@ -37,6 +37,7 @@ if not present.active():
 if month != default_month:
     st.query_params["month"] = month.strftime("%Y-%m")
 rows = capacity.month_of(staffing, month)
+est = data.establishment(version, tuple(filters.locality_ids), month)
 where = "across all localities" if filters.locality_label == "All localities" else f"in {filters.locality_label}"
 st.caption(
     f"{filters.locality_label} · staffing for {month:%B %Y} · caseload threshold {threshold:g} cases per "
@@ -49,14 +50,13 @@ can_record = viewer.role in ("project_lead", "admin")
 def _establishment() -> None:
     # Presenting: three parts (localities, teams, the fill-rate picture), each one screen.
     if present.part():
-        by_loc = capacity.establishment(rows, ["locality"])
-        tiles = sections.establishment_tiles(rows)
+        tiles = est.tiles
         for col, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
             col.metric(label, value, help=help_text or None)
-        t = capacity.establishment(rows, []).row(0, named=True)
+        t = est.totals
         st.subheader("By locality")
         chrome.table_block(
-            capacity.display_table(by_loc, ["locality"]),
+            est.by_locality,
             f"{t['posts']} funded posts {where} ({t['funded_fte']:g} FTE): {t['filled_fte']:g} filled by permanent "
             f"staff, {t['vacant_fte']:g} vacant, of which {t['agency_fte']:g} FTE covered by agency staff.",
             "establishment_locality",
@@ -71,10 +71,9 @@ def _establishment() -> None:
 def _by_team() -> None:
     st.subheader("By team")
     st.caption("Posts shared by a locality's teams are shown as their own group.")
-    by_team = capacity.establishment(rows, ["locality", "team"])
     chrome.table_block(
-        capacity.display_table(by_team, ["locality", "team"]),
-        f"{by_team.height} groups: EmPower teams and each locality's shared posts.",
+        est.by_team,
+        f"{est.groups} groups: EmPower teams and each locality's shared posts.",
         "establishment_team",
         "est_team",
     )
@@ -82,13 +81,11 @@ def _by_team() -> None:
 
 def _fill_rate() -> None:
     st.subheader("Fill rate by team and role")
-    by_role = capacity.establishment(rows, ["locality", "team", "role"])
-    notes = rows.filter(pl.col("note").is_not_null()).select("team", "role", "note").unique()
     chrome.chart_block(
-        charts.fill_heatmap(by_role),
-        capacity.display_table(by_role, ["locality", "team", "role"]),
+        est.heatmap,
+        est.by_role,
         "Each cell is a team's posts in one role; the number in the cell is the share filled by permanent staff."
-        + "".join(f" {r['team']}, {r['role']}: *{r['note']}*." for r in notes.to_dicts()),
+        + "".join(f" {r['team']}, {r['role']}: *{r['note']}*." for r in est.notes),
         "fill_rate_team_role",
         "heat",
     )
@@ -102,7 +99,6 @@ def _caseloads() -> None:
 
 def _trend() -> None:
     st.caption("Every month recorded, whatever the period chosen; the month chosen applies to the other tabs.")
-    series = data.capacity_trend(version, filters.visible_ids, viewer.suppressed, filters.slice)
     trend_views = [
         (
             "Vacancy rate",
@@ -139,21 +135,14 @@ def _trend() -> None:
         if not present.part():
             continue
         st.subheader(heading)
-        chrome.chart_block(
-            charts.trend_lines(series, column, label, rule=rule, percent=percent),
-            series.select(
-                pl.col("month").alias("Month"),
-                pl.col("locality").alias("Locality"),
-                (pl.col(column) * (100 if percent else 1)).round(1).alias(label),
-            ),
-            summary,
-            filename,
-            key,
+        spec, table = data.capacity_trend_chart(
+            version, filters.visible_ids, viewer.suppressed, filters.slice, column, label, rule, percent
         )
+        chrome.chart_block(spec, table, summary, filename, key)
     published, neighbours = data.workforce_benchmarks(version)
     if not published["caseload_fte"].is_empty() and present.part():
         st.subheader("Beside England, our region and our statistical neighbours")
-        ours_all = capacity.establishment(rows, []).row(0, named=True)
+        ours_all = est.totals
         cases, _holders = data.caseload_releases(version, filters.visible_ids, viewer.suppressed, month)
         comp_rows = []
         for name, label, ours in (

@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from partnership import progress, queries, themes
 from partnership.access import ALL_ROLES
-from partnership.disclosure import SUPPRESSED
 from ui import chrome, data, present
 from ui.auth import guard
 from ui.filters import filter_bar
@@ -21,16 +20,17 @@ settings = chrome.page_header(viewer, "themes", "Programme progress by theme")
 as_of = queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
 version = settings.get("data_version", "0")
-views = data.indicator_views(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
-impacts = queries.load_impacts(data.engine())
-titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
-short_titles = dict(zip(impacts["theme"], impacts["short_title"], strict=False))
-summary = themes.theme_summary(views, titles)
 today = dt.date.today()
-milestones, milestone_charts = data.milestone_specs(version, today)
+page = data.themes_page(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice, today)
+views, titles, short_titles, summary, commentary = (
+    page.views,
+    page.titles,
+    page.short_titles,
+    page.summary,
+    page.commentary,
+)
+_milestones, milestone_charts = data.milestone_specs(version, today)
 chart_specs = data.indicator_chart_specs(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
-with Session(data.engine()) as session:
-    commentary = themes.latest_commentary(session)
 
 tolerance = data.settings().status_tolerance
 status_rule = progress.STATUS_RULE.format(tolerance=tolerance)
@@ -45,19 +45,14 @@ can_record = viewer.role in ("project_lead", "admin")
 
 
 def _summary() -> None:
-    counts = summary.group_by("status").len()
-    count_words = ", ".join(f"{r['len']} {r['status'].lower()}" for r in counts.sort("status").to_dicts())
-    themes_sentence = f"Of the four themes: **{count_words}**."
+    themes_sentence = f"Of the four themes: **{page.status_words}**."
     if not present.active():
         st.markdown(themes_sentence)
     on = sum(v.status.status == "on_track" for v in views)
-    ordered = sorted(views, key=lambda v: v.theme)  # the grid's order
     if present.part():
         chrome.chart_block(
             data.status_grid_spec(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice),
-            themes.indicator_table(ordered)
-            .with_columns(Theme=pl.Series([v.theme for v in ordered]))
-            .select("Theme", "Indicator", "Status", "Latest", "Direction"),
+            page.grid_table,
             f"Every indicator at a glance: {on} of {len(views)} on track. Each panel is one indicator, tinted by its "
             "status, with its values by quarter as a line (a gap where a quarter is not shown).",
             "programme_status_grid",
@@ -82,26 +77,11 @@ def _summary() -> None:
                 st.markdown(f"**Theme {row['theme']}: {themes.plain(title)}**")
                 st.markdown(f"Status: **{row['status']}** — {themes.plain(row['reason'])}")
                 if not presenting:
-                    for text in impacts.filter(pl.col("theme") == row["theme"])["text"]:
+                    for text in page.impacts[row["theme"]]:
                         st.caption(text)
     if present.active():  # the cards above, again as a table: for the page, not the projector
         return
-    table = (
-        summary.sort("theme")
-        .join(
-            impacts.group_by("theme").agg(pl.col("text").str.join(" ").alias("Intended impact")),
-            on="theme",
-            maintain_order="left",
-        )
-        .select(
-            pl.col("theme").alias("Theme"),
-            pl.col("title").alias("Title"),
-            pl.col("status").alias("Status"),
-            pl.col("reason").alias("Why"),
-            "Intended impact",
-        )
-    )
-    chrome.table_block(table, "The same, as a table.", "programme_summary", "summary")
+    chrome.table_block(page.summary_table, "The same, as a table.", "programme_summary", "summary")
 
 
 def _theme(number: int) -> None:
@@ -113,7 +93,7 @@ def _theme(number: int) -> None:
         left, right = st.columns([3, 2])
         with left:
             st.markdown("**Intended impact** (in the project's own words)")
-            for text in impacts.filter(pl.col("theme") == number)["text"]:
+            for text in page.impacts[number]:
                 st.markdown(f"> {themes.plain(text)}")
         # Presenting, long commentary scrolls inside its box rather than push the indicators off the screen.
         with right, st.container(border=True, height=320 if present.active() else "content"):
@@ -127,7 +107,7 @@ def _theme(number: int) -> None:
     # Presenting, the indicator table is a screen of its own and each indicator's chart another.
     if present.part():
         chrome.table_block(
-            themes.indicator_table(mine),
+            page.indicator_tables[number],
             f"{len(mine)} indicators; {sum(v.status.status == 'on_track' for v in mine)} on track.",
             f"theme_{number}_indicators",
             f"ind_{number}",
@@ -137,17 +117,11 @@ def _theme(number: int) -> None:
             _indicator(view)
     if present.part():
         st.markdown("**Milestones**")
-        ms = milestones.filter(pl.col("theme") == number)
-        late = ms.filter(pl.col("status") == "Late").height
+        ms = page.milestone_tables[number]
         chrome.chart_block(
             milestone_charts[number],
-            ms.select(
-                pl.col("title").alias("Milestone"),
-                pl.col("owner").alias("Owner"),
-                pl.col("due").alias("Due"),
-                pl.col("status").alias("Status"),
-            ),
-            f"{ms.height} milestones, {late} late (late ones first).",
+            ms,
+            f"{ms.height} milestones, {page.late[number]} late (late ones first).",
             f"theme_{number}_milestones",
             f"ms_{number}",
         )
@@ -155,15 +129,15 @@ def _theme(number: int) -> None:
 
 def _indicator(view: themes.IndicatorView) -> None:
     st.markdown(f"**{view.name}**")
-    if view.series.drop_nulls("value").is_empty():
+    if not page.drawn[view.code]:
         st.caption(
             "No values to draw yet" + (" (all hidden to protect small counts)" if view.series.height else "") + "."
         )
         return
-    hidden = view.series.filter(pl.col("shown") == SUPPRESSED).height
+    hidden = page.hidden_quarters[view.code]
     chrome.chart_block(
         chart_specs[view.code],
-        view.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value")),
+        page.series_tables[view.code],
         themes.indicator_sentence(view),
         f"indicator_{view.code}",
         f"ind_chart_{view.code}",

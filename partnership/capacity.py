@@ -239,7 +239,7 @@ def save_month(session: Session, month: dt.date, rows: list[SnapshotRow], actor:
         written += 1
     if written:
         accounts.audit(session, actor, "staffing_recorded", f"month={month:%Y-%m} posts={written}")
-        store.bump_data_version(session)
+        store.bump_data_version(session, cohort=False)
     return written
 
 

@@ -297,19 +297,22 @@ def _representation(
     """Counts and shares by characteristic for a focus group (count `k_key`)
     within a base population (count `n_key`, both already in the release),
     with the ratio of the shares and its 95% Wilson interval."""
-    n_focus = people.filter(pl.col(focus_col) == focus_value).height
+    focus = (pl.col(focus_col) == focus_value).fill_null(False)
+    n_focus = int(people.select(focus.sum()).item())
     n_base = people.height
     for title, (col, labels) in CHARACTERISTICS.items():
         if only is not None and title != only:
             continue
-        present = [c for c in labels if people.filter(pl.col(col) == c).height]
+        # One pass per characteristic (not two filters per code): m in the group, k of them in focus.
+        tally = people.group_by(col).agg(pl.len().alias("m"), focus.sum().alias("k"))
+        counted = {row[col]: (int(row["m"]), int(row["k"])) for row in tally.iter_rows(named=True)}
+        present = [c for c in labels if counted.get(c, (0, 0))[0]]
         release.line(k_key, [key(measure, base, slice_, title, c, "k") for c in present])
         release.line(n_key, [key(measure, base, slice_, title, c, "m") for c in present])
         for code in labels:
-            m = people.filter(pl.col(col) == code).height
+            m, k = counted.get(code, (0, 0))
             if m == 0:
                 continue
-            k = people.filter((pl.col(col) == code) & (pl.col(focus_col) == focus_value)).height
             g = key(measure, base, slice_, title, code)
             release.add(
                 Count(g + "|k", where | {focus_col: focus_value, col: code}),

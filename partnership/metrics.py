@@ -102,6 +102,10 @@ def transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
     """One row per young person who has turned 18 by as_of: plan status,
     first adult service, gap in days, picked up within 3 / 6 months,
     intensive support before 18 and slipped through the net."""
+    return cohort.derived(("transitions", as_of), lambda: _transitions(cohort, as_of))
+
+
+def _transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
     yp = with_ages(cohort.young_people).filter(pl.col("b18") <= as_of)
     eps = cohort.episodes.join(yp.select("id", "b18"), left_on="young_person_id", right_on="id")
     child = (
@@ -152,6 +156,10 @@ def transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
 
 def outcomes_at(cohort: Cohort, ages: tuple[int, int]) -> pl.DataFrame:
     """Observations made when the young person was within `ages`."""
+    return cohort.derived(("outcomes_at", ages), lambda: _outcomes_at(cohort, ages))
+
+
+def _outcomes_at(cohort: Cohort, ages: tuple[int, int]) -> pl.DataFrame:
     return (
         cohort.outcomes.join(
             cohort.young_people.select("id", "birth_month", "send", "locality"),

@@ -5,7 +5,8 @@ partnership.access.scope_localities; nothing outside it builds SQL."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import polars as pl
 from sqlalchemy import Engine, text
@@ -20,6 +21,17 @@ class Cohort:
     plans: pl.DataFrame
     risks: pl.DataFrame
     outcomes: pl.DataFrame
+    # Frames worked out from this cohort (who has turned 18, outcomes by age),
+    # asked for by several measures: made once per cohort, never changed.
+    _derived: dict[tuple[object, ...], pl.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def derived(self, name: tuple[object, ...], make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        found = self._derived.get(name)
+        if found is None:  # two sessions may both make it once; either result is the same frame
+            found = self._derived[name] = make()
+        return found
 
 
 def _ids_clause(ids: list[int]) -> str:
@@ -53,36 +65,35 @@ def _read(engine: Engine, sql: str, schema: dict[str, pl.DataType] | None = None
     return pl.DataFrame(series)
 
 
-def load_cohort(engine: Engine, locality_ids: list[int]) -> Cohort:
-    ids = _ids_clause(locality_ids)
-    yp_where = f"yp.locality_id IN ({ids})"
-    join = f"JOIN youngperson yp ON yp.id = t.young_person_id AND {yp_where}"
-    young_people = _read(
-        engine,
+# The cohort tables, every locality, each row with its young person's locality
+# (`scope_locality`) so a scope is a filter on the snapshot rather than a query.
+_BY_YP = "JOIN youngperson yp ON yp.id = t.young_person_id"
+COHORT_TABLES: dict[str, tuple[str, dict[str, pl.DataType]]] = {
+    "young_people": (
         "SELECT yp.id, yp.pseudo_key, yp.birth_month, yp.sex, yp.ethnicity, yp.send, yp.care_status, "
-        "yp.locality_id, l.name AS locality, yp.cce, yp.cse, yp.gangs, yp.trafficking, yp.missing "
-        f"FROM youngperson yp JOIN locality l ON l.id = yp.locality_id WHERE {yp_where}",
+        "yp.locality_id, l.name AS locality, yp.cce, yp.cse, yp.gangs, yp.trafficking, yp.missing, "
+        "yp.locality_id AS scope_locality FROM youngperson yp JOIN locality l ON l.id = yp.locality_id ORDER BY yp.id",
         {
             "id": pl.Int64,
+            "pseudo_key": pl.String,
             "birth_month": pl.Date,
+            "sex": pl.String,
+            "ethnicity": pl.String,
+            "send": pl.String,
+            "care_status": pl.String,
             "locality_id": pl.Int64,
+            "locality": pl.String,
             "cce": pl.Boolean,
             "cse": pl.Boolean,
             "gangs": pl.Boolean,
             "trafficking": pl.Boolean,
             "missing": pl.Boolean,
-            "pseudo_key": pl.String,
-            "sex": pl.String,
-            "ethnicity": pl.String,
-            "send": pl.String,
-            "care_status": pl.String,
-            "locality": pl.String,
+            "scope_locality": pl.Int64,
         },
-    )
-    episodes = _read(
-        engine,
-        f"SELECT t.young_person_id, t.service, t.team_id, t.started_on, t.ended_on, t.end_reason "
-        f"FROM serviceepisode t {join}",
+    ),
+    "episodes": (
+        "SELECT t.young_person_id, t.service, t.team_id, t.started_on, t.ended_on, t.end_reason, "
+        f"yp.locality_id AS scope_locality FROM serviceepisode t {_BY_YP} ORDER BY t.id",
         {
             "young_person_id": pl.Int64,
             "service": pl.String,
@@ -90,22 +101,35 @@ def load_cohort(engine: Engine, locality_ids: list[int]) -> Cohort:
             "started_on": pl.Date,
             "ended_on": pl.Date,
             "end_reason": pl.String,
+            "scope_locality": pl.Int64,
         },
-    )
-    plans = _read(
-        engine,
-        f"SELECT t.young_person_id, t.started_on, t.agreed_on, t.post18_service FROM transitionplan t {join}",
-        {"young_person_id": pl.Int64, "started_on": pl.Date, "agreed_on": pl.Date, "post18_service": pl.String},
-    )
-    risks = _read(
-        engine,
-        f"SELECT t.young_person_id, t.agency, t.assessed_on, t.level FROM riskassessment t {join}",
-        {"young_person_id": pl.Int64, "agency": pl.String, "assessed_on": pl.Date, "level": pl.String},
-    )
-    outcomes = _read(
-        engine,
-        f"SELECT t.young_person_id, t.observed_on, t.activity, t.accommodation, t.in_touch, t.missing_episodes, "
-        f"t.ae_attendances, t.police_custody, t.emergency_housing FROM outcomeobservation t {join}",
+    ),
+    "plans": (
+        "SELECT t.young_person_id, t.started_on, t.agreed_on, t.post18_service, "
+        f"yp.locality_id AS scope_locality FROM transitionplan t {_BY_YP} ORDER BY t.id",
+        {
+            "young_person_id": pl.Int64,
+            "started_on": pl.Date,
+            "agreed_on": pl.Date,
+            "post18_service": pl.String,
+            "scope_locality": pl.Int64,
+        },
+    ),
+    "risks": (
+        "SELECT t.young_person_id, t.agency, t.assessed_on, t.level, "
+        f"yp.locality_id AS scope_locality FROM riskassessment t {_BY_YP} ORDER BY t.id",
+        {
+            "young_person_id": pl.Int64,
+            "agency": pl.String,
+            "assessed_on": pl.Date,
+            "level": pl.String,
+            "scope_locality": pl.Int64,
+        },
+    ),
+    "outcomes": (
+        "SELECT t.young_person_id, t.observed_on, t.activity, t.accommodation, t.in_touch, t.missing_episodes, "
+        "t.ae_attendances, t.police_custody, t.emergency_housing, "
+        f"yp.locality_id AS scope_locality FROM outcomeobservation t {_BY_YP} ORDER BY t.id",
         {
             "young_person_id": pl.Int64,
             "observed_on": pl.Date,
@@ -116,9 +140,84 @@ def load_cohort(engine: Engine, locality_ids: list[int]) -> Cohort:
             "ae_attendances": pl.Int64,
             "police_custody": pl.Int64,
             "emergency_housing": pl.Int64,
+            "scope_locality": pl.Int64,
         },
+    ),
+}
+
+
+def load_cohort(engine: Engine, locality_ids: list[int]) -> Cohort:
+    """The cohort of the localities a viewer may see: a filter on the columnar
+    snapshot of the current cohort version (partnership/snapshot.py), which is
+    read from the database once per version, not once per scope or process."""
+    from partnership import snapshot
+
+    frames = snapshot.cohort_frames(engine)
+    keep = pl.col("scope_locality").is_in([int(i) for i in locality_ids])
+    scoped = {name: frame.filter(keep).drop("scope_locality") for name, frame in frames.items()}
+    return Cohort(**scoped)
+
+
+def read_cohort_tables(engine: Engine) -> tuple[str, dict[str, pl.DataFrame]]:
+    """The cohort version and every cohort table, read in one transaction so
+    the tables are the ones that version names. Rows go straight from the
+    driver into columns: raw SQLite cursor rows on SQLite, COPY as CSV on
+    PostgreSQL (SQLAlchemy's row objects cost more than the read itself)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        postgres = conn.dialect.name == "postgresql"
+        cur = raw.cursor()
+        try:
+            if not postgres:
+                cur.execute("BEGIN")  # SQLite reads one state of the file until the transaction ends
+            cur.execute("SELECT key, value FROM setting WHERE key IN ('cohort_version', 'data_version') ORDER BY key")
+            found = dict(cur.fetchall())
+            version = str(found.get("cohort_version") or found.get("data_version") or "0")
+            frames = {
+                name: (_copy_csv(cur, sql, schema) if postgres else _fetch_columns(cur, sql, schema))
+                for name, (sql, schema) in COHORT_TABLES.items()
+            }
+        finally:
+            raw.rollback()
+            cur.close()
+    return version, frames
+
+
+def _fetch_columns(cur: object, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    cur.execute(sql)  # type: ignore[attr-defined]
+    rows = cur.fetchall()  # type: ignore[attr-defined]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    series = []
+    for (name, want), values in zip(schema.items(), columns, strict=True):
+        if want == pl.Date:  # SQLite keeps dates as ISO text
+            series.append(pl.Series(name, values, dtype=pl.String).str.slice(0, 10).str.to_date())
+        elif want == pl.Boolean:  # and booleans as 0/1
+            series.append(pl.Series(name, values, dtype=pl.Int64).cast(pl.Boolean))
+        else:
+            series.append(pl.Series(name, values, dtype=want, strict=False))
+    return pl.DataFrame(series)
+
+
+def _copy_csv(cur: object, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    import io
+
+    buffer = io.BytesIO()
+    with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:  # type: ignore[attr-defined]
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    # PostgreSQL writes NULL as an empty field and an empty string as "": read
+    # text as text (empty stays empty) and booleans as t/f.
+    overrides = {n: (pl.String if t == pl.Boolean else t) for n, t in schema.items()}
+    frame = pl.read_csv(buffer, schema=overrides)
+    return frame.with_columns(
+        pl.col(n).replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
+        for n, t in schema.items()
+        if t == pl.Boolean
     )
-    return Cohort(young_people, episodes, plans, risks, outcomes)
 
 
 def load_staffing(engine: Engine, locality_ids: list[int]) -> pl.DataFrame:

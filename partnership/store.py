@@ -68,9 +68,17 @@ def set_setting(session: Session, key: str, value: str) -> None:
         session.add(row)
 
 
-def bump_data_version(session: Session) -> str:
+def bump_data_version(session: Session, cohort: bool = True) -> str:
     """Every write of cohort or staffing data changes this, so caches keyed by
-    it never serve figures from before the write."""
+    it never serve figures from before the write. A write to the cohort tables
+    (young people, episodes, plans, risks, outcomes) also changes the cohort
+    version, which names the columnar copy of them (partnership/snapshot.py);
+    recording staffing or an indicator leaves that copy standing."""
+    from partnership.snapshot import COHORT_CHANGED
+
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
     set_setting(session, "data_version", version)
+    if cohort:
+        set_setting(session, "cohort_version", version)
+        session.info[COHORT_CHANGED] = True
     return version

@@ -283,7 +283,7 @@ def record_value(
         "indicator_value" if not latest else "indicator_corrected",
         f"{ind.code} {period:%Y-%m} = {value:g} (version {row.version})",
     )
-    store.bump_data_version(session)
+    store.bump_data_version(session, cohort=False)
     return row
 
 
@@ -365,6 +365,7 @@ def save_commentary(
     row = ThemeCommentary(theme_id=theme.id, period=period, text=text, version=(latest or 0) + 1, written_by=actor)
     session.add(row)
     accounts.audit(session, actor, "commentary_saved", f"theme {theme_number} {period:%Y-%m} v{row.version}")
+    store.bump_data_version(session, cohort=False)  # pages cache what they show by the data version
     return row
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -125,7 +127,26 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+# What is worked out from a table to show it (its pandas form, its text widths,
+# whether it holds small counts), once per table object: the tables of cached
+# sections are the same objects every rerun, and a table is never changed.
+# An entry goes when its table is garbage collected, so an id is never reused.
+_PER_TABLE: dict[tuple[int, str], Any] = {}
+
+
+def _per_table(table: pl.DataFrame, what: str, make: Callable[[], Any]) -> Any:
+    slot = (id(table), what)
+    if slot not in _PER_TABLE:
+        _PER_TABLE[slot] = make()
+        weakref.finalize(table, _PER_TABLE.pop, slot, None)
+    return _PER_TABLE[slot]
+
+
 def _small_counts(table: pl.DataFrame, threshold: int) -> bool:
+    return bool(_per_table(table, f"small_counts_{threshold}", lambda: _has_small_counts(table, threshold)))
+
+
+def _has_small_counts(table: pl.DataFrame, threshold: int) -> bool:
     """Whether a table (held as text) shows a count from 1 to the threshold."""
     for column in table.columns:
         values = table[column].cast(pl.String, strict=False).str.replace_all(",", "")
@@ -232,31 +253,37 @@ def _altair_spec(chart: alt.TopLevelMixin) -> dict:
 def _dataframe(table: pl.DataFrame) -> None:
     """A table whose long text (indicator names, reasons, titles) wraps in
     taller rows in wide columns instead of being cut off at the cell's edge."""
-    lengths = {
-        name: int(table[name].str.len_chars().max() or 0)
-        for name, dtype in table.schema.items()
-        if dtype == pl.String and table.height
-    }
-    long = {name: n for name, n in lengths.items() if n > 45}
+    long: dict[str, int] = _per_table(table, "long_text", lambda: _long_text(table))
     if present.active() and table.height <= PRESENT_TABLE_ROWS:
         # Presenting, a short table is plain HTML: its text wraps at the enlarged type (the grid's cells cut it off).
         st.table(table, hide_index=True, border="horizontal")
         return
     # Presenting, a long table scrolls inside its frame rather than push the page past the screen.
     height: int | str = PRESENT_TABLE_HEIGHT if present.active() else "auto"
+    shown = _per_table(table, "pandas", table.to_pandas)  # Streamlit would convert it on every rerun
     if not long:
-        st.dataframe(table, hide_index=True, width="stretch", height=height)
+        st.dataframe(shown, hide_index=True, width="stretch", height=height)
         return
     # About 55 characters a line in a 400 px column; at most four lines a row.
     lines = min(4, max(-(-n // 55) for n in long.values()))
     st.dataframe(
-        table,
+        shown,
         hide_index=True,
         width="stretch",
         row_height=12 + 21 * lines,
         height=height,
         column_config={name: st.column_config.TextColumn(width="large") for name in long},
     )
+
+
+def _long_text(table: pl.DataFrame) -> dict[str, int]:
+    """Text columns whose longest value is over 45 characters, with that length."""
+    lengths = {
+        name: int(table[name].str.len_chars().max() or 0)
+        for name, dtype in table.schema.items()
+        if dtype == pl.String and table.height
+    }
+    return {name: n for name, n in lengths.items() if n > 45}
 
 
 def table_block(table: pl.DataFrame, summary: str, filename: str, key: str, audit: str = "") -> None:

@@ -4,6 +4,7 @@ and scope; filters are applied outside the cache so changing one is cheap."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
@@ -14,6 +15,7 @@ from models.db import get_engine
 from partnership import benchmarks, capacity, charts, figures, metrics, queries, sections, themes
 from partnership import cohort as cohort_figures
 from partnership.demo import ensure_database
+from partnership.disclosure import SUPPRESSED
 from partnership.settings import Settings, get_settings
 
 
@@ -302,3 +304,142 @@ def capacity_trend(version: str, locality_ids: tuple[int, ...], suppressed: bool
             released.append({"month": month, "locality": loc, "caseload": value if isinstance(value, float) else None})
     frame = pl.DataFrame(released, schema={"month": pl.Date, "locality": pl.String, "caseload": pl.Float64})
     return series.drop("caseload").join(frame, on=["month", "locality"], how="left")
+
+
+@dataclass(frozen=True)
+class Establishment:
+    """One month's establishment in view, worked out once per data version:
+    the capacity page reruns on every click and only draws these."""
+
+    tiles: list[tuple[str, str, str]]
+    totals: dict[str, float]
+    by_locality: pl.DataFrame
+    by_team: pl.DataFrame
+    groups: int
+    by_role: pl.DataFrame
+    heatmap: dict
+    notes: list[dict[str, str]]
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
+def establishment(version: str, locality_ids: tuple[int, ...], month: dt.date) -> Establishment:
+    rows = capacity.month_of(staffing(version, list(locality_ids)), month)
+    by_team = capacity.establishment(rows, ["locality", "team"])
+    by_role = capacity.establishment(rows, ["locality", "team", "role"])
+    with _altair_lock():
+        heatmap = charts.fill_heatmap(by_role).to_dict()
+    return Establishment(
+        sections.establishment_tiles(rows),
+        capacity.establishment(rows, []).row(0, named=True),
+        capacity.display_table(capacity.establishment(rows, ["locality"]), ["locality"]),
+        capacity.display_table(by_team, ["locality", "team"]),
+        by_team.height,
+        capacity.display_table(by_role, ["locality", "team", "role"]),
+        heatmap,
+        rows.filter(pl.col("note").is_not_null()).select("team", "role", "note").unique().to_dicts(),
+    )
+
+
+@st.cache_resource(ttl=3600, max_entries=128, show_spinner=False)
+def capacity_trend_chart(
+    version: str,
+    locality_ids: tuple[int, ...],
+    suppressed: bool,
+    slice_: str,
+    column: str,
+    label: str,
+    rule: float | None,
+    percent: bool,
+) -> tuple[dict, pl.DataFrame]:
+    """One capacity measure month by month: its chart spec and its table."""
+    series = capacity_trend(version, locality_ids, suppressed, slice_)
+    with _altair_lock():
+        spec = charts.trend_lines(series, column, label, rule=rule, percent=percent).to_dict()
+    table = series.select(
+        pl.col("month").alias("Month"),
+        pl.col("locality").alias("Locality"),
+        (pl.col(column) * (100 if percent else 1)).round(1).alias(label),
+    )
+    return spec, table
+
+
+@dataclass(frozen=True)
+class ThemesPage:
+    """Everything the programme progress page shows for one view, worked out
+    once per data version (commentary saves change it too): a rerun draws."""
+
+    views: list[themes.IndicatorView]
+    titles: dict[int, str]
+    short_titles: dict[int, str]
+    impacts: dict[int, list[str]]
+    summary: pl.DataFrame
+    summary_table: pl.DataFrame
+    grid_table: pl.DataFrame
+    indicator_tables: dict[int, pl.DataFrame]  # per theme
+    series_tables: dict[str, pl.DataFrame]  # per indicator code
+    milestone_tables: dict[int, pl.DataFrame]
+    late: dict[int, int]
+    commentary: dict[int, tuple[dt.date, str, str]]
+    drawn: dict[str, bool]  # per indicator: any value to draw
+    hidden_quarters: dict[str, int]  # per indicator: quarters not shown to this viewer
+    status_words: str  # "2 on track, 2 off track"
+
+
+@st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the indicators ...")
+def themes_page(
+    version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date, slice_: str, today: dt.date
+) -> ThemesPage:
+    views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
+    impacts = queries.load_impacts(engine())
+    titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
+    summary = themes.theme_summary(views, titles)
+    ordered = sorted(views, key=lambda v: v.theme)  # the status grid's order
+    milestones, _specs = milestone_specs(version, today)
+    with Session(engine()) as session:
+        commentary = themes.latest_commentary(session)
+    numbers = sorted(titles)
+    ms_tables = {
+        n: milestones.filter(pl.col("theme") == n).select(
+            pl.col("title").alias("Milestone"),
+            pl.col("owner").alias("Owner"),
+            pl.col("due").alias("Due"),
+            pl.col("status").alias("Status"),
+        )
+        for n in numbers
+    }
+    return ThemesPage(
+        views,
+        titles,
+        dict(zip(impacts["theme"], impacts["short_title"], strict=False)),
+        {n: impacts.filter(pl.col("theme") == n)["text"].to_list() for n in numbers},
+        summary,
+        summary.sort("theme")
+        .join(
+            impacts.group_by("theme").agg(pl.col("text").str.join(" ").alias("Intended impact")),
+            on="theme",
+            maintain_order="left",
+        )
+        .select(
+            pl.col("theme").alias("Theme"),
+            pl.col("title").alias("Title"),
+            pl.col("status").alias("Status"),
+            pl.col("reason").alias("Why"),
+            "Intended impact",
+        ),
+        themes.indicator_table(ordered)
+        .with_columns(Theme=pl.Series([v.theme for v in ordered]))
+        .select("Theme", "Indicator", "Status", "Latest", "Direction"),
+        {n: themes.indicator_table([v for v in views if v.theme == n]) for n in numbers},
+        {
+            v.code: v.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value"))
+            for v in views
+        },
+        ms_tables,
+        {n: t.filter(pl.col("Status") == "Late").height for n, t in ms_tables.items()},
+        commentary,
+        {v.code: not v.series.drop_nulls("value").is_empty() for v in views},
+        {v.code: v.series.filter(pl.col("shown") == SUPPRESSED).height for v in views},
+        ", ".join(
+            f"{r['len']} {r['status'].lower()}" for r in summary.group_by("status").len().sort("status").to_dicts()
+        ),
+    )

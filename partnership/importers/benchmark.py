@@ -166,7 +166,7 @@ def import_benchmark(
     session.exec(delete(BenchmarkValue).where(BenchmarkValue.dataset == dataset))  # type: ignore[call-overload]
     store.bulk_insert(session.connection(), "benchmarkvalue", values)
     record_batch(session, "benchmark", dataset, path.name, digest, {"benchmarkvalue": values.height}, actor)
-    store.bump_data_version(session)
+    store.bump_data_version(session, cohort=False)
     return "; ".join([*notes, f"{path.name}: {frame.height} rows, {values.height} values imported as {dataset}"])
 
 

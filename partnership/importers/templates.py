@@ -322,7 +322,7 @@ def import_table(
         session.rollback()
         return f"{path.name}: valid; would import {rows} {table} {plural(rows, 'row')} (dry run, nothing written)"
     record_batch(session, f"template:{table}", table, path.name, digest, {table: rows}, actor)
-    store.bump_data_version(session)
+    store.bump_data_version(session, cohort=table not in ("staffing_snapshots", "indicator_values"))
     return "; ".join([*notes, f"{path.name}: imported {rows} {table} {plural(rows, 'row')}"])
 
 
