@@ -436,7 +436,7 @@ def _theme(
                 "the line has a gap there."
             )
         pdf.chart(
-            charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date).to_dict(),
+            charts.spec(charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date)),
             width_px=520,
             height_px=150,
             alt_text=sentence,

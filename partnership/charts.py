@@ -3,6 +3,8 @@ suppression happen before, so a chart never sees a hidden number."""
 
 from __future__ import annotations
 
+import os
+
 import altair as alt
 import polars as pl
 
@@ -34,6 +36,16 @@ _LARGE_TEXT = {
 
 _FONT_KEYS = {"fontSize", "labelFontSize", "titleFontSize"}
 _DATA_KEYS = {"data", "datasets"}
+# Checking a spec against the Vega-Lite schema took a fifth of the first view
+# of programme progress after an import (18 trend charts). The charts' shape
+# is fixed by this module and only their data changes, so the test suite
+# checks every spec it builds (conftest sets this) and the app does not.
+VALIDATE = os.environ.get("DASHBOARD_VALIDATE_CHARTS", "") == "1"
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """A chart's Vega-Lite spec (data inline), checked against the schema where VALIDATE."""
+    return chart.to_dict(validate=VALIDATE)
 
 
 PRESENT_MAX_HEIGHT = 320  # px

@@ -80,6 +80,9 @@ def indicator_views(
     role reads the same. Entered ones are partnership-wide figures the lead
     types in: nothing in them is a count of young people."""
     views = []
+    figs.prefetch(
+        [INDICATOR_MEASURES[k] for k in indicators.filter(pl.col("source") == "computed")["metric_key"]], slice_
+    )
     for ind in indicators.to_dicts():
         if ind["source"] == "computed":
             measure = INDICATOR_MEASURES[ind["metric_key"]]

@@ -24,6 +24,9 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every chart spec a test builds (in this process or a server it starts) is
+# checked against the Vega-Lite schema; the app skips that check (partnership/charts.py).
+os.environ["DASHBOARD_VALIDATE_CHARTS"] = "1"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 DEMO_AS_OF = dt.date(2026, 11, 1)

@@ -138,7 +138,7 @@ def indicator_chart_specs(
     time a rerun of the themes page would otherwise take."""
     with _altair_lock():
         return {
-            v.code: charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date).to_dict()
+            v.code: charts.spec(charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date))
             for v in indicator_views(version, locality_ids, suppressed, as_of, slice_)
         }
 
@@ -150,7 +150,7 @@ def status_grid_spec(
     """The programme's status grid, built once per data version and view."""
     frame = themes.status_grid_frame(indicator_views(version, locality_ids, suppressed, as_of, slice_))
     with _altair_lock():
-        return charts.status_grid(frame).to_dict()
+        return charts.spec(charts.status_grid(frame))
 
 
 @st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
@@ -158,7 +158,7 @@ def milestone_specs(version: str, today: dt.date) -> tuple[pl.DataFrame, dict[in
     with Session(engine()) as session:
         frame = themes.milestones(session, today)
     specs = {
-        int(n): charts.milestone_timeline(frame.filter(pl.col("theme") == n), today).to_dict()
+        int(n): charts.spec(charts.milestone_timeline(frame.filter(pl.col("theme") == n), today))
         for n in frame["theme"].unique().to_list()
     }
     return frame, specs
@@ -327,7 +327,7 @@ def establishment(version: str, locality_ids: tuple[int, ...], month: dt.date) -
     by_team = capacity.establishment(rows, ["locality", "team"])
     by_role = capacity.establishment(rows, ["locality", "team", "role"])
     with _altair_lock():
-        heatmap = charts.fill_heatmap(by_role).to_dict()
+        heatmap = charts.spec(charts.fill_heatmap(by_role))
     return Establishment(
         sections.establishment_tiles(rows),
         capacity.establishment(rows, []).row(0, named=True),
@@ -354,7 +354,7 @@ def capacity_trend_chart(
     """One capacity measure month by month: its chart spec and its table."""
     series = capacity_trend(version, locality_ids, suppressed, slice_)
     with _altair_lock():
-        spec = charts.trend_lines(series, column, label, rule=rule, percent=percent).to_dict()
+        spec = charts.spec(charts.trend_lines(series, column, label, rule=rule, percent=percent))
     table = series.select(
         pl.col("month").alias("Month"),
         pl.col("locality").alias("Locality"),
