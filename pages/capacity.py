@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from sqlmodel import Session
 
-from partnership import benchmarks, capacity, figures, queries, wording
+from partnership import capacity, queries, themes, wording
 from partnership.access import ALL_ROLES
 from ui import chrome, data, present
 from ui.auth import guard
@@ -139,35 +139,13 @@ def _trend() -> None:
             version, filters.visible_ids, viewer.suppressed, filters.slice, column, label, rule, percent
         )
         chrome.chart_block(spec, table, summary, filename, key)
-    published, neighbours = data.workforce_benchmarks(version)
-    if not published["caseload_fte"].is_empty() and present.part():
+    comparison = data.workforce_comparison(
+        version, tuple(filters.locality_ids), filters.visible_ids, viewer.suppressed, month, filters.slice
+    )
+    if comparison is not None and present.part():
         st.subheader("Beside England, our region and our statistical neighbours")
-        ours_all = est.totals
-        cases, _holders = data.caseload_releases(version, filters.visible_ids, viewer.suppressed, month)
-        comp_rows = []
-        for name, label, ours in (
-            (
-                "caseload_fte",
-                "Caseload per FTE",
-                wording.number(cases, figures.key("caseload", month.strftime("%Y-%m"), filters.slice), 1),
-            ),
-            ("vacancy_rate_fte", "Vacancy rate (%)", f"{100 * ours_all['vacancy_rate']:.1f}"),
-            ("agency_rate_fte", "Agency rate (%)", f"{100 * ours_all['agency_rate']:.1f}"),
-        ):
-            comp = benchmarks.comparators(published[name], data.settings().our_la_code, neighbours, "") or {}
-            comp_rows.append(
-                {
-                    "Measure": label,
-                    "EmPower teams": ours,
-                    "Our authority (published)": comp.get("authority", ""),
-                    "Region": comp.get("region", ""),
-                    "Statistical neighbours (mean)": comp.get("neighbours", ""),
-                    "England": comp.get("england", ""),
-                    "Published year": comp.get("period", ""),
-                }
-            )
         chrome.table_block(
-            pl.DataFrame(comp_rows),
+            comparison,
             "Published figures are for all children's social workers (DfE workforce statistics); "
             "ours are the EmPower posts in view.",
             "workforce_comparison",
@@ -177,10 +155,8 @@ def _trend() -> None:
 
 def _what_if() -> None:
     st.subheader("What if vacancies were filled or posts added?")
-    teams_now = capacity.project(rows, capacity.WhatIf({}, {}))
+    start, saved = data.what_if(version, tuple(filters.locality_ids), month)
     can_try = viewer.role in ("project_lead", "admin", "manager")
-    with Session(data.engine()) as session:
-        saved = capacity.load_scenarios(session, filters.locality_ids)
     if not can_try:
         st.info(
             "The project lead and locality managers try scenarios here. "
@@ -201,11 +177,7 @@ def _what_if() -> None:
             )
         )
         editor = st.data_editor(
-            teams_now.select(
-                pl.col("team").alias("Team"),
-                pl.lit(0.0).alias("Vacancies filled (FTE)"),
-                pl.lit(0.0).alias("New case-holding posts (FTE)"),
-            ),
+            start,
             hide_index=True,
             disabled=["Team"],
             key="whatif",
@@ -249,32 +221,20 @@ def _what_if() -> None:
                         chrome.flash(f"Saved scenario '{name.strip()}'.")
     if saved:
         st.subheader("Saved scenarios")
-        for scenario, what in saved:
-            result = capacity.project(rows, what).filter((pl.col("vacancies_filled") > 0) | (pl.col("posts_added") > 0))
+        for scenario in saved:
             with st.container(border=True):
+                # The name is typed by the lead: shown as typed, never read as Markdown.
                 st.markdown(
-                    f"**SCENARIO: {scenario.name}** — not recorded staffing; saved by {scenario.created_by} "
-                    f"for {scenario.month:%B %Y}, applied here to {month:%B %Y}."
+                    f"**SCENARIO: {themes.plain(scenario.name)}** — not recorded staffing; saved by "
+                    f"{themes.plain(scenario.created_by)} for {scenario.month:%B %Y}, applied here to {month:%B %Y}."
                 )
-                changes = [
-                    pl.col("team").alias("Team"),
-                    pl.col("vacancies_filled").alias("Vacancies filled"),
-                    pl.col("posts_added").alias("Posts added"),
-                ]
                 if viewer.suppressed:
                     # A team's caseload is its cases over its FTE: at board level only the disclosure step
                     # releases it (the Caseloads tab), so a scenario shows the board what it changes.
-                    st.dataframe(result.select(changes), hide_index=True)
+                    st.dataframe(scenario.changes, hide_index=True)
                     st.caption("Caseloads under a scenario are shown to the project lead and managers.")
                     continue
-                st.dataframe(
-                    result.select(
-                        *changes,
-                        pl.col("caseload_now").round(1).alias("Cases per FTE now"),
-                        pl.col("caseload_then").round(1).alias("Scenario: cases per FTE"),
-                    ),
-                    hide_index=True,
-                )
+                st.dataframe(scenario.caseloads, hide_index=True)
 
 
 def _record() -> None:

@@ -279,6 +279,7 @@ def save_scenario(
     )
     session.add(row)
     accounts.audit(session, actor, "scenario_saved", f"{row.name} month={month:%Y-%m}")
+    store.bump_data_version(session, cohort=False)  # the page lists saved scenarios by the data version
     return row
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import benchmarks, capacity, charts, figures, metrics, queries, sections, themes
+from partnership import benchmarks, capacity, charts, figures, metrics, queries, sections, themes, wording
 from partnership import cohort as cohort_figures
 from partnership.demo import ensure_database
 from partnership.disclosure import SUPPRESSED
@@ -443,3 +443,79 @@ def themes_page(
             f"{r['len']} {r['status'].lower()}" for r in summary.group_by("status").len().sort("status").to_dicts()
         ),
     )
+
+
+@dataclass(frozen=True)
+class SavedScenario:
+    name: str
+    created_by: str
+    month: dt.date
+    changes: pl.DataFrame  # team, vacancies filled, posts added
+    caseloads: pl.DataFrame  # the same with caseloads now and under the scenario
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
+def what_if(version: str, locality_ids: tuple[int, ...], month: dt.date) -> tuple[pl.DataFrame, list[SavedScenario]]:
+    """The what-if table's starting rows and the saved scenarios applied to a month."""
+    rows = capacity.month_of(staffing(version, list(locality_ids)), month)
+    start = capacity.project(rows, capacity.WhatIf({}, {})).select(
+        pl.col("team").alias("Team"),
+        pl.lit(0.0).alias("Vacancies filled (FTE)"),
+        pl.lit(0.0).alias("New case-holding posts (FTE)"),
+    )
+    with Session(engine()) as session:
+        saved = capacity.load_scenarios(session, list(locality_ids))
+    out = []
+    for scenario, what in saved:
+        result = capacity.project(rows, what).filter((pl.col("vacancies_filled") > 0) | (pl.col("posts_added") > 0))
+        changes = result.select(
+            pl.col("team").alias("Team"),
+            pl.col("vacancies_filled").alias("Vacancies filled"),
+            pl.col("posts_added").alias("Posts added"),
+        )
+        caseloads = changes.with_columns(
+            result["caseload_now"].round(1).alias("Cases per FTE now"),
+            result["caseload_then"].round(1).alias("Scenario: cases per FTE"),
+        )
+        out.append(SavedScenario(scenario.name, scenario.created_by, scenario.month, changes, caseloads))
+    return start, out
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
+def workforce_comparison(
+    version: str,
+    locality_ids: tuple[int, ...],
+    visible_ids: tuple[int, ...],
+    suppressed: bool,
+    month: dt.date,
+    slice_: str,
+) -> pl.DataFrame | None:
+    """Our caseload, vacancy and agency rates beside the published ones; None where none were imported."""
+    published, neighbours = workforce_benchmarks(version)
+    if published["caseload_fte"].is_empty():
+        return None
+    ours_all = establishment(version, locality_ids, month).totals
+    cases, _holders = caseload_releases(version, visible_ids, suppressed, month)
+    comp_rows = []
+    for name, label, ours in (
+        (
+            "caseload_fte",
+            "Caseload per FTE",
+            wording.number(cases, figures.key("caseload", month.strftime("%Y-%m"), slice_), 1),
+        ),
+        ("vacancy_rate_fte", "Vacancy rate (%)", f"{100 * ours_all['vacancy_rate']:.1f}"),
+        ("agency_rate_fte", "Agency rate (%)", f"{100 * ours_all['agency_rate']:.1f}"),
+    ):
+        comp = benchmarks.comparators(published[name], settings().our_la_code, neighbours, "") or {}
+        comp_rows.append(
+            {
+                "Measure": label,
+                "EmPower teams": ours,
+                "Our authority (published)": comp.get("authority", ""),
+                "Region": comp.get("region", ""),
+                "Statistical neighbours (mean)": comp.get("neighbours", ""),
+                "England": comp.get("england", ""),
+                "Published year": comp.get("period", ""),
+            }
+        )
+    return pl.DataFrame(comp_rows)
