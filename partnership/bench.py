@@ -13,6 +13,10 @@ warm = median rerun;
 floor = median rerun of a script re-emitting the very same elements with no
 computation (partnership/floor.py), measured in the same run; ratio = warm / floor.
 
+then the board pack as the lead downloads it (every locality, default period):
+    bench boardpack young_people=<N> cold_ms=<..> again_ms=<..> size_kb=<..> peak_rss_mb=<..>
+cold = after a data change; again = made again with nothing changed.
+
 and one for the import:
     bench import=episodes rows=<N> ms=<..> peak_rss_mb=<..>
 ms = `import-903` of a folder holding header.csv (one row per child, about
@@ -117,6 +121,26 @@ def run_bench(young_people: int, url: str | None = None, runs: int = 5) -> None:
             f"peak_rss_mb={_peak_rss_mb():.0f}",
             flush=True,
         )
+    _bench_board_pack(url, young_people)
+
+
+def _bench_board_pack(url: str, young_people: int) -> None:
+    """The board pack after a data change (cold: every figure worked out,
+    every chart drawn) and made again with nothing changed (charts reused)."""
+    from models.db import get_engine
+    from partnership.boardpack import build_board_pack
+
+    _change_the_cohort(url)
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        pdf = build_board_pack(get_engine(url), generated_by="the bench")
+        times.append((time.perf_counter() - started) * 1000)
+    print(
+        f"bench boardpack young_people={young_people} cold_ms={times[0]:.0f} again_ms={times[1]:.0f} "
+        f"size_kb={len(pdf) // 1024} peak_rss_mb={_peak_rss_mb():.0f}",
+        flush=True,
+    )
 
 
 def _change_the_cohort(url: str) -> float:

@@ -11,8 +11,12 @@ charts are Vega-Lite rendered to PNG at print resolution by vl-convert.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 import struct
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -245,7 +249,7 @@ class _Pdf(FPDF):
             spec["width"] = width_px
         if height_px is not None:
             spec["height"] = height_px
-        png = vl_convert.vegalite_to_png(spec, scale=PNG_SCALE)
+        png = _render(spec)
         px_w, px_h = _png_size(png)
         w = px_w / PNG_SCALE * MM_PER_PX
         h = px_h / PNG_SCALE * MM_PER_PX
@@ -254,6 +258,29 @@ class _Pdf(FPDF):
         self.room(h + 2)
         self.image(io.BytesIO(png), x=self.l_margin, w=w, h=h, alt_text=_t(alt_text))
         self.ln(2)
+
+
+# Rendering was the largest single cost of a pack (a third of it at 100,000
+# young people). A chart's spec holds its data, so the same spec is the same
+# picture: packs made again for the same data (another locality's managers,
+# the same meeting's second copy) reuse the pictures.
+_RENDERED: OrderedDict[str, bytes] = OrderedDict()
+_RENDERED_MAX = 256
+_render_lock = threading.Lock()
+
+
+def _render(spec: dict) -> bytes:
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+    with _render_lock:
+        if digest in _RENDERED:
+            _RENDERED.move_to_end(digest)
+            return _RENDERED[digest]
+    png = vl_convert.vegalite_to_png(spec, scale=PNG_SCALE)
+    with _render_lock:
+        _RENDERED[digest] = png
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return png
 
 
 # --- sections --------------------------------------------------------------------------
