@@ -12,7 +12,7 @@
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
     python cli.py bench [--young-people N] [--only pages|import|load] [--import-rows N] [--database-url URL]
-                       [--sessions N] [--seconds S]
+                       [--sessions N] [--seconds S] [--think S]
     python cli.py board-pack --out FILE.pdf [--locality L] [--period P]   PDF for the area board
 
 The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
@@ -178,7 +178,7 @@ def cmd_bench(url: str, args: argparse.Namespace) -> None:
     if args.only in (None, "import"):
         run_import_bench(args.import_rows, args.database_url)
     if args.only == "load":
-        run_load_bench(args.sessions, args.seconds, args.database_url)
+        run_load_bench(args.sessions, args.seconds, args.database_url, think=args.think)
 
 
 def cmd_board_pack(url: str, args: argparse.Namespace) -> None:
@@ -253,6 +253,12 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--sessions", type=int, default=20, help="load: concurrent signed-in sessions")
     bench.add_argument("--seconds", type=float, default=120, help="load: how long to keep them busy")
+    bench.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="load: seconds each session waits between clicks (default 0: every session clicks again at once)",
+    )
     bench.add_argument(
         "--import-rows", type=int, default=100_000, help="episodes in the synthetic SSDA903 return (default 100000)"
     )

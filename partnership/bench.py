@@ -298,7 +298,9 @@ def _import_child(folder: str, url: str) -> None:
 # --- load bench ---------------------------------------------------------------------
 
 
-def run_load_bench(sessions: int, seconds: float, url: str | None = None, import_rows: int = 20_000) -> str:
+def run_load_bench(
+    sessions: int, seconds: float, url: str | None = None, import_rows: int = 20_000, think: float = 0.0
+) -> str:
     """Start `streamlit run` on a demo database (a fresh 2,000-young-person
     SQLite file unless `url` is given), drive `sessions` signed-in sessions
     for `seconds` while an administrator imports an SSDA903 return through
@@ -357,7 +359,7 @@ def run_load_bench(sessions: int, seconds: float, url: str | None = None, import
                 )
                 return "ok" if done.returncode == 0 else f"failed ({done.stderr.strip()[-200:]})"
 
-            result = run_load(base, password, sessions, seconds, server.pid, import_903)
+            result = run_load(base, password, sessions, seconds, server.pid, import_903, think=think)
             line = result.line()
             print(line, flush=True)
             for error in result.errors[:5]:

@@ -7,7 +7,7 @@ run (so caches miss and figures are worked out while others are), while a
 watcher polls `/_stcore/health` and, optionally, an import runs beside them.
 
 Prints (bench) or returns one line:
-    bench load sessions=<N> seconds=<S> page_runs=<n> errors=<n> p50_ms=<..>
+    bench load sessions=<N> seconds=<S> think_s=<T> page_runs=<n> errors=<n> p50_ms=<..>
     p95_ms=<..> health_checks=<n> health_failures=<n> rss_mb_before=<..>
     rss_mb_peak=<..> rss_mb_after=<..> import=<ok|none|failed>
 """
@@ -43,6 +43,7 @@ USERS = ("lead", "board", "manager_east", "manager_central", "manager_north", "a
 class LoadResult:
     sessions: int
     seconds: float
+    think: float = 0.0  # seconds each session waits between clicks (0: clicks again at once)
     page_runs: int = 0
     # Finished runs per session (by its index): a session stuck for good shows as 0.
     runs_by_session: dict[int, int] = field(default_factory=dict)
@@ -58,7 +59,8 @@ class LoadResult:
         p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
         rss = self.rss_mb or [0.0]
         return (
-            f"bench load sessions={self.sessions} seconds={self.seconds:.0f} page_runs={self.page_runs} "
+            f"bench load sessions={self.sessions} seconds={self.seconds:.0f} think_s={self.think:g} "
+            f"page_runs={self.page_runs} "
             f"errors={len(self.errors)} p50_ms={statistics.median(ms):.0f} p95_ms={p95:.0f} "
             f"health_checks={self.health_checks} health_failures={self.health_failures} "
             f"rss_mb_before={rss[0]:.0f} rss_mb_peak={max(rss):.0f} rss_mb_after={rss[-1]:.0f} "
@@ -101,6 +103,8 @@ def _session_loop(
                     result.runs_by_session[index] += 1
                     result.run_ms.append(run.seconds * 1000)
                     result.errors.extend(f"{user} {page}?{query}: {e}" for e in run.exceptions)
+                if result.think:
+                    stop.wait(result.think)  # a person reads the page before the next click
     except (RunFailed, OSError) as exc:
         with lock:
             result.errors.append(f"{user}: {exc}")
@@ -113,11 +117,12 @@ def run_load(
     seconds: float,
     server_pid: int | None = None,
     side_job: Callable[[], str] | None = None,
+    think: float = 0.0,
 ) -> LoadResult:
     """Drive `sessions` signed-in sessions for `seconds`; every run must end
     and the health endpoint must answer throughout. `side_job` (an import,
     say) runs once beside them; its return value is the import outcome."""
-    result = LoadResult(sessions, seconds)
+    result = LoadResult(sessions, seconds, think)
     lock = threading.Lock()
     stop = threading.Event()
     if server_pid:
