@@ -85,7 +85,7 @@ def _fill_rate() -> None:
         est.heatmap,
         est.by_role,
         "Each cell is a team's posts in one role; the number in the cell is the share filled by permanent staff."
-        + "".join(f" {r['team']}, {r['role']}: *{r['note']}*." for r in est.notes),
+        + "".join(f" {r['team']}, {r['role']}: *{themes.plain(r['note'])}*." for r in est.notes),
         "fill_rate_team_role",
         "heat",
     )
@@ -218,7 +218,7 @@ def _what_if() -> None:
                     except ValueError as exc:
                         st.error(str(exc))
                     else:
-                        chrome.flash(f"Saved scenario '{name.strip()}'.")
+                        chrome.flash(f"Saved scenario '{themes.plain(name.strip())}'.")
     if saved:
         st.subheader("Saved scenarios")
         for scenario in saved:

@@ -11,6 +11,7 @@ from streamlit.runtime.caching.cache_utils import CachedFunc
 
 from partnership import uploads
 from partnership.importers import templates
+from partnership.themes import plain
 from partnership.wording import plural
 from ui import chrome, data
 from ui.auth import guard
@@ -140,7 +141,7 @@ with import_tab:
         for tab, preview in zip(file_tabs, shown, strict=True):
             with tab:
                 if preview.problems is not None:
-                    st.error(f"**{preview.name}** cannot be read. {preview.summary}")
+                    st.error(f"**{plain(preview.name)}** cannot be read. {preview.summary}")
                     st.dataframe(preview.problems, hide_index=True, width="stretch")
                     continue
                 st.dataframe(preview.frame, hide_index=True, width="stretch")

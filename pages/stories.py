@@ -14,6 +14,7 @@ from partnership import accounts, boardpack, queries, stories
 from partnership.access import ALL_ROLES
 from partnership.metrics import default_period, period_options
 from partnership.stories import PAGE_PATHS, VIEWS, SavedStory, StoryError
+from partnership.themes import plain
 from ui import chrome, data
 from ui.auth import guard
 
@@ -53,7 +54,9 @@ def _show(story: SavedStory) -> None:
     with st.container(border=True):
         head, link = st.columns([4, 1], vertical_alignment="center")
         board = " · for the board" if story.for_board else ""
-        head.markdown(f"**{story.name}**{board}  \n{len(story.steps)} steps · saved by {story.created_by}")
+        head.markdown(  # the title is typed by the lead: shown as typed, never as Markdown
+            f"**{plain(story.name)}**{board}  \n{len(story.steps)} steps · saved by {plain(story.created_by)}"
+        )
         first = story.steps[0]
         link.page_link(
             PAGE_PATHS[first.page],
@@ -134,12 +137,12 @@ if can_edit:
         except StoryError as exc:
             st.error(f"Not saved: {exc}.")
         else:
-            chrome.flash(f"Saved '{written.name}' with {len(written.steps)} steps.")
+            chrome.flash(f"Saved '{plain(written.name)}' with {len(written.steps)} steps.")
     if current is not None and st.button("Delete this story", icon=":material/delete:"):
         with Session(data.engine()) as session:
             stories.delete_story(session, current.id, viewer.username)
             session.commit()
-        chrome.flash(f"Deleted '{current.name}'.")
+        chrome.flash(f"Deleted '{plain(current.name)}'.")
 
 
 @st.cache_resource

@@ -343,8 +343,17 @@ def milestones(session: Session, today: dt.date) -> pl.DataFrame:
 
 def plain(text: str) -> str:
     """User text made safe for st.markdown: every Markdown and HTML
-    character escaped, so it shows exactly as typed and renders nothing."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)
+    character escaped (and the colon of Streamlit's :colour[...] and
+    :icon: directives), so it shows exactly as typed and renders nothing:
+    no link, image, colour or HTML from a title, name, note or file name.
+    Streamlit's Markdown also turns bare addresses (http://, www., a@b.c)
+    into links after escapes are undone, so an invisible word joiner goes
+    where each would start: the text reads and copies the same."""
+    text = _BARE_LINK.sub("\u2060", text)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])", r"\\\1", text)
+
+
+_BARE_LINK = re.compile(r"(?i)(?<=https:)|(?<=http:)|(?<=ftp:)|(?<=www)(?=\.)|(?<=@)")
 
 
 def save_commentary(

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from partnership import stories
 from partnership.access import Viewer
 from partnership.stories import PAGE_PATHS, SavedStory, Step
+from partnership.themes import plain
 from ui import data
 
 Section = tuple[str, str, Callable[[], None]]  # slug, tab label, renderer
@@ -119,7 +120,7 @@ def begin(viewer: Viewer, page: str) -> Viewer:
         assert story is not None
         raw_step = st.query_params.get("step", "1")
         if not raw_step.isdigit() or not 1 <= int(raw_step) <= len(story.steps):
-            note = f"Story '{story.name}' has no step '{raw_step}'; showing step 1."
+            note = f"Story '{plain(story.name)}' has no step '{plain(raw_step)}'; showing step 1."
         else:
             index = int(raw_step) - 1
         step = story.steps[index]
@@ -153,7 +154,7 @@ def _controls(pres: Presentation, steps: list[Step], index: int, part_no: int, p
             horizontal=True, vertical_alignment="center", gap="medium", wrap=False, key="present_controls"
         ),
     ):
-        where = f"**{pres.story.name}** · " if pres.story else ""
+        where = f"**{plain(pres.story.name)}** · " if pres.story else ""
         threshold = data.settings().suppression_threshold
         board = (
             f" · shown at board level (counts 1 to {threshold} suppressed)"
