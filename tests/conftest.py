@@ -7,6 +7,7 @@ the run instead, so a green CI always means the real parts were exercised.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import secrets
@@ -14,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,6 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every chart spec a test builds (in this process or a server it starts) is
 # checked against the Vega-Lite schema; the app skips that check (partnership/charts.py).
 os.environ["DASHBOARD_VALIDATE_CHARTS"] = "1"
+# Columnar copies of the test databases (partnership/snapshot.py) go to a
+# scratch folder of this run, not into data/ (PostgreSQL ones would gather there).
+_SNAPSHOTS = tempfile.mkdtemp(prefix="tsd_snapshots_")
+os.environ["DASHBOARD_SNAPSHOT_DIR"] = _SNAPSHOTS
+atexit.register(shutil.rmtree, _SNAPSHOTS, True)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 DEMO_AS_OF = dt.date(2026, 11, 1)
