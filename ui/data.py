@@ -4,6 +4,7 @@ and scope; filters are applied outside the cache so changing one is cheap."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import polars as pl
@@ -35,7 +36,28 @@ def engine() -> Engine:
 def db_settings() -> dict[str, str]:
     """The database's settings: one single-row read of the data version per
     run, the rest read once per version (every write that changes them bumps it)."""
-    return dict(_settings_at(queries.data_version(engine())))
+    version = queries.data_version(engine())
+    _forget_older(version)
+    return dict(_settings_at(version))
+
+
+_seen = {"version": ""}
+_seen_lock = threading.Lock()
+
+
+def _forget_older(version: str) -> None:
+    """When the data changes, let go of everything worked out for earlier
+    versions at once: nobody asks for it again, and at a million young people
+    each version's frames and figures take gigabytes until their hour is up."""
+    with _seen_lock:
+        if _seen["version"] == version:
+            return
+        first = not _seen["version"]
+        _seen["version"] = version
+    if first:
+        return
+    for cached in _BY_VERSION:
+        cached.clear()  # type: ignore[attr-defined]
 
 
 @st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
@@ -519,3 +541,30 @@ def workforce_comparison(
             }
         )
     return pl.DataFrame(comp_rows)
+
+
+# Every cache keyed by the data version (their first argument).
+_BY_VERSION = (
+    _settings_at,
+    _cohort,
+    _staffing,
+    _indicators,
+    cohort_page,
+    care_leaver_benchmarks,
+    workforce_benchmarks,
+    indicator_views,
+    indicator_chart_specs,
+    status_grid_spec,
+    milestone_specs,
+    figures_for,
+    cohort_sections,
+    overview,
+    caseload_releases,
+    caseload_section,
+    capacity_trend,
+    establishment,
+    capacity_trend_chart,
+    themes_page,
+    what_if,
+    workforce_comparison,
+)
