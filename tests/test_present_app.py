@@ -225,6 +225,15 @@ def test_a_story_not_for_the_board_shows_the_presenters_own_level(db: str) -> No
     assert [d for at in parts for d in [*at.dataframe, *at.table] if CASE_KEY in d.value.columns]
 
 
+def test_a_manager_given_an_unknown_locality_is_told_what_they_see(db: str) -> None:
+    at = _open("manager_east", "pages/cohort.py", locality="3")
+    warnings = [w.value for w in at.warning]
+    assert "'3' is not a valid locality; showing East instead." in warnings
+    assert not [w for w in warnings if "all localities" in w]
+    (caption,) = [c.value for c in at.main.caption if "18th birthdays" in c.value]
+    assert caption.startswith("East · ")
+
+
 def test_a_manager_presenting_keeps_their_own_locality(db: str) -> None:
     story = _add_story(db, "Central gap", True, [Step("cohort.gap", {"locality": "central", "period": "2025"})])
     at = _open("manager_east", "pages/cohort.py", present="1", story=str(story), step="1")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from partnership.access import Viewer, scope_localities
 from partnership.metrics import CohortFilter, default_period, period_options
+from partnership.themes import plain
 
 SEND_OPTIONS = {"all": "Everyone", "send": "With SEND", "no_send": "Without SEND"}
 CARE_OPTIONS = {"all": "Everyone", "care_experienced": "Care experienced", "not_care": "Not care experienced"}
@@ -44,7 +45,8 @@ class Filters:
 def _param(name: str, options: dict[str, str], default: str, problems: list[str]) -> str:
     value = st.query_params.get(name, default)
     if value not in options:
-        problems.append(f"'{value}' is not a valid {name}; showing {options[default].lower()} instead.")
+        shown = options[default].lower() if default == "all" else options[default]
+        problems.append(f"'{plain(value)}' is not a valid {name}; showing {shown} instead.")
         return default
     return value
 
@@ -63,9 +65,11 @@ def filter_bar(viewer: Viewer, localities: pl.DataFrame, as_of: dt.date, cohort_
     loc_options = {"all": "All localities", **{c: r["name"] for c, r in codes.items()}}
     periods = period_options(as_of, rolling=not viewer.suppressed)
     default = default_period(as_of)
-    loc = _param("locality", loc_options, "all", problems)
-    if viewer.role == "manager":
-        own = next(c for c, r in codes.items() if r["id"] == viewer.locality_id)
+    own = next((c for c, r in codes.items() if r["id"] == viewer.locality_id), "all")
+    manager = viewer.role == "manager"
+    # A manager's link that names no locality we know is answered with what they do see: their own.
+    loc = _param("locality", loc_options, own if manager else "all", problems)
+    if manager:
         if loc not in (own, "all"):
             problems.append(f"You can see {codes[own]['name']} only; the link asked for {loc_options[loc]}.")
         loc = own
