@@ -90,13 +90,17 @@ def _upload_903(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
 def _shown_text(at: AppTest) -> str:
     """Everything the page prints as text and in its tables."""
     parts = [e.value for kind in ("markdown", "caption", "error", "success", "info", "warning") for e in at.get(kind)]
-    parts += [df.value.to_csv() for df in at.dataframe]
+    parts += [df.value.to_csv() for df in [*at.dataframe, *at.table]]
     return "\n".join(str(p) for p in parts)
 
 
 def _problems(at: AppTest) -> set[tuple[str, int, str, str]]:
-    frames = [df.value for df in at.dataframe if list(df.value.columns) == ["File", "Row", "Field", "Reason", "Value"]]
-    assert len(frames) == 1, [list(df.value.columns) for df in at.dataframe]
+    frames = [
+        df.value
+        for df in [*at.dataframe, *at.table]
+        if list(df.value.columns) == ["File", "Row", "Field", "Reason", "Value"]
+    ]
+    assert len(frames) == 1, [list(df.value.columns) for df in [*at.dataframe, *at.table]]
     return {(r.File, int(r.Row), r.Field, r.Value) for r in frames[0].itertuples()}
 
 
@@ -115,7 +119,7 @@ def test_real_903_files_are_refused_row_by_row_and_nothing_is_written(db: str) -
         "missing.csv (43 rows)",
     ]
     children = {r["CHILD"] for name, data, _ in _real_files() for r in csv.DictReader(io.StringIO(data.decode()))}
-    previews = [df.value for df in at.dataframe if "CHILD" in df.value.columns]
+    previews = [df.value for df in [*at.dataframe, *at.table] if "CHILD" in df.value.columns]
     assert len(previews) == 4
     assert all(set(df["CHILD"]) == {"•••••"} for df in previews)
     assert not any(child in df.to_csv() for df in previews for child in children if len(child) >= 5)
@@ -168,13 +172,13 @@ def test_a_corrected_copy_is_checked_then_imported(db: str) -> None:
 
     # The quality page lists it as the last SSDA903 import, with its rows.
     quality = signed_in("admin", QUALITY)
-    imports = [df.value for df in quality.dataframe if "Source" in df.value.columns]
+    imports = [df.value for df in [*quality.dataframe, *quality.table] if "Source" in df.value.columns]
     (row,) = [r for r in imports[0].to_dict("records") if r["Source"] == "SSDA903 return"]
     assert row["Rows"] == "2,675 young people, 5,050 episodes, 53 oc3 outcomes, 43 missing episodes"
     assert row["By"] == "admin"
     assert any(s.value.startswith("No import has been refused yet") for s in quality.success)
     # The demo has no missing episodes: the 903 import brought the only 43.
-    (fields,) = [df.value for df in quality.dataframe if "Least complete field" in df.value.columns]
+    (fields,) = [df.value for df in [*quality.dataframe, *quality.table] if "Least complete field" in df.value.columns]
     assert int(fields.set_index("Table").loc["Missing episodes", "Rows"]) == 43
 
 

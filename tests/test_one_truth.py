@@ -75,11 +75,17 @@ def surfaces(user: str, period: str, locality: str, extra: dict[str, str] | None
     cohort_at = _at(at, "pages/cohort.py", period, locality, extra)
     cohort = {m.label: m.value for m in cohort_at.metric}
     flow = next(m.value for m in cohort_at.markdown if "had no adult service within 3 months" in m.value)
-    trend = next(df.value for df in cohort_at.dataframe if "Quarter of 18th birthday" in df.value.columns)
+    trend = next(
+        df.value for df in [*cohort_at.dataframe, *cohort_at.table] if "Quarter of 18th birthday" in df.value.columns
+    )
     themes_at = _at(at, "pages/themes.py", period, locality)
     # The theme tabs' indicator tables (the summary's status grid repeats them; it is checked against them
     # in test_themes_app).
-    tables = [df.value for df in themes_at.dataframe if {"Indicator", "Latest", "Target"} <= set(df.value.columns)]
+    tables = [
+        df.value
+        for df in [*themes_at.dataframe, *themes_at.table]
+        if {"Indicator", "Latest", "Target"} <= set(df.value.columns)
+    ]
     return Surfaces(overview, cohort, flow, pl.from_pandas(trend), pl.from_pandas(pd_concat(tables)))
 
 
@@ -190,7 +196,7 @@ def test_the_board_meeting_story_shows_the_board_pages_figures(db: str) -> None:
         if m.value.startswith("Status: ")
     ]
     page = signed_in("board", "pages/themes.py")
-    (shown,) = [d.value for d in page.dataframe if {"Theme", "Status", "Why"} <= set(d.value.columns)]
+    (shown,) = [d.value for d in [*page.dataframe, *page.table] if {"Theme", "Status", "Why"} <= set(d.value.columns)]
     assert len(shown) == 4
     assert cards == [f"Status: **{row['Status']}** — {row['Why']}" for row in shown.to_dict("records")]
     # Step 2, the flow (the story's cohort steps show last year, 2025).

@@ -43,6 +43,7 @@ except ImportError:  # pragma: no cover - a later Streamlit may rename it
     _ALTAIR_LOCK = threading.Lock()
 PRESENT_TABLE_HEIGHT = 400  # px: about eight rows in the presenting type
 PRESENT_TABLE_ROWS = 8
+SHORT_TABLE_ROWS = 12  # rows: a table this short with long text is drawn as HTML, where text wraps
 _MIME = {
     "png": "image/png",
     "svg": "image/svg+xml",
@@ -295,6 +296,11 @@ def _dataframe(table: pl.DataFrame) -> None:
     long: dict[str, int] = _per_table(table, "long_text", lambda: _long_text(table))
     if present.active() and table.height <= PRESENT_TABLE_ROWS:
         # Presenting, a short table is plain HTML: its text wraps at the enlarged type (the grid's cells cut it off).
+        st.table(table, hide_index=True, border="horizontal")
+        return
+    if long and table.height <= SHORT_TABLE_ROWS:
+        # Streamlit's grid cuts text at the cell's edge (taller rows do not make it wrap): a short
+        # table with long text (indicator names, a theme's reasons) is plain HTML, where it wraps.
         st.table(table, hide_index=True, border="horizontal")
         return
     # Presenting, a long table scrolls inside its frame rather than push the page past the screen.
