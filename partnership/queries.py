@@ -49,20 +49,20 @@ def _read(engine: Engine, sql: str, schema: dict[str, pl.DataType] | None = None
         rows = result.fetchall()
     schema = schema or {}
     data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
-    series = []
-    for col in cols:
-        want = schema.get(col)
-        values = data[col]
-        first = next((v for v in values if v is not None), None)
-        if want == pl.Date and isinstance(first, str):
-            series.append(pl.Series(col, values, dtype=pl.String).str.slice(0, 10).str.to_date())
-        elif want == pl.Boolean:
-            series.append(pl.Series(col, [None if v is None else bool(v) for v in values], dtype=pl.Boolean))
-        elif want is not None:
-            series.append(pl.Series(col, values, dtype=want, strict=False))
-        else:
-            series.append(pl.Series(col, values))
-    return pl.DataFrame(series)
+    return pl.DataFrame([_column(col, data[col], schema.get(col)) for col in cols])
+
+
+def _column(name: str, values: list[object] | tuple[object, ...], want: pl.DataType | None) -> pl.Series:
+    """One column of driver values, typed the same on both engines: SQLite
+    hands dates back as text and booleans as 0/1, PostgreSQL as native types."""
+    first = next((v for v in values if v is not None), None)
+    if want == pl.Date and isinstance(first, str):
+        return pl.Series(name, values, dtype=pl.String).str.slice(0, 10).str.to_date()
+    if want == pl.Boolean:
+        return pl.Series(name, [None if v is None else bool(v) for v in values], dtype=pl.Boolean)
+    if want is not None:
+        return pl.Series(name, values, dtype=want, strict=False)
+    return pl.Series(name, values)
 
 
 # The cohort tables, every locality, each row with its young person's locality
@@ -173,9 +173,8 @@ def read_cohort_tables(engine: Engine) -> tuple[str, dict[str, pl.DataFrame]]:
         try:
             if not postgres:
                 cur.execute("BEGIN")  # SQLite reads one state of the file until the transaction ends
-            cur.execute("SELECT key, value FROM setting WHERE key IN ('cohort_version', 'data_version') ORDER BY key")
-            found = dict(cur.fetchall())
-            version = str(found.get("cohort_version") or found.get("data_version") or "0")
+            cur.execute(_COHORT_VERSION_SQL)
+            version = _cohort_version(cur.fetchall())
             frames = {
                 name: (_copy_csv(cur, sql, schema) if postgres else _fetch_columns(cur, sql, schema))
                 for name, (sql, schema) in COHORT_TABLES.items()
@@ -190,15 +189,25 @@ def _fetch_columns(cur: object, sql: str, schema: dict[str, pl.DataType]) -> pl.
     cur.execute(sql)  # type: ignore[attr-defined]
     rows = cur.fetchall()  # type: ignore[attr-defined]
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-    series = []
-    for (name, want), values in zip(schema.items(), columns, strict=True):
-        if want == pl.Date:  # SQLite keeps dates as ISO text
-            series.append(pl.Series(name, values, dtype=pl.String).str.slice(0, 10).str.to_date())
-        elif want == pl.Boolean:  # and booleans as 0/1
-            series.append(pl.Series(name, values, dtype=pl.Int64).cast(pl.Boolean))
-        else:
-            series.append(pl.Series(name, values, dtype=want, strict=False))
-    return pl.DataFrame(series)
+    return pl.DataFrame(
+        [_column(name, values, want) for (name, want), values in zip(schema.items(), columns, strict=True)]
+    )
+
+
+# The cohort version names the columnar copy; a database from before it was
+# kept separately is named by its data version.
+_COHORT_VERSION_SQL = "SELECT key, value FROM setting WHERE key IN ('cohort_version', 'data_version')"
+
+
+def _cohort_version(rows: list[tuple[str, str]]) -> str:
+    found = dict(rows)
+    return str(found.get("cohort_version") or found.get("data_version") or "0")
+
+
+def cohort_version(engine: Engine) -> str:
+    """The version of the cohort tables (store.bump_data_version changes it with every cohort write)."""
+    with engine.connect() as conn:
+        return _cohort_version([(k, v) for k, v in conn.execute(text(_COHORT_VERSION_SQL))])
 
 
 def _copy_csv(cur: object, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -32,7 +32,7 @@ import threading
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from partnership.settings import DATA_DIR
@@ -61,26 +61,24 @@ def _root(engine: Engine) -> Path:
     return base / hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
-def cohort_version(engine: Engine) -> str:
-    with engine.connect() as conn:
-        found = dict(
-            conn.execute(text("SELECT key, value FROM setting WHERE key IN ('cohort_version', 'data_version')")).all()
-        )
-    return str(found.get("cohort_version") or found.get("data_version") or "0")
-
-
 def cohort_frames(engine: Engine) -> dict[str, pl.DataFrame]:
     """Every cohort table of the current cohort version, every locality."""
-    root = _root(engine)
-    folder = root / cohort_version(engine)
+    from partnership.queries import cohort_version
+
+    folder = _root(engine) / cohort_version(engine)
     with _lock:  # one build per process at a time; the rest wait and then read it
         frames = _memo.get(folder) or _read(folder)
         if frames is None:
             shutil.rmtree(folder, ignore_errors=True)  # cut short by a crash or a full disk: made again
             frames, folder = build(engine)
-        _memo.clear()  # one version per process: an older one is never asked for again
-        _memo[folder] = frames
+        _remember(folder, frames)
         return frames
+
+
+def _remember(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
+    """Keep this process's copy in memory; called under _lock."""
+    _memo.clear()  # one version per process: an older one is never asked for again
+    _memo[folder] = frames
 
 
 def build(engine: Engine) -> tuple[dict[str, pl.DataFrame], Path]:
@@ -145,8 +143,7 @@ def _after_commit(session: Session) -> None:
     # The data is committed; a copy is only ever a speed-up, never a reason to fail the write.
     with contextlib.suppress(Exception), _lock:
         frames, folder = build(engine)
-        _memo.clear()
-        _memo[folder] = frames
+        _remember(folder, frames)
 
 
 @event.listens_for(Session, "after_rollback")

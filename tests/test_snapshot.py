@@ -43,7 +43,7 @@ def test_the_copy_holds_exactly_the_database_rows_on_each_engine(db_url: str) ->
         assert frame.equals(reference[name]), name  # nulls, empty text, dates and booleans alike
     assert frames["young_people"].height == 300
     # Seeding committed a cohort change: the copy was built then, for that version.
-    folder = snapshot._root(engine) / snapshot.cohort_version(engine)
+    folder = snapshot._root(engine) / queries.cohort_version(engine)
     assert sorted(p.name for p in folder.iterdir()) == [f"{n}.arrow" for n in sorted(queries.COHORT_TABLES)]
 
 
@@ -66,20 +66,20 @@ def test_figures_after_an_import_include_it(sqlite_url: str, tmp_path: Path) -> 
 def test_a_rejected_import_leaves_the_copy_and_a_staffing_save_keeps_it(sqlite_url: str) -> None:
     seed_small(sqlite_url, 200, 5)
     engine = get_engine(sqlite_url)
-    version = snapshot.cohort_version(engine)
+    version = queries.cohort_version(engine)
     with Session(engine) as session:
         store.bump_data_version(session)
         session.rollback()
         store.bump_data_version(session, cohort=False)  # as recording a month of staffing does
         session.commit()
-    assert snapshot.cohort_version(engine) == version
+    assert queries.cohort_version(engine) == version
     assert [p.name for p in snapshot._root(engine).iterdir()] == [version]
 
 
 def test_a_damaged_copy_is_rebuilt_from_the_database(sqlite_url: str) -> None:
     seed_small(sqlite_url, 200, 5)
     engine = get_engine(sqlite_url)
-    folder = snapshot._root(engine) / snapshot.cohort_version(engine)
+    folder = snapshot._root(engine) / queries.cohort_version(engine)
     (folder / "outcomes.arrow").write_bytes(b"ARROW1 cut short")
     snapshot._memo.clear()
     frames = snapshot.cohort_frames(engine)

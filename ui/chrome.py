@@ -128,7 +128,7 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-# What is worked out from a table to show it (its pandas form, its text widths,
+# What is worked out from a table to show it (its Arrow form, its text widths,
 # whether it holds small counts), once per table object: the tables of cached
 # sections are the same objects every rerun, and a table is never changed.
 # An entry goes when its table is garbage collected, so an id is never reused.
