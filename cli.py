@@ -5,7 +5,8 @@
     python cli.py users list
     python cli.py users add USERNAME --role ROLE [--locality CODE] [--name NAME] [--email E]
     python cli.py users disable|enable USERNAME
-    python cli.py users reset-password USERNAME
+    python cli.py users reset-password USERNAME   (ends the account's open sessions too)
+    python cli.py users end-sessions [USERNAME]    end one account's sessions, or everyone's
     python cli.py import-benchmark FILE [--dataset NAME] [--dry-run]   DfE tidy CSV (care leavers, workforce, ...)
     python cli.py import-neighbours FILE [--dry-run]       DfE statistical neighbour groupings
     python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
@@ -33,9 +34,10 @@ from sqlmodel import Session
 
 from models.db import get_engine, upgrade
 from models.reference import load_reference
-from partnership import accounts
+from partnership import accounts, sessions
 from partnership.importers.common import ImportRejected
 from partnership.settings import get_settings
+from partnership.wording import plural
 
 
 def _password(prompt: str) -> str:
@@ -166,6 +168,16 @@ def cmd_users(url: str, args: argparse.Namespace) -> None:
             accounts.set_disabled(session, args.username, args.action == "disable")
         elif args.action == "reset-password":
             accounts.reset_password(session, args.username, _password("New password: "))
+        elif args.action == "end-sessions":
+            if args.username:
+                accounts.get_user(session, args.username)
+                count = accounts.end_sessions_of(session, args.username, "ended_by_admin")
+                accounts.audit(session, "cli", "sessions_ended", f"{args.username}: {count}")
+            else:
+                count = sessions.end_all_sessions(session, "cli")
+            session.commit()
+            print(f"users end-sessions {args.username or '(everyone)'}: {count} {plural(count, 'session')} ended")
+            return
         session.commit()
         print(f"users {args.action} {args.username}: done")
 
@@ -210,7 +222,7 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=2024)
     seed.add_argument("--as-of", type=_month, default=None, help="YYYY-MM (default: this month)")
     users = sub.add_parser("users", help="manage accounts")
-    users.add_argument("action", choices=["list", "add", "disable", "enable", "reset-password"])
+    users.add_argument("action", choices=["list", "add", "disable", "enable", "reset-password", "end-sessions"])
     users.add_argument("username", nargs="?")
     users.add_argument("--role")
     users.add_argument("--locality")
@@ -271,7 +283,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command == "users" and args.action != "list" and not args.username:
+    if args.command == "users" and args.action not in ("list", "end-sessions") and not args.username:
         print("error: a username is needed", file=sys.stderr)
         return 2
     url = get_settings().database_url

@@ -1,49 +1,21 @@
-"""Entry point: page config, sign-in, and the pages this viewer may open."""
+"""Entry point of `streamlit run dashboard.py`.
+
+Streamlit looks for an st.App in the entry script. Imported by the server
+(as module `dashboard`), this file gives it one: the app itself (this same
+file, run as `__main__` for every session's script run) with the session
+cookie route beside it (ui/session_routes.py). Run as a script, it draws
+the app.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, present
-from ui.auth import signed_in_viewer
+if __name__ == "__main__":
+    from ui.entry import run
 
-st.set_page_config(page_title="Transitional safeguarding", page_icon=":material/diversity_3:", layout="wide")
+    run()
+else:
+    from ui.session_routes import ROUTES
 
-data.engine()  # first start builds the demo database and says so in the terminal
-is_demo = data.db_settings().get("synthetic") == "true"
-
-# Every page is registered for everyone once signed in, and Streamlit's own
-# list is always hidden: the sidebar lists only what this viewer may open
-# (links drawn below), so nothing of the last user stays after sign-out, and
-# a page typed by someone whose role may not open it reaches that page's
-# guard, which says so, instead of Streamlit's "Page not found". Before
-# sign-in st.navigation is not called at all; Streamlit then runs the app as
-# a folder of pages, whose list `client.showSidebarNavigation = false` hides.
-PAGES = [
-    ("pages/overview.py", "Overview", ":material/dashboard:", "", None),
-    ("pages/cohort.py", "Cohort flow across 18", ":material/conversion_path:", "cohort", None),
-    ("pages/capacity.py", "Team capacity", ":material/groups:", "capacity", None),
-    ("pages/themes.py", "Programme progress", ":material/flag:", "themes", None),
-    ("pages/stories.py", "Presentations", ":material/slideshow:", "stories", None),
-    ("pages/definitions.py", "How figures are worked out", ":material/menu_book:", "definitions", None),
-    ("pages/quality.py", "Data quality", ":material/fact_check:", "quality", {"admin", "project_lead"}),
-    ("pages/data.py", "Data", ":material/upload_file:", "data", {"admin"}),
-]
-nav_slot = st.sidebar.container()  # first in the sidebar on every run, so positions stay put
-viewer = signed_in_viewer(is_demo)
-if viewer is None:
-    st.stop()
-navigation = st.navigation(
-    [
-        st.Page(path, title=title, icon=icon, default=not url, **({"url_path": url} if url else {}))
-        for path, title, icon, url, _roles in PAGES
-    ],
-    position="hidden",
-)
-if not present.active():  # presenting hides the sidebar and everything in it
-    with nav_slot:
-        for path, title, icon, _url, roles in PAGES:
-            if roles is None or viewer.role in roles:
-                st.page_link(path, label=title, icon=icon)
-        st.divider()
-navigation.run()
+    app = st.App(__file__, routes=ROUTES)

@@ -20,6 +20,7 @@ from models.tables import (
     Scenario,
     ServiceEpisode,
     Setting,
+    SignInFailure,
     StatNeighbour,
     Story,
     Team,
@@ -27,6 +28,7 @@ from models.tables import (
     ThemeCommentary,
     TransitionPlan,
     User,
+    UserSession,
     YoungPerson,
 )
 
@@ -50,6 +52,7 @@ __all__ = [
     "Scenario",
     "ServiceEpisode",
     "Setting",
+    "SignInFailure",
     "StatNeighbour",
     "Story",
     "Team",
@@ -57,5 +60,6 @@ __all__ = [
     "ThemeCommentary",
     "TransitionPlan",
     "User",
+    "UserSession",
     "YoungPerson",
 ]

@@ -306,6 +306,39 @@ class AuditEvent(SQLModel, table=True):
     details: str = Field(default="", max_length=1000)
 
 
+class UserSession(SQLModel, table=True):
+    """One sign-in, kept on the server: the browser's cookie holds only the
+    session's random id (signed), stored here as its SHA-256, so a copy of the
+    database gives no live cookie. Ending a session is a write here, seen by
+    every app process at its next run."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    username: str = Field(max_length=40, index=True)
+    created_at: dt.datetime = Field(default_factory=_utcnow)
+    last_seen_at: dt.datetime = Field(default_factory=_utcnow)
+    ended_at: dt.datetime | None = Field(default=None, index=True)
+    ended_reason: str = Field(default="", max_length=40)
+    address: str = Field(default="", max_length=64)
+    # A single-use ticket the browser trades for the HttpOnly cookie right
+    # after sign-in (the page never holds the session id itself).
+    ticket_hash: str | None = Field(default=None, max_length=64, index=True)
+    ticket_expires_at: dt.datetime | None = None
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in, by address: the back-off reads these. Cleared for an
+    account when it signs in or an administrator resets it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=_utcnow, index=True)
+    address: str = Field(default="", max_length=64, index=True)
+    username: str = Field(default="", max_length=40, index=True)
+    # Counted against a real account's lock (an address stops counting once
+    # it alone would bring the account to its limit).
+    counted: bool = False
+
+
 class Setting(SQLModel, table=True):
     """Small key/value facts about the database itself, e.g. that it holds
     synthetic demo data, and a data version that caches are keyed by."""

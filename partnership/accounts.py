@@ -3,12 +3,13 @@ cli.py both call these."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-import bcrypt
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from models import AuditEvent, Locality, User
+from models import AuditEvent, Locality, SignInFailure, User, UserSession
 from models.codes import USER_ROLES
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,39}$")
@@ -19,13 +20,20 @@ class AccountError(ValueError):
     """A request about an account that cannot be done, in words for the user."""
 
 
+# streamlit-authenticator's hasher (bcrypt, 12 rounds), imported when first
+# needed: importing the package draws on Streamlit's runtime, which the
+# server's start and most commands do not need.
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+    from streamlit_authenticator import Hasher
+
+    return str(Hasher.hash(password))
 
 
 def check_password(password: str, hashed: str) -> bool:
+    from streamlit_authenticator import Hasher
+
     try:
-        return bcrypt.checkpw(password.encode(), hashed.encode())
+        return bool(Hasher.check_pw(password, hashed))
     except ValueError:
         return False
 
@@ -86,10 +94,34 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
+def end_sessions_of(session: Session, username: str, reason: str) -> int:
+    """End every open session of one account, on every app process at its
+    next run (each run checks its session's row)."""
+    ended = session.exec(  # type: ignore[call-overload]
+        update(UserSession)
+        .where(col(UserSession.username) == username, col(UserSession.ended_at).is_(None))
+        .values(ended_at=dt.datetime.now(dt.UTC), ended_reason=reason, ticket_hash=None)
+    )
+    return int(ended.rowcount or 0)
+
+
+def forget_failures(session: Session, username: str) -> None:
+    """An account's failed sign-ins stop counting towards its lock (they
+    still count towards their address's back-off)."""
+    session.exec(  # type: ignore[call-overload]
+        update(SignInFailure)
+        .where(col(SignInFailure.username) == username, col(SignInFailure.counted))
+        .values(counted=False)
+    )
+
+
 def set_disabled(session: Session, username: str, disabled: bool, actor: str = "cli") -> None:
     user = get_user(session, username)
     user.disabled = disabled
     session.add(user)
+    if disabled:
+        # Ended, not suspended: enabling the account again does not bring old sessions back.
+        end_sessions_of(session, username, "disabled")
     audit(session, actor, "user_disabled" if disabled else "user_enabled", username)
 
 
@@ -100,6 +132,8 @@ def reset_password(session: Session, username: str, password: str, actor: str = 
     user.password_hash = hash_password(password)
     user.failed_attempts = 0
     session.add(user)
+    forget_failures(session, username)
+    end_sessions_of(session, username, "password_reset")
     audit(session, actor, "password_reset", username)
 
 
@@ -144,3 +178,43 @@ def add_demo_users(session: Session, password: str) -> None:
                 password_hash=hashed,
             )
         )
+
+
+# What the audit page's filter offers, in words, and the actions each covers.
+AUDIT_KINDS: dict[str, tuple[str, ...]] = {
+    "Sign-ins and sign-outs": ("sign_in", "sign_out"),
+    "Refusals": ("sign_in_failed", "sign_in_refused", "account_locked", "import_rejected"),
+    "Sessions ended": ("session_ended", "sessions_ended"),
+    "Exports": ("export", "board_pack"),
+    "Imports": ("import", "import_rejected", "seed_demo"),
+    "Edits": (
+        "staffing_recorded",
+        "commentary_saved",
+        "scenario_saved",
+        "story_saved",
+        "story_deleted",
+        "user_added",
+        "user_disabled",
+        "user_enabled",
+        "password_reset",
+    ),
+    "Page views": ("page_view",),
+}
+
+
+def audit_trail(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    username: str | None = None,
+    kinds: list[str] | None = None,
+    limit: int = 10_000,
+) -> list[AuditEvent]:
+    """Audit events from `since` up to (not including) `until`, newest first."""
+    query = select(AuditEvent).where(col(AuditEvent.at) >= since, col(AuditEvent.at) < until)
+    if username:
+        query = query.where(AuditEvent.username == username)
+    if kinds:
+        actions = sorted({action for kind in kinds for action in AUDIT_KINDS[kind]})
+        query = query.where(col(AuditEvent.action).in_(actions))
+    return list(session.exec(query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)))

@@ -44,11 +44,18 @@ class Settings:
     # At risk (not off track) when short of target by no more than this share
     # of the distance from baseline to target.
     status_tolerance: float = field(default_factory=lambda: _env_float("DASHBOARD_STATUS_TOLERANCE", 0.25))
-    # Failed sign-ins before an account is locked until an admin resets it.
+    # Failed sign-ins before an account is locked until an admin resets it;
+    # one address alone can bring it to one short of this, never to it.
     max_failed_attempts: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_FAILED_ATTEMPTS", 5))
+    # Failed sign-ins one address may make, across accounts, in 15 minutes
+    # before it must wait (30 s, doubling with each further failure, to 15 min).
+    address_free_failures: int = field(default_factory=lambda: _env_int("DASHBOARD_ADDRESS_FREE_FAILURES", 5))
     # Our authority in DfE files (old_la_code), for comparisons; 888 = Lancashire.
     our_la_code: str = field(default_factory=lambda: os.environ.get("DASHBOARD_OUR_LA", "").strip() or "888")
-    cookie_expiry_days: float = field(default_factory=lambda: _env_float("DASHBOARD_COOKIE_EXPIRY_DAYS", 1.0))
+    # A session ends after this long without a click, and this long after
+    # sign-in whatever happens (OWASP ASVS 3.3: idle and absolute timeouts).
+    session_idle_minutes: float = field(default_factory=lambda: _env_float("DASHBOARD_SESSION_IDLE_MINUTES", 30.0))
+    session_max_hours: float = field(default_factory=lambda: _env_float("DASHBOARD_SESSION_MAX_HOURS", 12.0))
     # Input limits, the same for an upload and the command line. A real
     # SSDA903 episodes file of 100,000 rows is about 12 MB; an Excel file is
     # refused before it is unpacked if it would unpack to more than

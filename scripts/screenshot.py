@@ -29,8 +29,11 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as").wait_for(timeout=30000)
-    # The session cookie is written by a component just after sign-in.
-    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=15000)
+    # The browser trades a ticket for the HttpOnly session cookie just after sign-in.
+    for _ in range(150):
+        if any(c["name"] == "tsd_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(100)
 
 
 def idle(page: Page) -> None:

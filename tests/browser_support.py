@@ -9,6 +9,7 @@ click, and start again if any of that was undone."""
 from __future__ import annotations
 
 import re
+import time
 
 from conftest import TEST_PASSWORD, Server
 from playwright.sync_api import Page, expect
@@ -45,4 +46,15 @@ def sign_in(page: Page, server: Server, username: str) -> None:
         except AssertionError:
             continue  # the form was redrawn under us; fill it again
     expect(signed_in).to_be_visible(timeout=WAIT)
-    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=WAIT)
+    wait_for_session_cookie(page)
+
+
+def wait_for_session_cookie(page: Page) -> None:
+    """The browser trades its sign-in ticket for the HttpOnly session cookie
+    just after sign-in; a new page load (page.goto) is signed in once it has.
+    Page scripts cannot see an HttpOnly cookie, so ask the browser context."""
+    deadline = time.monotonic() + WAIT / 1000
+    while not any(c["name"] == "tsd_session" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("no session cookie after sign-in")
+        page.wait_for_timeout(100)

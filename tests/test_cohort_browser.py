@@ -38,8 +38,6 @@ def _open_cohort(page: Page, server: Server, username: str, query: str = "") -> 
     """Sign in on the front page, wait for the session cookie, then open /cohort by URL."""
     sign_in(page, server, username)
     _signed_in(page, username)
-    # A new page load is only signed in once the cookie component has written the cookie.
-    page.wait_for_function("document.cookie.includes('tsd_session')", timeout=WAIT)
     page.goto(server.url + "/cohort" + query)
     expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("heading", name="Cohort flow across 18").first).to_be_visible(timeout=WAIT)

@@ -15,7 +15,6 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from models.db import get_engine
-from partnership.access import Viewer
 from partnership.importers.templates import template_bytes
 from tests.apptest_support import private_copy, seeded_once, signed_in
 
@@ -215,10 +214,12 @@ def _kept_out(at: AppTest, page: str) -> None:
     assert not at.file_uploader and not [t for t in at.title if t.value in ("Data", "Data quality")]
 
 
-def _guarded(page: str, viewer: Viewer) -> None:
-    """The page opened directly, as pages/ is also served without the entry script."""
+def _guarded(page: str, signed: AppTest) -> None:
+    """The page opened directly, as pages/ is also served without the entry
+    script, by a session signed in as someone whose role may not open it."""
     direct = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    direct.session_state["viewer"] = viewer
+    direct.session_state["viewer"] = signed.session_state["viewer"]
+    direct.session_state["session_id"] = signed.session_state["session_id"]
     _run(direct)
     assert [e.value.split(" (")[0] for e in direct.error] == [REFUSED]
     assert not direct.title and not direct.file_uploader and not direct.dataframe
@@ -227,10 +228,9 @@ def _guarded(page: str, viewer: Viewer) -> None:
 @pytest.mark.parametrize("username", ["board", "manager_east"])
 def test_board_and_managers_are_kept_out(db: str, username: str) -> None:
     at = signed_in(username)
-    viewer = at.session_state["viewer"]
     for page in (DATA, QUALITY):
         _kept_out(at, page)
-        _guarded(page, viewer)
+        _guarded(page, at)
 
 
 def test_lead_sees_quality_but_not_data(db: str) -> None:
@@ -238,4 +238,4 @@ def test_lead_sees_quality_but_not_data(db: str) -> None:
     assert [t.value for t in at.title] == ["Data quality"]
     assert any(s.value.startswith("No import has been refused yet") for s in at.success)
     _kept_out(at, DATA)
-    _guarded(DATA, Viewer("lead", "project_lead"))
+    _guarded(DATA, at)

@@ -1,109 +1,90 @@
 """Sign-in, sign-out and the page guard.
 
-streamlit-authenticator keeps the signed, expiring session cookie; the
-password check, lock-out and audit are ours, against the User table, so a
-disabled or deleted account loses access on its next click even if its
-cookie is still valid.
+Sessions live on the server (partnership/sessions.py): every run checks its
+session's row, so a sign-out, password reset, lock, disabling or an
+administrator's "end session" takes effect at the next click, on every app
+process. The browser's cookie is HttpOnly and set by the server
+(ui/session_routes.py); passwords are hashed with streamlit-authenticator's
+bcrypt hasher (partnership/accounts.py). The sign-in rules (one message for
+every wrong username or password, a per-address back-off) are in
+partnership/sessions.sign_in.
 """
 
 from __future__ import annotations
 
-import copy
+import json
 
 import streamlit as st
-import streamlit_authenticator as stauth
-from sqlmodel import Session, select
+from sqlmodel import Session
+from streamlit import config
 from streamlit.delta_generator import DeltaGenerator
 
-from models import Locality, User
+from models import Locality
 from models.codes import USER_ROLES
-from partnership import accounts
+from partnership import accounts, sessions
 from partnership.access import Viewer
-from partnership.settings import DEFAULT_DEMO_PASSWORD, cookie_key
-from partnership.wording import plural
+from partnership.settings import DEFAULT_DEMO_PASSWORD
 from ui import data
+from ui.keys import session_cookie_key
+from ui.session_routes import PATH
 
-COOKIE_NAME = "tsd_session"
+COOKIE_NAME = sessions.COOKIE_NAME
 
 
-def _secret_cookie_key() -> str | None:
+def _address() -> str:
+    """The browser's address as the server sees it (behind a proxy, the
+    address the proxy forwards, where the server is told to trust it)."""
     try:
-        return st.secrets.get("cookie_key")  # type: ignore[no-any-return]
-    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
-        return None
+        address = st.context.ip_address
+    except (AttributeError, RuntimeError):
+        return "unknown"
+    # AppTest's client is a mock: anything but text is no address.
+    return address if isinstance(address, str) and address else "unknown"
 
 
-def _active_users() -> list[User]:
-    with Session(data.engine()) as session:
-        return list(session.exec(select(User).where(User.disabled == False)))  # noqa: E712
+def _cookie_route() -> str:
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return (f"/{base}" if base else "") + PATH
 
 
-def _authenticator() -> stauth.Authenticate:
-    users = _active_users()
-    credentials = {
-        "usernames": {
-            u.username: {"name": u.display_name, "email": u.email, "password": u.password_hash} for u in users
-        }
-    }
-    # The library mutates the dict it is given: hand it a copy.
-    return stauth.Authenticate(
-        copy.deepcopy(credentials),
-        COOKIE_NAME,
-        cookie_key(_secret_cookie_key()),
-        data.settings().cookie_expiry_days,
-        auto_hash=False,
-        login_sleep_time=0,
+def _cookie_script(body: str, slot: DeltaGenerator) -> None:
+    """Ask the browser to call the cookie route (its answer sets or clears
+    the HttpOnly cookie). Our own script, with no user text in it."""
+    with slot.container():
+        st.html(f"<script>{body}</script>", unsafe_allow_javascript=True, width=1)
+
+
+def _set_cookie(ticket: str, slot: DeltaGenerator) -> None:
+    body = json.dumps("ticket=" + ticket)
+    _cookie_script(
+        f"fetch({json.dumps(_cookie_route())}, {{method: 'POST', credentials: 'same-origin', "
+        f"headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}, body: {body}}});",
+        slot,
     )
 
 
-def _viewer_for(username: str) -> Viewer | None:
+def _forget_cookie(slot: DeltaGenerator) -> None:
+    _cookie_script(f"fetch({json.dumps(_cookie_route())}, {{method: 'DELETE', credentials: 'same-origin'}});", slot)
+
+
+def _session() -> sessions.Current:
+    """This run's session: by the row id this process keeps for the browser
+    tab, else (a new page load) by the cookie sent with the page's socket."""
     with Session(data.engine()) as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-        if user is None or user.disabled or user.role not in USER_ROLES:
-            return None
-        return Viewer(user.username, user.role, user.locality_id)
+        session_id = st.session_state.get("session_id")
+        if session_id is not None:
+            return sessions.current(session, data.settings(), sessions.now(), session_id=session_id)
+        token = sessions.token_from_cookie(st.context.cookies.get(COOKIE_NAME), session_cookie_key())
+        return sessions.current(session, data.settings(), sessions.now(), token=token)
 
 
-def _verify(username: str, password: str) -> tuple[Viewer | None, str]:
-    """Check a password, count failures and lock after too many; audited."""
-    limit = data.settings().max_failed_attempts
-    with Session(data.engine()) as session:
-        user = session.exec(select(User).where(User.username == username.strip().lower())).first()
-        if user is None:
-            accounts.audit(session, username.strip().lower()[:40], "sign_in_failed", "unknown user")
-            session.commit()
-            return None, "Username or password is not right."
-        if user.disabled or user.failed_attempts >= limit:
-            accounts.audit(session, user.username, "sign_in_refused", "account disabled or locked")
-            session.commit()
-            return None, "This account is locked or disabled. Ask an administrator to reset it."
-        if not accounts.check_password(password, user.password_hash):
-            user.failed_attempts += 1
-            session.add(user)
-            accounts.audit(session, user.username, "sign_in_failed", f"attempt {user.failed_attempts} of {limit}")
-            session.commit()
-            left = limit - user.failed_attempts
-            return None, (
-                "Username or password is not right."
-                + (f" {left} {plural(left, 'attempt')} left before the account is locked." if left <= 2 else "")
-            )
-        user.failed_attempts = 0
-        session.add(user)
-        accounts.audit(session, user.username, "sign_in", "")
-        session.commit()
-        return Viewer(user.username, user.role, user.locality_id), ""
-
-
-def _sign_in_form(
-    auth: stauth.Authenticate, is_demo: bool, placeholder: DeltaGenerator, cookie_slot: DeltaGenerator
-) -> Viewer | None:
-    """Draw the sign-in form; on success clear it and return the viewer.
-
-    No st.rerun() after setting the cookie: the cookie is written by a
-    component that must render in this run, or the browser never gets it."""
+def _sign_in_form(is_demo: bool, placeholder: DeltaGenerator, cookie_slot: DeltaGenerator, ended: str) -> Viewer | None:
+    """Draw the sign-in form; on success clear it and return the viewer."""
     with placeholder.container():
         st.title("Transitional safeguarding dashboard")
         st.caption("Young people at risk of exploitation crossing from children's to adult services at 18.")
+        if ended and ended != "signed_out":
+            st.info(f"{sessions.ENDED.get(ended, 'Your session ended.')} Please sign in again.")
         with st.form("sign_in"):
             st.subheader("Sign in")
             username = st.text_input("Username", autocomplete="username")
@@ -122,24 +103,32 @@ def _sign_in_form(
             )
     if not submitted:
         return None
-    viewer, message = _verify(username, password)
-    if viewer is None:
-        error.error(message)
-        return None
+    address = _address()
+    now = sessions.now()
+    with Session(data.engine()) as session:
+        user, message = sessions.sign_in(session, username, password, address, data.settings(), now)
+        if user is None:
+            session.commit()
+            error.error(message)
+            return None
+        session_id, ticket = sessions.open_session(session, user.username, address, now)
+        viewer = Viewer(user.username, user.role, user.locality_id)
+        session.commit()
     placeholder.empty()
-    st.session_state["username"] = viewer.username
-    st.session_state["authentication_status"] = True
-    st.session_state["logout"] = None
-    with cookie_slot.container():
-        auth.cookie_controller.set_cookie()
+    st.session_state["session_id"] = session_id
+    _set_cookie(ticket, cookie_slot)
     return viewer
 
 
-def _on_logout(details: dict[str, object]) -> None:
-    with Session(data.engine()) as session:
-        accounts.audit(session, str(details.get("username") or ""), "sign_out", "")
-        session.commit()
-    st.session_state.pop("viewer", None)
+def _sign_out() -> None:
+    session_id = st.session_state.pop("session_id", None)
+    viewer: Viewer | None = st.session_state.pop("viewer", None)
+    if session_id is not None and viewer is not None:
+        with Session(data.engine()) as session:
+            sessions.end_session(session, session_id, "signed_out", viewer.username)
+            accounts.audit(session, viewer.username, "sign_out", "")
+            session.commit()
+    st.session_state["forget_cookie"] = True
 
 
 def signed_in_viewer(is_demo: bool) -> Viewer | None:
@@ -148,25 +137,25 @@ def signed_in_viewer(is_demo: bool) -> Viewer | None:
     # keeps the same element positions on the run after sign-in; otherwise
     # Streamlit briefly shows the old and new elements side by side.
     form_slot, cookie_slot = st.empty(), st.sidebar.empty()
-    auth = _authenticator()
-    try:
-        auth.login(location="unrendered")  # restores a session from a valid cookie
-    except stauth.LoginError:
-        st.session_state["authentication_status"] = None
-    username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
-    viewer = _viewer_for(username) if username else None
+    if st.session_state.pop("forget_cookie", False):
+        _forget_cookie(cookie_slot)
+    found = _session()
+    viewer = found.viewer
     if viewer is None:
         st.session_state.pop("viewer", None)
-        viewer = _sign_in_form(auth, is_demo, form_slot, cookie_slot)
+        st.session_state.pop("session_id", None)
+        viewer = _sign_in_form(is_demo, form_slot, cookie_slot, found.ended)
         if viewer is None:
             return None
+    else:
+        st.session_state["session_id"] = found.session_id
     st.session_state["viewer"] = viewer
     with st.sidebar:
         st.markdown(
             f"Signed in as **{viewer.username}**  \n{USER_ROLES[viewer.role]}"
             + (f", {_locality_name(viewer.locality_id)}" if viewer.locality_id else "")
         )
-        auth.logout("Sign out", location="sidebar", callback=_on_logout)
+        st.button("Sign out", on_click=_sign_out)
     return viewer
 
 
@@ -178,10 +167,22 @@ def _locality_name(locality_id: int | None) -> str:
 
 def guard(allowed: frozenset[str] | set[str]) -> Viewer:
     """First call of every page. Pages under pages/ are also served directly
-    by Streamlit, without the entry script, so none may trust that sign-in ran."""
+    by Streamlit, without the entry script, so none may trust that sign-in
+    ran: the session is checked here again (one indexed read)."""
     viewer: Viewer | None = st.session_state.get("viewer")
+    ended = ""
+    if viewer is not None:
+        found = _session()
+        viewer, ended = found.viewer, found.ended
+        if viewer is None:
+            st.session_state.pop("viewer", None)
+            st.session_state.pop("session_id", None)
     if viewer is None:
-        st.warning("Please sign in to see this page.")
+        st.warning(
+            f"{sessions.ENDED[ended]} Please sign in again."
+            if ended in sessions.ENDED and ended != "signed_out"
+            else "Please sign in to see this page."
+        )
         st.markdown("[Go to sign-in](/)")
         st.stop()
     if viewer.role not in allowed:
