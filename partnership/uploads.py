@@ -24,7 +24,7 @@ from sqlmodel import Session
 from partnership.importers import batches, benchmark, ssda903, templates
 from partnership.importers.common import ImportRejected, read_csv_bytes
 from partnership.importers.limits import Limits, TooLarge, check_size
-from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, PROBLEM, mask_value
+from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, mask_value, split_problem
 
 KINDS: dict[str, str] = {
     "ssda903": "SSDA903 return (header, episodes, oc3, missing)",
@@ -146,17 +146,17 @@ def problem_table(problems: list[str]) -> pl.DataFrame:
     """`file:row:field: reason (value)` lines as columns, identifiers masked."""
     rows = []
     for line in problems:
-        m = PROBLEM.match(line)
-        if m is None:  # a line in another shape is shown whole rather than lost
+        parts = split_problem(line)
+        if parts is None:  # a line in another shape is shown whole rather than lost
             rows.append({"File": "", "Row": None, "Field": "", "Reason": line, "Value": None})
             continue
         rows.append(
             {
-                "File": m["file"],
-                "Row": int(m["row"]) if m["row"] else None,
-                "Field": m["field"],
-                "Reason": m["reason"],
-                "Value": mask_value(m["field"], m["value"]),
+                "File": parts.file,
+                "Row": parts.row,
+                "Field": parts.field,
+                "Reason": parts.reason,
+                "Value": mask_value(parts.field, parts.value),
             }
         )
     return pl.DataFrame(rows, schema=PROBLEM_COLUMNS)

@@ -4,7 +4,9 @@ through run_import (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,9 @@ from sqlmodel import Session, func, select
 
 from models import BenchmarkValue, ImportBatch, ImportRejection, YoungPerson
 from partnership import uploads
+from partnership.exports import table_to_csv
 from partnership.importers import masking
+from partnership.importers.common import Problems
 from partnership.importers.templates import template_bytes
 
 PEOPLE = (
@@ -188,3 +192,20 @@ def test_an_importer_fault_is_reported_in_words_and_writes_nothing(
         "The import stopped on an unexpected error (RuntimeError: the database said no); nothing was written."
     )
     assert _count(session, YoungPerson) == 0
+
+
+def test_values_with_brackets_and_formulas_stay_in_their_column_and_open_as_text() -> None:
+    """A refused file's values are whatever it held: brackets of their own
+    stay in the Value column (they had spilled into Reason), and the CSV
+    opens them in a spreadsheet as text, not as formulas."""
+    problems = Problems("ethnicity.csv")
+    held = ["=SUM(A1:A9)", "+cmd|' /C calc'!A0", "White (Irish)", "-2+3", "@A1", "a)"]
+    for line, value in enumerate(held, start=2):
+        problems.add(line, "ethnicity", "not a known ethnicity code", value)
+    table = uploads.problem_table(problems.items)
+    assert table["Reason"].to_list()[:5] == ["not a known ethnicity code"] * 5
+    assert table["Value"].to_list()[:5] == held[:5]
+    # Brackets that do not pair up: the line is shown whole, not cut somewhere wrong.
+    assert table.row(5, named=True)["Reason"] == "not a known ethnicity code (a))"
+    rows = list(csv.DictReader(io.StringIO(table_to_csv(table))))
+    assert [r["Value"] for r in rows[:5]] == ["'=SUM(A1:A9)", "'+cmd|' /C calc'!A0", "White (Irish)", "'-2+3", "'@A1"]

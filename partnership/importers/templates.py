@@ -41,7 +41,7 @@ from partnership.importers.common import (
     row_problems,
 )
 from partnership.importers.limits import Limits, TooLarge, check_workbook
-from partnership.importers.masking import PROBLEM
+from partnership.importers.masking import split_problem
 from partnership.pseudonymise import pseudonymise
 from partnership.settings import pseudonym_key
 from partnership.wording import plural
@@ -469,7 +469,7 @@ def _outcome_rows(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _refused_lines(problems: Problems) -> set[int]:
-    return {int(m["row"]) for m in map(PROBLEM.match, problems.items) if m and m["row"]}
+    return {parts.row for parts in map(split_problem, problems.items) if parts and parts.row is not None}
 
 
 def _staffing(
