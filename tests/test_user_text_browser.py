@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import stories
+from partnership import stories, themes
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +38,8 @@ def typed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ser
         first = stories.save_story(session, titles[0], True, steps, "lead")
         for title in titles[1:]:
             stories.save_story(session, title, True, steps, "lead")
+        # The same payloads as the project lead's commentary on Theme 1.
+        themes.save_commentary(session, 1, "2026-Q3", "\n\n".join(titles), "lead")
         session.commit()
     yield running, titles, first.id
     running.proc.terminate()
@@ -72,3 +74,26 @@ def test_a_story_title_is_shown_as_typed_and_fetches_nothing(
     assert titles[0] in header, header[:300]
     assert page.locator('[data-testid="stMain"] img').count() == 0
     assert not [url for url in requested if BEACON in url], "a title made the browser fetch its image"
+
+
+def test_commentary_is_shown_as_typed_and_fetches_nothing(
+    page: Page, typed_server: tuple[Server, list[str], int]
+) -> None:
+    server, titles, _story = typed_server
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.set_default_timeout(WAIT)
+    sign_in(page, server, "board")
+    page.goto(server.url + "/themes")
+    idle(page)
+    page.get_by_role("tab", name="Theme 1", exact=True).click()
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_text("Commentary from the project lead").first).to_be_visible(timeout=WAIT)
+    expect(main.get_by_text("phish").first).to_be_visible(timeout=WAIT)
+    shown = main.inner_text().replace("\u2060", "")
+    for title in titles:
+        assert title in shown
+    assert main.locator("img").count() == 0
+    assert main.locator(f'a[href^="javascript"], a[href*="{BEACON}"]').count() == 0
+    assert main.locator("b", has_text=re.compile("^x$")).count() == 0
+    assert not [url for url in requested if BEACON in url], "commentary made the browser fetch its image"
