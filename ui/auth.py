@@ -32,12 +32,17 @@ COOKIE_NAME = sessions.COOKIE_NAME
 
 
 def _address() -> str:
-    """The browser's address as the server sees it (behind a proxy, the
-    address the proxy forwards, where the server is told to trust it)."""
+    """The browser's address, for the sign-in back-off and the sessions list.
+    Behind a proxy on this machine (nginx), uvicorn takes it from the
+    proxy's X-Forwarded-For (it trusts forwarded headers from 127.0.0.1
+    only, FORWARDED_ALLOW_IPS); Streamlit gives None for a browser on this
+    machine itself."""
     try:
         address = st.context.ip_address
     except (AttributeError, RuntimeError):
         return "unknown"
+    if address is None:
+        return "localhost"
     # AppTest's client is a mock: anything but text is no address.
     return address if isinstance(address, str) and address else "unknown"
 
