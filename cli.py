@@ -15,6 +15,8 @@
     python cli.py bench [--young-people N] [--only pages|import|load] [--import-rows N] [--database-url URL]
                        [--sessions N] [--seconds S] [--think S]
     python cli.py board-pack --out FILE.pdf [--locality L] [--period P]   PDF for the area board
+    python cli.py backup --out FILE                 whole database (SQLite online backup, or pg_dump)
+    python cli.py restore FILE                      replace the whole database with a backup
 
 The database is DATABASE_URL (default: data/dashboard.db). Passwords are read
 from the terminal, or from DASHBOARD_NEW_PASSWORD for scripted use.
@@ -35,6 +37,7 @@ from sqlmodel import Session
 from models.db import get_engine, upgrade
 from models.reference import load_reference
 from partnership import accounts, sessions
+from partnership.backup import BackupError
 from partnership.importers.common import ImportRejected
 from partnership.settings import get_settings
 from partnership.wording import plural
@@ -213,6 +216,27 @@ def cmd_board_pack(url: str, args: argparse.Namespace) -> None:
     print(f"wrote {out} ({len(pdf) / 1024:.0f} KB) in {time.perf_counter() - started:.1f} s")
 
 
+def cmd_backup(url: str, args: argparse.Namespace) -> None:
+    from partnership.backup import backup
+
+    out = Path(args.out)
+    size = backup(url, out)
+    with Session(get_engine(url)) as session:
+        accounts.audit(session, "cli", "backup", out.name)
+        session.commit()
+    print(f"backup written to {out} ({size / 1024:,.0f} KB)")
+
+
+def cmd_restore(url: str, args: argparse.Namespace) -> None:
+    from partnership.backup import restore
+
+    done = restore(url, Path(args.file))
+    print(
+        f"restored {args.file} (schema {done.revision}); {done.sessions_ended} "
+        f"{plural(done.sessions_ended, 'session')} ended, everyone signs in again"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cli.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -278,6 +302,10 @@ def parser() -> argparse.ArgumentParser:
     pack.add_argument("--out", required=True, help="PDF file to write")
     pack.add_argument("--locality", default=None, help="locality code or name (default: all localities)")
     pack.add_argument("--period", default=None, help="12m (default) or a year, as in the filter bar")
+    backup = sub.add_parser("backup", help="write a backup of the whole database (safe while the app runs)")
+    backup.add_argument("--out", required=True, help="file to write")
+    restore = sub.add_parser("restore", help="replace the whole database with a backup made by `backup`")
+    restore.add_argument("file", help="a file written by `cli.py backup`")
     return p
 
 
@@ -298,10 +326,12 @@ def main(argv: list[str] | None = None) -> int:
         "template": cmd_template,
         "import": cmd_import_table,
         "board-pack": cmd_board_pack,
+        "backup": cmd_backup,
+        "restore": cmd_restore,
     }
     try:
         handlers[args.command](url, args)
-    except accounts.AccountError as exc:
+    except (accounts.AccountError, BackupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except ImportRejected as exc:

@@ -187,6 +187,7 @@ AUDIT_KINDS: dict[str, tuple[str, ...]] = {
     "Sessions ended": ("session_ended", "sessions_ended"),
     "Exports": ("export", "board_pack"),
     "Imports": ("import", "import_rejected", "seed_demo"),
+    "Backups and restores": ("backup", "restore"),
     "Edits": (
         "staffing_recorded",
         "commentary_saved",

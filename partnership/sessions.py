@@ -47,6 +47,7 @@ ENDED = {
     "locked": "Your account was locked.",
     "disabled": "Your account was disabled.",
     "ended_by_admin": "An administrator ended your session.",
+    "restored": "The database was restored from a backup.",
 }
 
 
@@ -186,12 +187,12 @@ def end_session(session: Session, session_id: int, reason: str, actor: str) -> b
     return True
 
 
-def end_all_sessions(session: Session, actor: str, keep: int | None = None) -> int:
+def end_all_sessions(session: Session, actor: str, keep: int | None = None, reason: str = "ended_by_admin") -> int:
     """An administrator's 'end all sessions': everyone's but their own."""
     query = update(UserSession).where(col(UserSession.ended_at).is_(None))
     if keep is not None:
         query = query.where(col(UserSession.id) != keep)
-    ended = session.exec(query.values(ended_at=now(), ended_reason="ended_by_admin", ticket_hash=None))  # type: ignore[call-overload]
+    ended = session.exec(query.values(ended_at=now(), ended_reason=reason, ticket_hash=None))  # type: ignore[call-overload]
     count = int(ended.rowcount or 0)
     accounts.audit(session, actor, "sessions_ended", f"{count} {plural(count, 'session')}")
     return count
