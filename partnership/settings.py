@@ -35,6 +35,8 @@ def default_database_url() -> str:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL") or default_database_url())
+    # A read-only PostgreSQL streaming replica of DATABASE_URL for the pages' figures (optional).
+    database_read_url: str = field(default_factory=lambda: os.environ.get("DATABASE_READ_URL", "").strip())
     demo_password: str = field(
         default_factory=lambda: os.environ.get("DASHBOARD_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     )

@@ -93,6 +93,31 @@ def seed_small(url: str, young_people: int = 400, seed: int = 11) -> dict[str, i
 # --- a real streamlit server ---------------------------------------------------
 
 
+def import_seven_open_seventeen_year_olds(url: str, folder: Path, tag: str) -> None:
+    """Through the command line: seven young people born in June 2009 (17 on the
+    demo's figures date, 1 November 2026), each with a children's service open
+    since January 2025, so 'Open to children's services aged 16-17' rises by 7."""
+    ids = [f"SEVEN{tag}{i}" for i in range(7)]
+    files = {
+        "young_people": "child_id,birth_date,sex,ethnicity,send,care_status,locality,"
+        + "cce,cse,gangs,trafficking,missing\n"
+        + "".join(f"{i},15/06/2009,F,white,none,none,east,,,,,\n" for i in ids),
+        "service_episodes": "child_id,service,start_date,end_date,end_reason\n"
+        + "".join(f"{i},child_in_need,10/01/2025,,\n" for i in ids),
+    }
+    for table, content in files.items():
+        path = folder / f"{table}_{tag}.csv"
+        path.write_text(content)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), "import", table, str(path)],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,7 +20,16 @@ from pathlib import Path
 
 import pytest
 from browser_support import WAIT, idle, sign_in
-from conftest import CHROMIUM, PG_URL, ROOT, Server, _free_port, _missing, seed_small
+from conftest import (
+    CHROMIUM,
+    PG_URL,
+    ROOT,
+    Server,
+    _free_port,
+    _missing,
+    import_seven_open_seventeen_year_olds,
+    seed_small,
+)
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
 
@@ -163,30 +172,13 @@ def _cli(deployment: Deployment, *args: str) -> str:
     return done.stdout
 
 
-def _import_seven_open_seventeen_year_olds(deployment: Deployment, tmp: Path, tag: str) -> None:
-    """Seven young people born in June 2009 (17 on the figures' date, 1 November
-    2026), each with a children's service open since January 2025."""
-    people = tmp / f"young_people_{tag}.csv"
-    episodes = tmp / f"service_episodes_{tag}.csv"
-    ids = [f"SCALE{tag}{i}" for i in range(7)]
-    people.write_text(
-        "child_id,birth_date,sex,ethnicity,send,care_status,locality,cce,cse,gangs,trafficking,missing\n"
-        + "".join(f"{i},15/06/2009,F,white,none,none,east,,,,,\n" for i in ids)
-    )
-    episodes.write_text(
-        "child_id,service,start_date,end_date,end_reason\n" + "".join(f"{i},child_in_need,10/01/2025,,\n" for i in ids)
-    )
-    _cli(deployment, "import", "young_people", str(people))
-    _cli(deployment, "import", "service_episodes", str(episodes))
-
-
 def test_an_import_through_the_command_line_is_seen_on_both_processes(
     browser: Browser, deployment: Deployment, tmp_path: Path
 ) -> None:
     board = _signed_in(browser, deployment.url, "board")
     before = _on_each_process(browser, deployment, board)
     assert before[0] == before[1]
-    _import_seven_open_seventeen_year_olds(deployment, tmp_path, "a")
+    import_seven_open_seventeen_year_olds(deployment.db, tmp_path, "a")
     # The next click on either process shows the new figure: seven more.
     assert _on_each_process(browser, deployment, board) == [before[0] + 7] * 2
     board.reload()
@@ -200,7 +192,7 @@ def test_backup_change_restore_leaves_the_data_as_backed_up(
     backed_up = _open_metric(board)
     file = tmp_path / "partnership.backup"
     assert _cli(deployment, "backup", "--out", str(file)).startswith("backup written")
-    _import_seven_open_seventeen_year_olds(deployment, tmp_path, "b")
+    import_seven_open_seventeen_year_olds(deployment.db, tmp_path, "b")
     board.reload()
     assert _open_metric(board) == backed_up + 7
     assert "restored" in _cli(deployment, "restore", str(file))

@@ -33,10 +33,21 @@ def engine() -> Engine:
     return get_engine(url)
 
 
+@st.cache_resource(show_spinner=False)
+def reader() -> Engine:
+    """Where pages read figures from: a PostgreSQL streaming replica when
+    DATABASE_READ_URL names one, else the database itself. The data version
+    is read there too, with the data, so a cache is never filled from a
+    replica that has not yet replayed the write whose version it carries.
+    Sessions, sign-ins, the audit trail and every write use engine()."""
+    url = settings().database_read_url
+    return get_engine(url) if url else engine()
+
+
 def db_settings() -> dict[str, str]:
     """The database's settings: one single-row read of the data version per
     run, the rest read once per version (every write that changes them bumps it)."""
-    version = queries.data_version(engine())
+    version = queries.data_version(reader())
     _forget_older(version)
     return dict(_settings_at(version))
 
@@ -63,27 +74,27 @@ def _forget_older(version: str) -> None:
 @st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
 def _settings_at(version: str) -> dict[str, str]:
     # A caller gets a copy (db_settings): this dict is shared by every session.
-    return queries.load_settings(engine())
+    return queries.load_settings(reader())
 
 
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner="Loading the cohort ...")
 def _cohort(version: str, locality_ids: tuple[int, ...]) -> queries.Cohort:
-    return queries.load_cohort(engine(), list(locality_ids))
+    return queries.load_cohort(reader(), list(locality_ids))
 
 
 @st.cache_resource(ttl=3600, max_entries=16, show_spinner=False)
 def _staffing(version: str, locality_ids: tuple[int, ...]) -> pl.DataFrame:
-    return queries.load_staffing(engine(), list(locality_ids))
+    return queries.load_staffing(reader(), list(locality_ids))
 
 
 @st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
 def _indicators(version: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return queries.load_indicators(engine()), queries.load_indicator_values(engine())
+    return queries.load_indicators(reader()), queries.load_indicator_values(reader())
 
 
 @st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
 def localities() -> pl.DataFrame:
-    return queries.load_localities(engine())
+    return queries.load_localities(reader())
 
 
 def cohort(version: str, locality_ids: list[int], flt: metrics.CohortFilter) -> queries.Cohort:
@@ -113,8 +124,8 @@ def cohort_page(
 def care_leaver_benchmarks(version: str) -> tuple[pl.DataFrame, list[str]]:
     """Published care-leaver activity values and our statistical neighbours."""
     return (
-        benchmarks.load_indicator(engine(), "care_leaver_percent"),
-        benchmarks.load_neighbours(engine(), settings().our_la_code),
+        benchmarks.load_indicator(reader(), "care_leaver_percent"),
+        benchmarks.load_neighbours(reader(), settings().our_la_code),
     )
 
 
@@ -131,8 +142,8 @@ def workforce_benchmarks(version: str) -> tuple[dict[str, pl.DataFrame], list[st
     """Published social work workforce indicators (DfE CSWW) and our neighbours."""
     wanted = ("caseload_fte", "vacancy_rate_fte", "agency_rate_fte")
     return (
-        {name: benchmarks.load_indicator(engine(), name) for name in wanted},
-        benchmarks.load_neighbours(engine(), settings().our_la_code),
+        {name: benchmarks.load_indicator(reader(), name) for name in wanted},
+        benchmarks.load_neighbours(reader(), settings().our_la_code),
     )
 
 
@@ -177,7 +188,7 @@ def status_grid_spec(
 
 @st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
 def milestone_specs(version: str, today: dt.date) -> tuple[pl.DataFrame, dict[int, dict]]:
-    with Session(engine()) as session:
+    with Session(reader()) as session:
         frame = themes.milestones(session, today)
     specs = {
         int(n): charts.spec(charts.milestone_timeline(frame.filter(pl.col("theme") == n), today))
@@ -412,12 +423,12 @@ def themes_page(
     version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date, slice_: str, today: dt.date
 ) -> ThemesPage:
     views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
-    impacts = queries.load_impacts(engine())
+    impacts = queries.load_impacts(reader())
     titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
     summary = themes.theme_summary(views, titles)
     ordered = sorted(views, key=lambda v: v.theme)  # the status grid's order
     milestones, _specs = milestone_specs(version, today)
-    with Session(engine()) as session:
+    with Session(reader()) as session:
         commentary = themes.latest_commentary(session)
     numbers = sorted(titles)
     ms_tables = {
@@ -485,7 +496,7 @@ def what_if(version: str, locality_ids: tuple[int, ...], month: dt.date) -> tupl
         pl.lit(0.0).alias("Vacancies filled (FTE)"),
         pl.lit(0.0).alias("New case-holding posts (FTE)"),
     )
-    with Session(engine()) as session:
+    with Session(reader()) as session:
         saved = capacity.load_scenarios(session, list(locality_ids))
     out = []
     for scenario, what in saved:
