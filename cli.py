@@ -13,7 +13,7 @@
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
     python cli.py bench [--young-people N] [--only pages|import|load] [--import-rows N] [--database-url URL]
-                       [--sessions N] [--seconds S] [--think S]
+                       [--sessions N] [--seconds S] [--think S] [--processes N]
     python cli.py board-pack --out FILE.pdf [--locality L] [--period P]   PDF for the area board
     python cli.py backup --out FILE                 whole database (SQLite online backup, or pg_dump)
     python cli.py restore FILE                      replace the whole database with a backup
@@ -193,7 +193,7 @@ def cmd_bench(url: str, args: argparse.Namespace) -> None:
     if args.only in (None, "import"):
         run_import_bench(args.import_rows, args.database_url)
     if args.only == "load":
-        run_load_bench(args.sessions, args.seconds, args.database_url, think=args.think)
+        run_load_bench(args.sessions, args.seconds, args.database_url, think=args.think, processes=args.processes)
 
 
 def cmd_board_pack(url: str, args: argparse.Namespace) -> None:
@@ -288,6 +288,9 @@ def parser() -> argparse.ArgumentParser:
         help="run one bench (load: concurrent sessions against a real server, not part of the default run)",
     )
     bench.add_argument("--sessions", type=int, default=20, help="load: concurrent signed-in sessions")
+    bench.add_argument(
+        "--processes", type=int, default=1, help="load: app processes behind nginx (default 1: one streamlit run)"
+    )
     bench.add_argument("--seconds", type=float, default=120, help="load: how long to keep them busy")
     bench.add_argument(
         "--think",

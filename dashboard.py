@@ -16,6 +16,18 @@ if __name__ == "__main__":
 
     run()
 else:
+    # Loaded once here, in the server's main thread, before any session runs:
+    # imported lazily by the first runs instead, pandas was seen half
+    # initialised by Altair in another session's thread (AttributeError:
+    # partially initialized module 'pandas'), under eight sessions at start.
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    # ui.entry brings most modules the pages use; the rest are named.
+    import partnership.catalogue  # noqa: F401
+    import ui.entry
+    import ui.filters
+    import ui.problems  # noqa: F401
     from ui.session_routes import ROUTES
 
     app = st.App(__file__, routes=ROUTES)

@@ -299,13 +299,19 @@ def _import_child(folder: str, url: str) -> None:
 
 
 def run_load_bench(
-    sessions: int, seconds: float, url: str | None = None, import_rows: int = 20_000, think: float = 0.0
+    sessions: int,
+    seconds: float,
+    url: str | None = None,
+    import_rows: int = 20_000,
+    think: float = 0.0,
+    processes: int = 1,
 ) -> str:
     """Start `streamlit run` on a demo database (a fresh 2,000-young-person
     SQLite file unless `url` is given), drive `sessions` signed-in sessions
     for `seconds` while an administrator imports an SSDA903 return through
-    the command line, then stop the server with SIGTERM. Prints the load line
-    and the shutdown line:
+    the command line, then stop the server with SIGTERM. With `processes` > 1,
+    the sessions go through nginx to that many app processes (partnership/serve.py,
+    as a partnership runs it). Prints the load line and the shutdown line:
         bench shutdown sigterm_ms=<..> exit_code=<..>
     """
     import signal
@@ -313,6 +319,7 @@ def run_load_bench(
 
     from partnership.demo import seed_demo
     from partnership.load import run_load
+    from partnership.serve import Deployment
     from partnership.settings import get_settings
     from partnership.wsclient import healthy
 
@@ -328,21 +335,30 @@ def run_load_bench(
             port = int(sock.getsockname()[1])
         env = {**os.environ, "DATABASE_URL": url}
         log = (scratch / "server.log").open("wb")
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py")),
-                *("--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        deployment: Deployment | None = None
+        server: subprocess.Popen[bytes] | None
+        if processes > 1:
+            deployment = Deployment(processes, port, port + 1, "127.0.0.1", scratch / "serve", False, url)
+            deployment.start()
+            server = None
+            pids = [app.proc.pid for app in deployment.apps if app.proc is not None]
+        else:
+            server = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py")),
+                    *("--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            pids = [server.pid]
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
             while not healthy(base, timeout=2):
-                if time.monotonic() > deadline or server.poll() is not None:
+                if time.monotonic() > deadline or (server is not None and server.poll() is not None):
                     raise RuntimeError("the server did not start")
                 time.sleep(0.3)
 
@@ -359,22 +375,25 @@ def run_load_bench(
                 )
                 return "ok" if done.returncode == 0 else f"failed ({done.stderr.strip()[-200:]})"
 
-            result = run_load(base, password, sessions, seconds, server.pid, import_903, think=think)
+            result = run_load(base, password, sessions, seconds, pids, import_903, think=think)
             line = result.line()
             print(line, flush=True)
             for error in result.errors[:5]:
                 print(f"  error: {error}", flush=True)
-            started = time.perf_counter()
-            server.send_signal(signal.SIGTERM)
-            try:
-                code = server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                code = None
-            waited = (time.perf_counter() - started) * 1000
-            print(f"bench shutdown sigterm_ms={waited:.0f} exit_code={code}", flush=True)
+            if server is not None:
+                started = time.perf_counter()
+                server.send_signal(signal.SIGTERM)
+                try:
+                    code = server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    code = None
+                waited = (time.perf_counter() - started) * 1000
+                print(f"bench shutdown sigterm_ms={waited:.0f} exit_code={code}", flush=True)
             return line
         finally:
-            if server.poll() is None:
+            if deployment is not None:
+                deployment.stop()
+            if server is not None and server.poll() is None:
                 server.kill()
                 server.wait()
             log.close()

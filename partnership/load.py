@@ -53,13 +53,15 @@ class LoadResult:
     health_failures: int = 0
     rss_mb: list[float] = field(default_factory=list)
     import_outcome: str = "none"
+    processes: int = 1  # app processes behind the address driven (nginx in front when more than one)
 
     def line(self) -> str:
         ms = sorted(self.run_ms) or [0.0]
         p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
         rss = self.rss_mb or [0.0]
         return (
-            f"bench load sessions={self.sessions} seconds={self.seconds:.0f} think_s={self.think:g} "
+            f"bench load sessions={self.sessions} processes={self.processes} seconds={self.seconds:.0f} "
+            f"think_s={self.think:g} "
             f"page_runs={self.page_runs} "
             f"errors={len(self.errors)} p50_ms={statistics.median(ms):.0f} p95_ms={p95:.0f} "
             f"health_checks={self.health_checks} health_failures={self.health_failures} "
@@ -115,18 +117,22 @@ def run_load(
     password: str,
     sessions: int,
     seconds: float,
-    server_pid: int | None = None,
+    server_pids: list[int] | None = None,
     side_job: Callable[[], str] | None = None,
     think: float = 0.0,
 ) -> LoadResult:
     """Drive `sessions` signed-in sessions for `seconds`; every run must end
     and the health endpoint must answer throughout. `side_job` (an import,
     say) runs once beside them; its return value is the import outcome."""
-    result = LoadResult(sessions, seconds, think)
+    result = LoadResult(sessions, seconds, think, processes=len(server_pids or []) or 1)
     lock = threading.Lock()
     stop = threading.Event()
-    if server_pid:
-        result.rss_mb.append(rss_mb(server_pid))
+
+    def memory() -> None:  # every app process together; called under the lock or before the threads
+        if server_pids:
+            result.rss_mb.append(sum(rss_mb(pid) for pid in server_pids))
+
+    memory()
 
     def watch() -> None:
         while not stop.is_set():
@@ -134,8 +140,7 @@ def run_load(
             with lock:
                 result.health_checks += 1
                 result.health_failures += 0 if ok else 1
-                if server_pid:
-                    result.rss_mb.append(rss_mb(server_pid))
+                memory()
             stop.wait(0.5)
 
     def side() -> None:
@@ -171,6 +176,5 @@ def run_load(
         if t.is_alive():
             result.errors.append("a session or the import was still running 150 s after the end")
     watcher.join(timeout=10)
-    if server_pid:
-        result.rss_mb.append(rss_mb(server_pid))
+    memory()
     return result

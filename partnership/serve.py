@@ -140,7 +140,7 @@ class App:
                 self.proc.kill()
 
 
-def shared_env() -> dict[str, str]:
+def shared_env(database_url: str | None = None) -> dict[str, str]:
     """What every app process is given alike: the database, both keys (read
     once here, so no process makes a key of its own) and Streamlit's cookie
     secret (its XSRF token must check out on whichever process a request reaches)."""
@@ -148,7 +148,7 @@ def shared_env() -> dict[str, str]:
     key = cookie_key(os.environ.get("DASHBOARD_COOKIE_KEY"))
     return {
         **os.environ,
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": database_url or settings.database_url,
         "DASHBOARD_COOKIE_KEY": key,
         "DASHBOARD_PSEUDONYM_KEY": pseudonym_key().decode(),
         "STREAMLIT_SERVER_COOKIE_SECRET": hashlib.sha256(f"streamlit-xsrf:{key}".encode()).hexdigest(),
@@ -164,6 +164,7 @@ class Deployment:
     host: str
     run: Path
     restart: bool = True
+    database_url: str | None = None  # default: DATABASE_URL
     apps: list[App] = field(default_factory=list)
     nginx: subprocess.Popen[bytes] | None = None
 
@@ -178,7 +179,7 @@ class Deployment:
         if not Path(nginx).exists():
             raise SystemExit("nginx is not installed (Debian package nginx)")
         self.run.mkdir(parents=True, exist_ok=True)
-        env = shared_env()
+        env = shared_env(self.database_url)
         self.apps = [
             App(self.first_app_port + i, self.run / f"app-{self.first_app_port + i}.log", env)
             for i in range(self.processes)

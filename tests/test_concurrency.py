@@ -86,7 +86,7 @@ def app_server(seeded_db: str, tmp_path: Path) -> Iterator[Server]:
 def test_concurrent_sessions_on_the_heaviest_pages_all_finish(app_server: Server) -> None:
     """Eight sessions (every role) for 30 s: every run ends without an
     exception and the health endpoint answers every time it is asked."""
-    result = run_load(app_server.url, TEST_PASSWORD, sessions=8, seconds=30, server_pid=app_server.proc.pid)
+    result = run_load(app_server.url, TEST_PASSWORD, sessions=8, seconds=30, server_pids=[app_server.proc.pid])
     print(result.line())
     assert result.errors == [], result.errors[:5]
     # Every session finished runs: none was stuck behind a hung one. How many
