@@ -12,7 +12,7 @@
     python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
-    python cli.py bench [--young-people N] [--only pages|import|load] [--import-rows N] [--database-url URL]
+    python cli.py bench [--young-people N] [--only pages|import|load|seen] [--import-rows N] [--database-url URL]
                        [--sessions N] [--seconds S] [--think S] [--processes N]
     python cli.py board-pack --out FILE.pdf [--locality L] [--period P]   PDF for the area board
     python cli.py backup --out FILE                 whole database (SQLite online backup, or pg_dump)
@@ -186,7 +186,7 @@ def cmd_users(url: str, args: argparse.Namespace) -> None:
 
 
 def cmd_bench(url: str, args: argparse.Namespace) -> None:
-    from partnership.bench import run_bench, run_import_bench, run_load_bench
+    from partnership.bench import run_bench, run_import_bench, run_load_bench, run_seen_bench
 
     if args.only in (None, "pages"):
         run_bench(args.young_people, args.database_url, args.runs)
@@ -194,6 +194,8 @@ def cmd_bench(url: str, args: argparse.Namespace) -> None:
         run_import_bench(args.import_rows, args.database_url)
     if args.only == "load":
         run_load_bench(args.sessions, args.seconds, args.database_url, think=args.think, processes=args.processes)
+    if args.only == "seen":
+        run_seen_bench(args.database_url, max(2, args.processes))
 
 
 def cmd_board_pack(url: str, args: argparse.Namespace) -> None:
@@ -283,7 +285,7 @@ def parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--only",
-        choices=["pages", "import", "load"],
+        choices=["pages", "import", "load", "seen"],
         default=None,
         help="run one bench (load: concurrent sessions against a real server, not part of the default run)",
     )

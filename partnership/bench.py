@@ -170,6 +170,28 @@ _EPISODE_COLUMNS += ["REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"]
 _ETHNIC = ["WBRI", "WIRI", "WOTH", "MWBC", "MWBA", "MOTH", "AIND", "APKN", "BCRB", "BAFR", "CHNE", "OOTH", "REFU"]
 
 
+def write_seven_open_seventeen_year_olds(folder: Path, tag: str) -> list[tuple[str, Path]]:
+    """Partnership template files (young people, then their service episodes)
+    for seven young people born in June 2009, 17 on a demo's figures date
+    (1 November 2026 or later, to May 2027), each with a children's service
+    open since January 2025: importing them raises 'Open to children's
+    services aged 16-17' by 7. Returns (table, file) in import order."""
+    ids = [f"SEVEN{tag}{i}" for i in range(7)]
+    files = {
+        "young_people": "child_id,birth_date,sex,ethnicity,send,care_status,locality,"
+        + "cce,cse,gangs,trafficking,missing\n"
+        + "".join(f"{i},15/06/2009,F,white,none,none,east,,,,,\n" for i in ids),
+        "service_episodes": "child_id,service,start_date,end_date,end_reason\n"
+        + "".join(f"{i},child_in_need,10/01/2025,,\n" for i in ids),
+    }
+    out = []
+    for table, content in files.items():
+        path = folder / f"{table}_{tag}.csv"
+        path.write_text(content)
+        out.append((table, path))
+    return out
+
+
 def write_903_folder(folder: Path, episodes: int, seed: int = 7, today: dt.date | None = None) -> int:
     """A synthetic SSDA903 return as a case system exports it: header.csv
     and episodes.csv with the return's other columns too, dd/mm/YYYY dates,
@@ -397,6 +419,83 @@ def run_load_bench(
                 server.kill()
                 server.wait()
             log.close()
+
+
+OPEN = "Open to children's services aged 16-17"
+
+
+def run_seen_bench(url: str | None = None, processes: int = 2) -> str:
+    """How soon a change made through one door is seen through the others:
+    `processes` app processes behind nginx on one database, a board member
+    signed in on each process directly; the command line imports seven young
+    people; each process's next run (at once, all together) is timed from
+    the end of the import to the new figure drawn. Prints
+        bench seen processes=<N> seen_ms=<a>,<b> before=<n> after=<n>
+    """
+    import socket
+    import threading
+
+    from partnership.demo import seed_demo
+    from partnership.serve import Deployment
+    from partnership.settings import get_settings
+    from partnership.wsclient import AppSession
+
+    password = get_settings().demo_password
+
+    def figure(run_texts: list[str]) -> int:
+        (text,) = [t for t in run_texts if t.startswith(OPEN + ": ")]
+        return int(text.split(": ")[1].replace(",", ""))
+
+    with tempfile.TemporaryDirectory(prefix="benchseen_") as tmp:
+        scratch = Path(tmp)
+        if url is None:
+            url = f"sqlite:///{scratch / 'seen.db'}"
+            seed_demo(url, 2000, seed=2024, as_of=dt.date(2026, 11, 1), password=password)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        deployment = Deployment(processes, port, port + 1, "127.0.0.1", scratch / "serve", False, url)
+        deployment.start()
+        try:
+            tabs = [AppSession(app.url) for app in deployment.apps]
+            for tab in tabs:
+                tab.sign_in("board", password)
+            before = [figure(tab.run().texts) for tab in tabs]
+            env = {**os.environ, "DATABASE_URL": url}
+            for table, path in write_seven_open_seventeen_year_olds(scratch, "seen"):
+                done = subprocess.run(
+                    [sys.executable, str(ROOT / "cli.py"), "import", table, str(path)],
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if done.returncode != 0:
+                    raise RuntimeError(done.stderr[-500:])
+            committed = time.perf_counter()
+            seen: list[float] = [0.0] * len(tabs)
+            after: list[int] = [0] * len(tabs)
+
+            def next_run(i: int) -> None:
+                after[i] = figure(tabs[i].run().texts)
+                seen[i] = (time.perf_counter() - committed) * 1000
+
+            threads = [threading.Thread(target=next_run, args=(i,)) for i in range(len(tabs))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for tab in tabs:
+                tab.close()
+        finally:
+            deployment.stop()
+    line = (
+        f"bench seen processes={processes} seen_ms={','.join(f'{ms:.0f}' for ms in seen)} "
+        f"before={','.join(map(str, before))} after={','.join(map(str, after))}"
+    )
+    print(line, flush=True)
+    return line
 
 
 if __name__ == "__main__":

@@ -94,20 +94,11 @@ def seed_small(url: str, young_people: int = 400, seed: int = 11) -> dict[str, i
 
 
 def import_seven_open_seventeen_year_olds(url: str, folder: Path, tag: str) -> None:
-    """Through the command line: seven young people born in June 2009 (17 on the
-    demo's figures date, 1 November 2026), each with a children's service open
-    since January 2025, so 'Open to children's services aged 16-17' rises by 7."""
-    ids = [f"SEVEN{tag}{i}" for i in range(7)]
-    files = {
-        "young_people": "child_id,birth_date,sex,ethnicity,send,care_status,locality,"
-        + "cce,cse,gangs,trafficking,missing\n"
-        + "".join(f"{i},15/06/2009,F,white,none,none,east,,,,,\n" for i in ids),
-        "service_episodes": "child_id,service,start_date,end_date,end_reason\n"
-        + "".join(f"{i},child_in_need,10/01/2025,,\n" for i in ids),
-    }
-    for table, content in files.items():
-        path = folder / f"{table}_{tag}.csv"
-        path.write_text(content)
+    """Through the command line: seven young people who raise 'Open to
+    children's services aged 16-17' by 7 (partnership.bench writes the files)."""
+    from partnership.bench import write_seven_open_seventeen_year_olds
+
+    for table, path in write_seven_open_seventeen_year_olds(folder, tag):
         done = subprocess.run(
             [sys.executable, str(ROOT / "cli.py"), "import", table, str(path)],
             cwd=ROOT,
