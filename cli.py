@@ -10,6 +10,7 @@
     python cli.py import-benchmark FILE [--dataset NAME] [--dry-run]   DfE tidy CSV (care leavers, workforce, ...)
     python cli.py import-neighbours FILE [--dry-run]       DfE statistical neighbour groupings
     python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
+    python cli.py import-cin FILE --locality L [--dry-run]   children in need census XML
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
     python cli.py bench [--young-people N] [--only pages|import|load|seen] [--import-rows N] [--database-url URL]
@@ -103,6 +104,14 @@ def cmd_import_903(url: str, args: argparse.Namespace) -> None:
         "ssda903",
         lambda s: import_903(s, Path(args.folder), args.locality, args.year, dry_run=args.dry_run),
         dry_run=args.dry_run,
+    )
+
+
+def cmd_import_cin(url: str, args: argparse.Namespace) -> None:
+    from partnership.importers.cin import import_cin
+
+    _run_import(
+        url, "cin", lambda s: import_cin(s, Path(args.file), args.locality, dry_run=args.dry_run), dry_run=args.dry_run
     )
 
 
@@ -263,6 +272,10 @@ def parser() -> argparse.ArgumentParser:
     ssda.add_argument("--locality", required=True, help="locality the children belong to (east, central, north)")
     ssda.add_argument("--year", type=int, default=None, help="collection year ending 31 March, needed for oc3.csv")
     ssda.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    cin = sub.add_parser("import-cin", help="import a children in need census XML file (as submitted to DfE)")
+    cin.add_argument("file")
+    cin.add_argument("--locality", required=True, help="locality the children belong to (east, central, north)")
+    cin.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     tmpl = sub.add_parser("template", help="write a blank import template (CSV, or Excel with --excel)")
     tmpl.add_argument("table")
     tmpl.add_argument("--excel", action="store_true")
@@ -328,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         "import-benchmark": cmd_import_benchmark,
         "import-neighbours": cmd_import_neighbours,
         "import-903": cmd_import_903,
+        "import-cin": cmd_import_cin,
         "template": cmd_template,
         "import": cmd_import_table,
         "board-pack": cmd_board_pack,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ID_FIELDS = frozenset({"CHILD", "child_id", "UPN", "MOTHER"})
-BIRTH_FIELDS = frozenset({"DOB", "birth_date", "MC_DOB"})
+ID_FIELDS = frozenset({"CHILD", "child_id", "UPN", "MOTHER", "LAchildID", "FormerUPN"})
+BIRTH_FIELDS = frozenset({"DOB", "birth_date", "MC_DOB", "PersonBirthDate"})
 MASK = "•••••"
 # file:row:field: reason (value); the row and the value are optional.
 _WHERE = re.compile(r"^(?P<file>[^:]*):(?:(?P<row>\d+):)?(?P<field>[^:]*): ")
