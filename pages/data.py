@@ -62,11 +62,17 @@ def _show(outcome: uploads.Outcome) -> None:
 def _options(kind: str) -> tuple[str, int | None, str, str, list]:
     """The widgets for one kind of import: (locality, year, table, dataset, files)."""
     locality, year, table, dataset = "", None, "", ""
-    if kind == "ssda903":
+    if kind in ("ssda903", "cin"):
         locs = data.localities()
         names = dict(zip(locs["code"].to_list(), locs["name"].to_list(), strict=True))
         left, right = st.columns(2)
-        locality = left.selectbox("Locality the children belong to", list(names), format_func=names.__getitem__)
+        locality = left.selectbox(
+            "Locality the children belong to", list(names), format_func=names.__getitem__, key=f"locality_{kind}"
+        )
+    if kind == "cin":
+        one = st.file_uploader("Children in need census (XML, as submitted to DfE)", type="xml", key="upload_cin")
+        return locality, year, table, dataset, [one] if one else []
+    if kind == "ssda903":
         today = dt.date.today()
         year = int(
             right.number_input(

@@ -21,13 +21,14 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership.importers import batches, benchmark, ssda903, templates
+from partnership.importers import batches, benchmark, cin, ssda903, templates
 from partnership.importers.common import ImportRejected, read_csv_bytes
 from partnership.importers.limits import Limits, TooLarge, check_size
 from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, mask_value, split_problem
 
 KINDS: dict[str, str] = {
     "ssda903": "SSDA903 return (header, episodes, oc3, missing)",
+    "cin": "Children in need census (XML)",
     "template": "Partnership file for one table (from a template)",
     "benchmark": "DfE benchmark file (Explore Education Statistics tidy CSV)",
     "neighbours": "DfE statistical neighbour groupings",
@@ -209,6 +210,8 @@ def _read(request: Request, path: Path) -> tuple[pl.DataFrame, list[str], int | 
     importer uses, and the number of rows in the whole file (None where it
     cannot be known without reading it all)."""
     limits = Limits.from_settings()
+    if request.kind == "cin":
+        return _census_preview(path), list(CIN_PREVIEW), None
     if request.kind == "template":
         wanted = [c.name for c in templates.TEMPLATES.get(request.table, [])]
         if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -227,6 +230,27 @@ def _read(request: Request, path: Path) -> tuple[pl.DataFrame, list[str], int | 
     if request.kind == "ssda903":
         return frame, ssda903.COLUMNS[path.stem], rows
     return frame, [c for c in frame.columns if c != "_line"], rows  # published aggregates: every column
+
+
+CIN_PREVIEW = ("LAchildID", "PersonBirthDate", "Sex", "Ethnicity", "Exploitation factors", "Episodes")
+
+
+def _census_preview(path: Path) -> pl.DataFrame:
+    """A census file as the importer reads it, one row per child ('_line' is
+    the child's number in the file); ImportRejected if any element is wrong."""
+    children = cin.read_census(path.name, path.read_bytes(), dt.date.today())
+    return pl.DataFrame(
+        {
+            "_line": [c.number for c in children],
+            "LAchildID": [c.la_child_id for c in children],
+            "PersonBirthDate": [f"{c.birth_month:%Y-%m-%d}" for c in children],  # masked to the month
+            "Sex": [c.sex for c in children],
+            "Ethnicity": [c.ethnicity for c in children],
+            "Exploitation factors": [", ".join(sorted(c.flags)) for c in children],
+            "Episodes": [len(c.episodes) for c in children],
+        },
+        schema={"_line": pl.Int64, **dict.fromkeys(CIN_PREVIEW[:-1], pl.String), "Episodes": pl.Int64},
+    )
 
 
 def previews(request: Request, rows: int = PREVIEW_ROWS) -> list[Preview]:
@@ -257,6 +281,8 @@ def _work(request: Request, folder: Path, actor: str, dry_run: bool) -> Callable
     path = next(iter(sorted(folder.iterdir())), folder / "missing")
     if request.kind == "ssda903":
         return lambda s: ssda903.import_903(s, folder, request.locality, request.year, actor=actor, dry_run=dry_run)
+    if request.kind == "cin":
+        return lambda s: cin.import_cin(s, path, request.locality, actor=actor, dry_run=dry_run)
     if request.kind == "template":
         return lambda s: templates.import_table(s, request.table, path, actor=actor, dry_run=dry_run)
     if request.kind == "benchmark":

@@ -26,6 +26,9 @@ PEOPLE = (
 )
 
 
+SHARED_CIN = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "cin"
+
+
 def _count(session: Session, model: type) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
 
@@ -209,3 +212,40 @@ def test_values_with_brackets_and_formulas_stay_in_their_column_and_open_as_text
     assert table.row(5, named=True)["Reason"] == "not a known ethnicity code (a))"
     rows = list(csv.DictReader(io.StringIO(table_to_csv(table))))
     assert [r["Value"] for r in rows[:5]] == ["'=SUM(A1:A9)", "'+cmd|' /C calc'!A0", "White (Irish)", "'-2+3", "'@A1"]
+
+
+def test_a_census_file_is_previewed_checked_then_imported_from_the_data_page(session: Session) -> None:
+    """The Data page's path for a CIN census: a preview a row per child with the
+    id masked, the refused real file named element by element, then a fixed copy."""
+    real = (SHARED_CIN / "CIN_Census_2024.xml").read_bytes()
+    refused = uploads.Request("cin", (uploads.Upload("CIN_Census_2024.xml", real),), locality="north")
+    (preview,) = uploads.previews(refused)
+    assert preview.problems is not None and preview.problems["Field"].to_list() == [
+        "AssessmentActualStartDate",
+        "AssessmentFactors",
+        "Sex",
+    ]
+    fixed = (
+        real.replace(b"2028-04-28", b"2020-09-01").replace(b">RB<", b">24A<").replace(b"<Sex>M</Sex>", b"<Sex>1</Sex>")
+    )
+    request = uploads.Request("cin", (uploads.Upload("census.xml", fixed),), locality="north")
+    (preview,) = uploads.previews(request)
+    assert preview.frame.to_dicts()[0] == {
+        "row": 1,
+        "LAchildID": masking.MASK,
+        "PersonBirthDate": "2015-03-••",
+        "Sex": "M",
+        "Ethnicity": "white",
+        "Exploitation factors": "cce",
+        "Episodes": 2,
+    }
+    engine = session.get_bind()
+    checked = uploads.run(engine, request, "admin", dry_run=True)  # type: ignore[arg-type]
+    assert (
+        checked.message
+        == "census.xml: valid; would import young_people=2, service_episodes=3 (dry run, nothing written)"
+    )
+    assert _count(session, YoungPerson) == 0
+    done = uploads.run(engine, request, "admin", dry_run=False)  # type: ignore[arg-type]
+    assert done.accepted and done.message == "census.xml: imported young_people=2, service_episodes=3"
+    assert _count(session, YoungPerson) == 2
