@@ -11,6 +11,7 @@
     python cli.py import-neighbours FILE [--dry-run]       DfE statistical neighbour groupings
     python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
     python cli.py import-cin FILE --locality L [--dry-run]   children in need census XML
+    python cli.py import-cld FILE [--link person-id|nhs-number] [--dry-run]   adult social care CLD (CSV)
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
     python cli.py bench [--young-people N] [--only pages|import|load|seen] [--import-rows N] [--database-url URL]
@@ -112,6 +113,14 @@ def cmd_import_cin(url: str, args: argparse.Namespace) -> None:
 
     _run_import(
         url, "cin", lambda s: import_cin(s, Path(args.file), args.locality, dry_run=args.dry_run), dry_run=args.dry_run
+    )
+
+
+def cmd_import_cld(url: str, args: argparse.Namespace) -> None:
+    from partnership.importers.cld import import_cld
+
+    _run_import(
+        url, "cld", lambda s: import_cld(s, Path(args.file), args.link, dry_run=args.dry_run), dry_run=args.dry_run
     )
 
 
@@ -276,6 +285,15 @@ def parser() -> argparse.ArgumentParser:
     cin.add_argument("file")
     cin.add_argument("--locality", required=True, help="locality the children belong to (east, central, north)")
     cin.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    cld = sub.add_parser("import-cld", help="import adult social care Client Level Data (CSV, as submitted)")
+    cld.add_argument("file")
+    cld.add_argument(
+        "--link",
+        choices=["person-id", "nhs-number"],
+        default="person-id",
+        help="identifier shared with children's data: LA_Person_Unique_Identifier (default) or NHS_Number",
+    )
+    cld.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
     tmpl = sub.add_parser("template", help="write a blank import template (CSV, or Excel with --excel)")
     tmpl.add_argument("table")
     tmpl.add_argument("--excel", action="store_true")
@@ -342,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         "import-neighbours": cmd_import_neighbours,
         "import-903": cmd_import_903,
         "import-cin": cmd_import_cin,
+        "import-cld": cmd_import_cld,
         "template": cmd_template,
         "import": cmd_import_table,
         "board-pack": cmd_board_pack,
