@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from partnership import quality
+from partnership import quality, queries
 from partnership.wording import plural
 from ui import chrome, data
 from ui.auth import guard
@@ -52,6 +52,30 @@ else:
         "last_imports",
         "imports",
     )
+
+st.subheader("Linkage: children's records found in adult data")
+as_of = queries.as_of_date(data.db_settings())
+linked = quality.linkage(data.engine(), as_of)
+if linked.is_empty():
+    st.info("No young person turned 18 in the last six years.", icon=":material/info:")
+else:
+    years = linked["Year turned 18"]
+    chrome.table_block(
+        linked,
+        f"Of the young people who turned 18 in each year from {years.min()} to {years.max()}, how many have an "
+        "adult service episode (from adult social care Client Level Data, linked by the keyed hash of the "
+        "council's person id or the NHS number, or from a partnership file), by locality.",
+        "linkage",
+        "linkage",
+    )
+    sources = quality.linkage_imports(data.engine())
+    if not sources.is_empty():
+        chrome.table_block(
+            sources,
+            "The imports these records came from (the latest of each kind).",
+            "linkage_imports",
+            "linkage_imports",
+        )
 
 st.subheader("Completeness by table")
 fields = quality.completeness(engine)

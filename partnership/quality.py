@@ -40,6 +40,8 @@ TABLES: dict[str, type[SQLModel]] = {
 }
 KIND_LABELS = {
     "ssda903": "SSDA903 return",
+    "cin": "Children in need census",
+    "cld": "Adult social care CLD",
     "benchmark": "DfE benchmark",
     "neighbours": "Statistical neighbours",
     "template": "Partnership file",
@@ -222,3 +224,57 @@ def last_rejection(engine: Engine) -> Rejection | None:
             shown=len(lines),
             total=r.problem_count,
         )
+
+
+# Where children's records and adults' records come from: the imports the linkage table draws on.
+LINKAGE_KINDS = ("ssda903", "cin", "cld", "template:young_people", "template:service_episodes")
+
+
+def linkage(engine: Engine, as_of: dt.date, years: int = 6) -> pl.DataFrame:
+    """Of the young people who turned 18 in each calendar year (the last
+    `years`, to the figures' date), by locality: how many have any adult
+    service episode, from whichever import (CLD, a partnership file) it came."""
+    from models import Locality
+    from models.codes import ADULT_SERVICES
+
+    with Session(engine) as session:
+        people = pl.DataFrame(
+            session.execute(select(YoungPerson.id, YoungPerson.birth_month, YoungPerson.locality_id)).all(),
+            schema={"id": pl.Int64, "birth_month": pl.Date, "locality_id": pl.Int64},
+            orient="row",
+        )
+        adult = pl.DataFrame(
+            session.execute(
+                select(ServiceEpisode.young_person_id)
+                .where(ServiceEpisode.service.in_(list(ADULT_SERVICES)))  # type: ignore[attr-defined]
+                .distinct()
+            ).all(),
+            schema={"id": pl.Int64},
+            orient="row",
+        )
+        names = dict(session.execute(select(Locality.id, Locality.name)).all())
+    first = as_of.year - years + 1
+    turned = people.with_columns((pl.col("birth_month").dt.year() + 18).alias("year")).filter(
+        pl.col("year").is_between(first, as_of.year)
+    )
+    table = (
+        turned.with_columns(pl.col("id").is_in(adult["id"].implode()).alias("found"))
+        .group_by("year", "locality_id")
+        .agg(pl.len().alias("turned"), pl.col("found").sum().alias("found"))
+        .with_columns(pl.col("locality_id").replace_strict(names, return_dtype=pl.String).alias("Locality"))
+        .sort("year", "Locality", descending=[True, False])
+    )
+    return table.select(
+        pl.col("year").alias("Year turned 18"),
+        "Locality",
+        pl.col("turned").alias("Turned 18"),
+        pl.col("found").alias("Found in adult data"),
+        (pl.col("found") / pl.col("turned") * 100).round(1).alias("Found (%)"),
+    )
+
+
+def linkage_imports(engine: Engine) -> pl.DataFrame:
+    """The latest import of each kind that holds children's or adults' records."""
+    frame = last_imports(engine)
+    labels = [_kind_label(k) for k in LINKAGE_KINDS]
+    return frame.filter(pl.col("Source").is_in(labels))

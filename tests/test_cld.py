@@ -181,3 +181,28 @@ def test_the_cohort_page_flow_shows_the_linked_adult_services(
     (flow,) = [d.value for d in at.dataframe if {"Step", "From", "To"} <= set(d.value.columns)]
     into_adult = {r["To"]: r["Young people"] for r in flow.to_dict("records") if r["Step"] == "plan to 18"}
     assert into_adult == {"Adult social care (Care Act)": "5", "Adult mental health": "1"}
+    # The data quality page says the same in its linkage table.
+    at.switch_page("pages/quality.py").run()
+    (linkage,) = [d.value for d in at.dataframe if "Found in adult data" in d.value.columns]
+    assert linkage.to_dict("records") == [
+        {"Year turned 18": 2025, "Locality": "North", "Turned 18": 6, "Found in adult data": 6, "Found (%)": 100.0}
+    ]
+
+
+def test_the_linkage_report_counts_who_turned_18_and_was_found_in_adult_data(cohort: Session, tmp_path: Path) -> None:
+    from partnership import quality
+
+    engine = cohort.get_bind()
+    before = quality.linkage(engine, TODAY).to_dicts()  # type: ignore[arg-type]
+    assert before == [
+        {"Year turned 18": 2025, "Locality": "North", "Turned 18": 6, "Found in adult data": 0, "Found (%)": 0.0}
+    ]
+    # Five of the six linked this time (C6's row left out of the file).
+    import_cld(cohort, _cld(tmp_path / "cld.csv", FIRST_QUARTER[:5]), today=TODAY)
+    cohort.commit()
+    after = quality.linkage(engine, TODAY).to_dicts()  # type: ignore[arg-type]
+    assert after == [
+        {"Year turned 18": 2025, "Locality": "North", "Turned 18": 6, "Found in adult data": 5, "Found (%)": 83.3}
+    ]
+    sources = quality.linkage_imports(engine)  # type: ignore[arg-type]
+    assert sorted(sources["Source"].to_list()) == ["Adult social care CLD", "SSDA903 return"]
