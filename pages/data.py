@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.caching.cache_utils import CachedFunc
 
 from partnership import uploads
-from partnership.importers import templates
+from partnership.importers import cld, templates
 from partnership.themes import plain
 from partnership.wording import plural
 from ui import chrome, data
@@ -72,6 +72,20 @@ def _options(kind: str) -> tuple[str, int | None, str, str, list]:
     if kind == "cin":
         one = st.file_uploader("Children in need census (XML, as submitted to DfE)", type="xml", key="upload_cin")
         return locality, year, table, dataset, [one] if one else []
+    if kind == "cld":
+        dataset = st.radio(
+            "Link people to children's records by",
+            list(cld.LINKS),
+            format_func=lambda k: f"{cld.LINKS[k]} (keyed hash)",
+            horizontal=True,
+            key="cld_link",
+            help="The identifier children's imports used as the child's id: the council's person id if one case "
+            "system holds children and adults, or the NHS number. Neither is stored.",
+        )
+        one = st.file_uploader(
+            "Client Level Data file (CSV, as submitted to NHS England)", type="csv", key="upload_cld"
+        )
+        return locality, year, table, dataset, [one] if one else []
     if kind == "ssda903":
         today = dt.date.today()
         year = int(
@@ -119,7 +133,13 @@ with import_tab:
     )
     locality, year, table, dataset, files = _options(kind)
     request = uploads.Request(
-        kind, tuple(uploads.Upload(f.name, f.getvalue()) for f in files), locality, year, table, dataset
+        kind,
+        tuple(uploads.Upload(f.name, f.getvalue()) for f in files),
+        locality,
+        year,
+        table,
+        "" if kind == "cld" else dataset,
+        link=dataset if kind == "cld" else "person-id",
     )
     used, ignored = uploads.used_files(request)
     if ignored:

@@ -21,7 +21,7 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership.importers import batches, benchmark, cin, ssda903, templates
+from partnership.importers import batches, benchmark, cin, cld, ssda903, templates
 from partnership.importers.common import ImportRejected, read_csv_bytes
 from partnership.importers.limits import Limits, TooLarge, check_size
 from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, mask_value, split_problem
@@ -29,6 +29,7 @@ from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, mask_value, s
 KINDS: dict[str, str] = {
     "ssda903": "SSDA903 return (header, episodes, oc3, missing)",
     "cin": "Children in need census (XML)",
+    "cld": "Adult social care Client Level Data (CLD, CSV)",
     "template": "Partnership file for one table (from a template)",
     "benchmark": "DfE benchmark file (Explore Education Statistics tidy CSV)",
     "neighbours": "DfE statistical neighbour groupings",
@@ -54,11 +55,14 @@ class Request:
     year: int | None = None
     table: str = ""
     dataset: str = ""
+    link: str = "person-id"  # CLD: the identifier shared with children's data
 
     def signature(self) -> str:
         """Changes whenever a file or an option changes: a result shown on
         the page belongs to exactly the request it was worked out for."""
-        digest = hashlib.sha256(repr((self.kind, self.locality, self.year, self.table, self.dataset)).encode())
+        digest = hashlib.sha256(
+            repr((self.kind, self.locality, self.year, self.table, self.dataset, self.link)).encode()
+        )
         for upload in self.files:
             digest.update(upload.name.encode() + b"\0" + hashlib.sha256(upload.data).digest())
         return digest.hexdigest()
@@ -229,6 +233,8 @@ def _read(request: Request, path: Path) -> tuple[pl.DataFrame, list[str], int | 
         return frame, wanted, rows
     if request.kind == "ssda903":
         return frame, ssda903.COLUMNS[path.stem], rows
+    if request.kind == "cld":
+        return frame, [cld.LINKS[request.link], *cld.READ], rows
     return frame, [c for c in frame.columns if c != "_line"], rows  # published aggregates: every column
 
 
@@ -283,6 +289,8 @@ def _work(request: Request, folder: Path, actor: str, dry_run: bool) -> Callable
         return lambda s: ssda903.import_903(s, folder, request.locality, request.year, actor=actor, dry_run=dry_run)
     if request.kind == "cin":
         return lambda s: cin.import_cin(s, path, request.locality, actor=actor, dry_run=dry_run)
+    if request.kind == "cld":
+        return lambda s: cld.import_cld(s, path, request.link, actor=actor, dry_run=dry_run)
     if request.kind == "template":
         return lambda s: templates.import_table(s, request.table, path, actor=actor, dry_run=dry_run)
     if request.kind == "benchmark":

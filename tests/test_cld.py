@@ -206,3 +206,18 @@ def test_the_linkage_report_counts_who_turned_18_and_was_found_in_adult_data(coh
     ]
     sources = quality.linkage_imports(engine)  # type: ignore[arg-type]
     assert sorted(sources["Source"].to_list()) == ["Adult social care CLD", "SSDA903 return"]
+
+
+def test_the_data_page_previews_with_ids_masked_then_imports(cohort: Session) -> None:
+    from partnership import uploads
+    from partnership.importers import masking
+
+    body = (COLUMNS + "\n" + "".join(r + "\n" for r in FIRST_QUARTER)).encode()
+    request = uploads.Request("cld", (uploads.Upload("cld.csv", body),), link="nhs-number")
+    (preview,) = uploads.previews(request)
+    first = preview.frame.to_dicts()[0]
+    assert (first["NHS_Number"], first["Date_of_Birth"], first["Event_Type"]) == (masking.MASK, "2007-03-••", "Service")
+    assert "LA_Person_Unique_Identifier" in preview.not_read  # linking by NHS number, the person id is not read
+    engine = cohort.get_bind()
+    done = uploads.run(engine, uploads.Request("cld", request.files), "admin", dry_run=False)  # type: ignore[arg-type]
+    assert done.accepted and "6 people linked to children's data" in done.message

@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ID_FIELDS = frozenset({"CHILD", "child_id", "UPN", "MOTHER", "LAchildID", "FormerUPN"})
-BIRTH_FIELDS = frozenset({"DOB", "birth_date", "MC_DOB", "PersonBirthDate"})
+ID_FIELDS = frozenset(
+    {"CHILD", "child_id", "UPN", "MOTHER", "LAchildID", "FormerUPN", "LA_Person_Unique_Identifier", "NHS_Number"}
+)
+BIRTH_FIELDS = frozenset({"DOB", "birth_date", "MC_DOB", "PersonBirthDate", "Date_of_Birth"})
 MASK = "•••••"
 # file:row:field: reason (value); the row and the value are optional.
 _WHERE = re.compile(r"^(?P<file>[^:]*):(?:(?P<row>\d+):)?(?P<field>[^:]*): ")
