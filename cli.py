@@ -9,7 +9,7 @@
     python cli.py users end-sessions [USERNAME]    end one account's sessions, or everyone's
     python cli.py import-benchmark FILE [--dataset NAME] [--dry-run]   DfE tidy CSV (care leavers, workforce, ...)
     python cli.py import-neighbours FILE [--dry-run]       DfE statistical neighbour groupings
-    python cli.py import-903 DIR --locality L [--year Y] [--dry-run]   SSDA903 CSVs
+    python cli.py import-903 DIR|FILE.xml --locality L [--year Y] [--dry-run]   SSDA903 CSVs or XML export
     python cli.py import-cin FILE --locality L [--dry-run]   children in need census XML
     python cli.py import-cld FILE [--link person-id|nhs-number] [--dry-run]   adult social care CLD (CSV)
     python cli.py template TABLE [--excel] [--out FILE]    blank template with a column guide
@@ -99,11 +99,14 @@ def cmd_import_benchmark(url: str, args: argparse.Namespace) -> None:
 
 def cmd_import_903(url: str, args: argparse.Namespace) -> None:
     from partnership.importers.ssda903 import import_903
+    from partnership.importers.ssda903_xml import import_903_xml
 
+    source = Path(args.folder)
+    importer = import_903_xml if source.suffix.lower() == ".xml" else import_903
     _run_import(
         url,
         "ssda903",
-        lambda s: import_903(s, Path(args.folder), args.locality, args.year, dry_run=args.dry_run),
+        lambda s: importer(s, source, args.locality, args.year, dry_run=args.dry_run),
         dry_run=args.dry_run,
     )
 
@@ -276,8 +279,10 @@ def parser() -> argparse.ArgumentParser:
     bench_file.add_argument("file")
     bench_file.add_argument("--dataset", default=None, help="name to file it under (default: the file name)")
     bench_file.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
-    ssda = sub.add_parser("import-903", help="import SSDA903 CSVs (header, episodes, oc3, missing) from a folder")
-    ssda.add_argument("folder")
+    ssda = sub.add_parser(
+        "import-903", help="import SSDA903 CSVs (header, episodes, oc3, missing) from a folder, or the XML export"
+    )
+    ssda.add_argument("folder", help="a folder of CSV files, or an .xml export (<EXPSSDA903>)")
     ssda.add_argument("--locality", required=True, help="locality the children belong to (east, central, north)")
     ssda.add_argument("--year", type=int, default=None, help="collection year ending 31 March, needed for oc3.csv")
     ssda.add_argument("--dry-run", action="store_true", help="check everything, write nothing")

@@ -216,3 +216,113 @@ def test_header_problems_are_named_in_line_order(session: Session, tmp_path: Pat
         "episodes.csv:2:DEC: before DECOM (31/12/2019)",
         "episodes.csv:3:CHILD: no such child in header.csv or the database (99)",
     ]
+
+
+# --- the XML export of the same return ---------------------------------------------
+
+
+def _as_xml(folder: Path) -> bytes:
+    """The return in a folder of CSVs, written as case systems export it for
+    DfE: <EXPSSDA903><CHILD><HEADER>... with <EPISODE>s and <MISSING> periods."""
+    import xml.etree.ElementTree as ET
+
+    def rows(name: str) -> list[dict[str, str]]:
+        path = folder / f"{name}.csv"
+        return list(csv.DictReader(path.open())) if path.exists() else []
+
+    episodes, oc3, missing = rows("episodes"), {r["CHILD"]: r for r in rows("oc3")}, rows("missing")
+    root = ET.Element("EXPSSDA903")
+    for person in rows("header"):
+        child = ET.SubElement(root, "CHILD")
+        header = ET.SubElement(child, "HEADER")
+        for name, value in [("CHILDID", person["CHILD"]), *[(k, person[k]) for k in ("SEX", "DOB", "ETHNIC", "UPN")]]:
+            ET.SubElement(header, name).text = value
+        for name in ("IN_TOUCH", "ACTIV", "ACCOM"):
+            if person["CHILD"] in oc3:
+                ET.SubElement(header, name).text = oc3[person["CHILD"]][name]
+        for row in (r for r in episodes if r["CHILD"] == person["CHILD"]):
+            episode = ET.SubElement(child, "EPISODE")
+            for name in ("DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "URN"):
+                ET.SubElement(episode, name).text = row[name]
+        for row in (r for r in missing if r["CHILD"] == person["CHILD"]):
+            period = ET.SubElement(child, "MISSING")
+            for name in ("MISSING", "MIS_START", "MIS_END"):
+                ET.SubElement(period, name).text = row[name]
+    return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root)
+
+
+def _database(url: str) -> list[list[tuple[object, ...]]]:
+    """Every young person, episode, outcome and missing period, by keyed hash."""
+    with Session(get_engine(url)) as session:
+        key = {p.id: p.pseudo_key for p in session.exec(select(YoungPerson))}
+        people = sorted(
+            (p.pseudo_key, p.birth_month, p.sex, p.ethnicity, p.care_status, p.missing)
+            for p in session.exec(select(YoungPerson))
+        )
+        episodes = sorted(
+            (key[e.young_person_id], e.service, e.started_on, e.ended_on, e.end_reason)
+            for e in session.exec(select(ServiceEpisode))
+        )
+        outcomes = sorted(
+            (key[o.young_person_id], o.observed_on, o.activity, o.accommodation, o.in_touch)
+            for o in session.exec(select(OutcomeObservation))
+        )
+        missing = sorted(
+            (key[m.young_person_id], m.kind, m.started_on, m.ended_on) for m in session.exec(select(MissingEpisode))
+        )
+    return [people, episodes, outcomes, missing]  # type: ignore[list-item]
+
+
+def _fresh(url: str) -> str:
+    upgrade(url)
+    with Session(get_engine(url)) as session:
+        load_reference(session)
+        session.commit()
+    return url
+
+
+def test_the_xml_export_and_the_csv_set_give_the_same_database(tmp_path: Path) -> None:
+    from partnership.importers.ssda903_xml import import_903_xml
+
+    folder = _fixed_copy(tmp_path)
+    xml = tmp_path / "return.xml"
+    xml.write_bytes(_as_xml(folder))
+    from_csv, from_xml = _fresh(f"sqlite:///{tmp_path / 'csv.db'}"), _fresh(f"sqlite:///{tmp_path / 'xml.db'}")
+    with Session(get_engine(from_csv)) as session:
+        import_903(session, folder, "north", 2018, today=TODAY)
+        session.commit()
+    with Session(get_engine(from_xml)) as session:
+        message = import_903_xml(session, xml, "north", 2018, today=TODAY)
+        session.commit()
+    assert message.endswith("return: imported young_people=2675, episodes=5050, oc3=53, missing=43")
+    assert _database(from_xml) == _database(from_csv)
+
+
+def test_the_xml_export_names_problems_by_child_and_element(session: Session, tmp_path: Path) -> None:
+    from partnership.importers.ssda903_xml import import_903_xml
+
+    xml = tmp_path / "return.xml"
+    xml.write_bytes(_as_xml(SOURCE))
+    before = _counts(session)
+    with pytest.raises(ImportRejected) as err:
+        import_903_xml(session, xml, "north", 2018, today=TODAY)
+    session.rollback()
+    assert _counts(session) == before
+    # oc3.csv line 2 (ACCOM 01) belongs to child 197474: its position among the CHILDs of the export.
+    number = [r["CHILD"] for r in csv.DictReader((SOURCE / "header.csv").open())].index("197474") + 1
+    assert f"return.xml:{number}:ACCOM: not an SSDA903 accommodation code (01)" in err.value.problems
+    assert all(p.startswith("return.xml:") for p in err.value.problems)
+    assert str(err.value).splitlines()[-1] == "return.xml: rejected, 15 problems in 7821 rows; nothing was imported"
+
+
+def test_hostile_903_xml_is_refused_unresolved(session: Session, tmp_path: Path) -> None:
+    from partnership.importers.ssda903_xml import import_903_xml
+
+    xml = tmp_path / "bomb.xml"
+    xml.write_text(
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        "<EXPSSDA903><CHILD><HEADER><CHILDID>&b;</CHILDID></HEADER></CHILD></EXPSSDA903>"
+    )
+    with pytest.raises(ImportRejected) as err:
+        import_903_xml(session, xml, "north", 2018, today=TODAY)
+    assert err.value.problems == ["bomb.xml:file: refused: the file declares a DTD or entities (DTDForbidden)"]
