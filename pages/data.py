@@ -99,8 +99,8 @@ def _options(kind: str) -> tuple[str, int | None, str, str, list]:
             )
         )
         files = st.file_uploader(
-            "SSDA903 files: any of header.csv, episodes.csv, oc3.csv and missing.csv, together",
-            type="csv",
+            "SSDA903 files: any of header.csv, episodes.csv, oc3.csv and missing.csv, together; or the XML export",
+            type=["csv", "xml"],
             accept_multiple_files=True,
             key="upload_ssda903",
         )

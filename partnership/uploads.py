@@ -21,7 +21,7 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership.importers import batches, benchmark, cin, cld, ssda903, templates
+from partnership.importers import batches, benchmark, cin, cld, ssda903, ssda903_xml, templates
 from partnership.importers.common import ImportRejected, read_csv_bytes
 from partnership.importers.limits import Limits, TooLarge, check_size
 from partnership.importers.masking import BIRTH_FIELDS, ID_FIELDS, mask_value, split_problem
@@ -99,6 +99,9 @@ def import_kind(request: Request) -> str:
 def used_files(request: Request) -> tuple[list[Upload], list[str]]:
     """The files the import reads, and the names of any it will ignore."""
     if request.kind == "ssda903":
+        xml = [u for u in request.files if u.name.lower().endswith(".xml")]
+        if xml:  # the XML export holds the whole return: it alone is read
+            return xml[:1], [u.name for u in request.files if u is not xml[0]]
         chosen: dict[str, Upload] = {}
         ignored = []
         for upload in request.files:
@@ -216,6 +219,12 @@ def _read(request: Request, path: Path) -> tuple[pl.DataFrame, list[str], int | 
     limits = Limits.from_settings()
     if request.kind == "cin":
         return _census_preview(path), list(CIN_PREVIEW), None
+    if request.kind == "ssda903" and path.suffix.lower() == ".xml":
+        tables, _where = ssda903_xml.parse(path.name, path.read_bytes(), limits)
+        header = pl.DataFrame(
+            tables["header"], schema=dict.fromkeys(ssda903_xml.HEADER, pl.String), orient="row"
+        ).with_row_index("_line", offset=1)
+        return header.with_columns(pl.col("_line").cast(pl.Int64)), ssda903.COLUMNS["header"], header.height
     if request.kind == "template":
         wanted = [c.name for c in templates.TEMPLATES.get(request.table, [])]
         if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -285,6 +294,10 @@ def _order(request: Request, name: str) -> int:
 
 def _work(request: Request, folder: Path, actor: str, dry_run: bool) -> Callable[[Session], str]:
     path = next(iter(sorted(folder.iterdir())), folder / "missing")
+    if request.kind == "ssda903" and path.suffix.lower() == ".xml":
+        return lambda s: ssda903_xml.import_903_xml(
+            s, path, request.locality, request.year, actor=actor, dry_run=dry_run
+        )
     if request.kind == "ssda903":
         return lambda s: ssda903.import_903(s, folder, request.locality, request.year, actor=actor, dry_run=dry_run)
     if request.kind == "cin":

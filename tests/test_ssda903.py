@@ -326,3 +326,16 @@ def test_hostile_903_xml_is_refused_unresolved(session: Session, tmp_path: Path)
     with pytest.raises(ImportRejected) as err:
         import_903_xml(session, xml, "north", 2018, today=TODAY)
     assert err.value.problems == ["bomb.xml:file: refused: the file declares a DTD or entities (DTDForbidden)"]
+
+
+def test_the_data_page_takes_the_xml_export(session: Session, tmp_path: Path) -> None:
+    from partnership import uploads
+
+    body = _as_xml(_fixed_copy(tmp_path))
+    request = uploads.Request("ssda903", (uploads.Upload("return.xml", body),), locality="north", year=2018)
+    (preview,) = uploads.previews(request)
+    assert preview.rows == 2675 and preview.frame.columns == ["row", "CHILD", "SEX", "DOB", "ETHNIC"]
+    assert preview.frame.row(0) == (1, "•••••", "2", "••/03/2008", "WROM")
+    done = uploads.run(session.get_bind(), request, "admin", dry_run=False)  # type: ignore[arg-type]
+    assert done.accepted, done.message
+    assert _counts(session) == (2675, 5050, 53, 43)
