@@ -45,7 +45,7 @@ import uuid
 from pathlib import Path
 
 from partnership.floor import capture, floor_ms, median_rerun_ms
-from partnership.settings import DATA_DIR, ROOT
+from partnership.settings import DATA_DIR, ROOT, get_settings
 
 PAGES = [
     ("overview", "pages/overview.py"),
@@ -281,40 +281,139 @@ def run_import_bench(rows: int, url: str | None = None) -> dict[str, float]:
                 load_reference(session)
                 session.commit()
             get_engine(db_url).dispose()
-            child = subprocess.run(
-                [sys.executable, "-m", "partnership.bench", "--import-child", str(scratch / "return"), db_url],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=False,
+            result = _measured_import("ssda903", scratch / "return", db_url)
+            print(
+                f"bench import=episodes rows={rows} ms={result['ms']:.0f} peak_rss_mb={result['peak_rss_mb']:.0f}",
+                flush=True,
             )
-            if child.returncode != 0:
-                raise RuntimeError(f"import bench failed: {child.stderr[-3000:]}")
-            result = json.loads(child.stdout.strip().splitlines()[-1])
+            # CLD events for the children the return has just brought in (people aged 18 to 25 at each event).
+            with (scratch / "return" / "header.csv").open() as handle:
+                people = [line.split(",", 1)[0] for line in list(handle)[1:]]
+            write_cld_csv(scratch / "cld.csv", rows, people)
+            cld = _measured_import("cld", scratch / "cld.csv", db_url)
+            print(
+                f"bench import=cld rows={rows} ms={cld['ms']:.0f} peak_rss_mb={cld['peak_rss_mb']:.0f}",
+                flush=True,
+            )
+            # A census of as many children: about 60 MB of XML, over the 50 MB an upload may be, so
+            # this command-line import is given room (DASHBOARD_MAX_FILE_MB) and says so.
+            size = write_cin_xml(scratch / "census.xml", rows)
+            room = max(get_settings().max_file_mb, size // (1 << 20) + 1)
+            cin = _measured_import(
+                "cin", scratch / "census.xml", db_url, {**os.environ, "DASHBOARD_MAX_FILE_MB": str(room)}
+            )
+            print(
+                f"bench import=cin children={rows} size_mb={size / (1 << 20):.0f} ms={cin['ms']:.0f} "
+                f"peak_rss_mb={cin['peak_rss_mb']:.0f}",
+                flush=True,
+            )
         finally:
             if created is not None:
                 assert url is not None
                 _drop_database(url, created)
-    print(
-        f"bench import=episodes rows={rows} ms={result['ms']:.0f} peak_rss_mb={result['peak_rss_mb']:.0f}",
-        flush=True,
-    )
     return {**result, "children": children}
 
 
-def _import_child(folder: str, url: str) -> None:
+def _import_child(kind: str, source: str, url: str) -> None:
     """The measured import, alone in this process."""
     from models.db import get_engine
     from partnership.importers.batches import run_import
+    from partnership.importers.cin import import_cin
+    from partnership.importers.cld import import_cld
     from partnership.importers.ssda903 import import_903
 
+    work = {
+        "ssda903": lambda s: import_903(s, Path(source), "north"),
+        "cin": lambda s: import_cin(s, Path(source), "east"),
+        "cld": lambda s: import_cld(s, Path(source)),
+    }[kind]
     engine = get_engine(url)
     with engine.connect():
         pass  # the first connection is set-up, not import
     started = time.perf_counter()
-    message = run_import(engine, "ssda903", "bench", lambda s: import_903(s, Path(folder), "north"))
+    message = run_import(engine, kind, "bench", work)
     ms = (time.perf_counter() - started) * 1000
     print(json.dumps({"ms": ms, "peak_rss_mb": _peak_rss_mb(), "message": message}))
+
+
+def _measured_import(kind: str, source: Path, db_url: str, env: dict[str, str] | None = None) -> dict:
+    child = subprocess.run(
+        [sys.executable, "-m", "partnership.bench", "--import-child", kind, str(source), db_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    if child.returncode != 0:
+        raise RuntimeError(f"{kind} import bench failed: {child.stderr[-3000:]}")
+    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+def write_cin_xml(path: Path, children: int, seed: int = 11, today: dt.date | None = None) -> int:
+    """A children in need census of `children` children, written as a case
+    system writes it (one CINdetails each, an assessment with its factors,
+    some child protection plans); returns its size in bytes."""
+    rnd = random.Random(seed)
+    today = today or dt.date.today()
+    factors = ["1A", "2A", "3B", "4B", "10A", "11A", "12A", "13A", "14A", "16A", "21", "24A"]
+    parts = [
+        "<?xml version='1.0' encoding='utf-8'?><Message><Header><CollectionDetails><Collection>CIN</Collection>"
+        f"<Year>{today.year}</Year></CollectionDetails></Header><Children>"
+    ]
+    for i in range(children):
+        born = today - dt.timedelta(days=rnd.randint(365, 18 * 365))
+        referral = born + dt.timedelta(days=rnd.randint(30, (today - born).days - 1))
+        closed = referral + dt.timedelta(days=rnd.randint(20, 400))
+        closure = (
+            f"<CINclosureDate>{closed}</CINclosureDate><ReasonForClosure>RC{rnd.choice('6789')}</ReasonForClosure>"
+            if closed < today
+            else ""
+        )
+        chosen = "".join(f"<AssessmentFactors>{f}</AssessmentFactors>" for f in rnd.sample(factors, rnd.randint(1, 3)))
+        plan = (
+            f"<ChildProtectionPlans><CPPstartDate>{referral + dt.timedelta(days=10)}</CPPstartDate>"
+            "</ChildProtectionPlans>"
+            if rnd.random() < 0.2 and referral + dt.timedelta(days=10) < today
+            else ""
+        )
+        parts.append(
+            f"<Child><ChildIdentifiers><LAchildID>CIN{i:07d}</LAchildID><PersonBirthDate>{born}</PersonBirthDate>"
+            f"<Sex>{rnd.choice('12')}</Sex></ChildIdentifiers><ChildCharacteristics><Ethnicity>"
+            f"{rnd.choice(['WBRI', 'MWBC', 'AIND', 'BCRB', 'CHNE'])}</Ethnicity></ChildCharacteristics>"
+            f"<CINdetails><CINreferralDate>{referral}</CINreferralDate>{closure}<Assessments>"
+            f"<AssessmentActualStartDate>{referral}</AssessmentActualStartDate><FactorsIdentifiedAtAssessment>"
+            f"{chosen}</FactorsIdentifiedAtAssessment></Assessments>{plan}</CINdetails></Child>"
+        )
+    parts.append("</Children></Message>")
+    path.write_text("".join(parts))
+    return path.stat().st_size
+
+
+def write_cld_csv(path: Path, rows: int, people: list[str], seed: int = 13, today: dt.date | None = None) -> None:
+    """A CLD file (Release 2 columns) of `rows` events for these council
+    person ids, aged 18 to 25 at each event: mostly services, some
+    requests, assessments and reviews."""
+    from partnership.importers.cld import SERVICE_TYPES, SUPPORT_REASONS
+
+    rnd = random.Random(seed)
+    today = today or dt.date.today()
+    lines = [
+        "LA_Code,LA_Person_Unique_Identifier,NHS_Number,Date_of_Birth,Gender,Ethnicity,Client_Type,"
+        "Primary_Support_Reason,Event_Type,Event_Reference,Event_Start_Date,Event_End_Date,Service_Type"
+    ]
+    for i in range(rows):
+        person = rnd.choice(people)
+        start = today - dt.timedelta(days=rnd.randint(1, 5 * 365))
+        born = start - dt.timedelta(days=rnd.randint(18 * 366, 25 * 365))
+        event = rnd.choices(["Service", "Request", "Assessment", "Review"], [6, 2, 1, 1])[0]
+        end = start + dt.timedelta(days=rnd.randint(7, 300))
+        lines.append(
+            f"888,{person},,{born},Female,White: English,Service User,{rnd.choice(SUPPORT_REASONS)},{event},"
+            f"EV{i},{start},{end if end < today and rnd.random() < 0.5 else ''},"
+            f"{rnd.choice(SERVICE_TYPES) if event == 'Service' else ''}"
+        )
+    path.write_text("\n".join(lines) + "\n")
 
 
 # --- load bench ---------------------------------------------------------------------
@@ -499,7 +598,7 @@ def run_seen_bench(url: str | None = None, processes: int = 2) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--import-child":
-        _import_child(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--import-child":
+        _import_child(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
-        sys.exit("usage: python -m partnership.bench --import-child FOLDER DATABASE_URL (use cli.py bench)")
+        sys.exit("usage: python -m partnership.bench --import-child KIND SOURCE DATABASE_URL (use cli.py bench)")
