@@ -9,6 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -221,3 +223,41 @@ def test_the_data_page_previews_with_ids_masked_then_imports(cohort: Session) ->
     engine = cohort.get_bind()
     done = uploads.run(engine, uploads.Request("cld", request.files), "admin", dry_run=False)  # type: ignore[arg-type]
     assert done.accepted and "6 people linked to children's data" in done.message
+
+
+PROBLEM_LINE = r"^[^:\n]+:(\d+:)?[^:\n]+: .+"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    row=st.integers(min_value=0, max_value=len(FIRST_QUARTER) - 1),
+    column=st.integers(min_value=0, max_value=12),
+    value=st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n\x00"), max_size=30),
+    cut=st.one_of(st.none(), st.integers(min_value=0, max_value=1500)),
+)
+def test_a_damaged_cld_file_is_imported_whole_or_refused_with_nothing_written(
+    cohort: Session, tmp_path: Path, row: int, column: int, value: str, cut: int | None
+) -> None:
+    """Any one cell replaced by any text, or the file cut short anywhere: the
+    import either succeeds as a whole or names its problems, one per line, and
+    writes nothing."""
+    import csv
+    import io
+    import re
+
+    rows = [next(csv.reader([line])) for line in FIRST_QUARTER]
+    rows[row][column] = value
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([COLUMNS.split(","), *rows])
+    body = buffer.getvalue().encode()
+    path = tmp_path / "damaged.csv"
+    path.write_bytes(body if cut is None else body[:cut])
+    before = repr(sorted(_episodes(cohort, f"C{i}") for i in range(1, 7)))
+    try:
+        import_cld(cohort, path, today=TODAY)
+    except ImportRejected as exc:
+        cohort.rollback()
+        assert exc.problems and all(re.match(PROBLEM_LINE, p) for p in exc.problems), exc.problems
+        assert repr(sorted(_episodes(cohort, f"C{i}") for i in range(1, 7))) == before
+    else:
+        cohort.rollback()

@@ -339,3 +339,28 @@ def test_the_data_page_takes_the_xml_export(session: Session, tmp_path: Path) ->
     done = uploads.run(session.get_bind(), request, "admin", dry_run=False)  # type: ignore[arg-type]
     assert done.accepted, done.message
     assert _counts(session) == (2675, 5050, 53, 43)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.floats(min_value=0.0, max_value=0.999))
+def test_an_xml_export_cut_short_anywhere_is_refused_and_changes_nothing(
+    session: Session, tmp_path: Path, cut: float
+) -> None:
+    from partnership.importers.ssda903_xml import import_903_xml
+
+    folder = tmp_path / "small"
+    folder.mkdir(exist_ok=True)
+    (folder / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN\n1,1,01/02/2008,WBRI,\n2,2,03/04/2009,AIND,\n")
+    (folder / "episodes.csv").write_text(
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,URN\n1,01/01/2020,S,C2,N1,U1,PR1,,,\n"
+    )
+    whole = _as_xml(folder)
+    xml = tmp_path / "cut.xml"
+    xml.write_bytes(whole[: int(len(whole) * cut)])
+    before = _counts(session)
+    with pytest.raises(ImportRejected) as err:
+        import_903_xml(session, xml, "north", today=TODAY)
+    session.rollback()
+    assert _counts(session) == before
+    (problem,) = err.value.problems
+    assert problem.startswith("cut.xml:file: not well-formed XML")
