@@ -157,7 +157,8 @@ with import_tab:
     else:
         st.subheader("Preview")
         st.caption(
-            "The first rows of each file as the importer reads them; *row* is the line of the file. "
+            "The first rows of each file as the importer reads them; *row* is the line of the file "
+            "(in an XML file, the child's position in it). "
             "Children's ids are masked and dates of birth shown to the month."
         )
         shown = uploads.previews(request)

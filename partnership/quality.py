@@ -254,8 +254,9 @@ def linkage(engine: Engine, as_of: dt.date, years: int = 6) -> pl.DataFrame:
         )
         names = dict(session.execute(select(Locality.id, Locality.name)).all())
     first = as_of.year - years + 1
-    turned = people.with_columns((pl.col("birth_month").dt.year() + 18).alias("year")).filter(
-        pl.col("year").is_between(first, as_of.year)
+    eighteen = pl.col("birth_month").dt.offset_by("18y")
+    turned = people.with_columns(eighteen.dt.year().alias("year")).filter(
+        pl.col("year").is_between(first, as_of.year) & (eighteen <= as_of)  # not those still to turn 18 this year
     )
     table = (
         turned.with_columns(pl.col("id").is_in(adult["id"].implode()).alias("found"))
