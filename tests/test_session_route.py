@@ -4,6 +4,7 @@ told to store when it trades a sign-in ticket, and what it is refused."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
@@ -52,7 +53,9 @@ def _call(method: str, body: dict[str, str] | None = None, **headers: str) -> Re
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": raw, "more_body": False}
 
-    return asyncio.run(session_routes.session_cookie(Request(scope, receive)))
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, session_routes.session_cookie(Request(scope, receive))).result()
 
 
 def _set_cookie(reply: Response) -> str:
