@@ -204,3 +204,19 @@ def test_a_refusal_through_the_command_line_is_logged_and_exits_non_zero(sqlite_
         assert session.exec(select(func.count()).select_from(YoungPerson)).one() == 0
     fixed = _fixed_2024(tmp_path)
     assert run_import(get_engine(sqlite_url), "cin", "test", lambda s: import_cin(s, fixed, "east", today=TODAY))
+
+
+def test_a_utf16_file_is_held_to_the_same_rules(session: Session, tmp_path: Path) -> None:
+    """A byte search cannot see a DTD in UTF-16: such files go through defusedxml."""
+    hostile = tmp_path / "wide.xml"
+    hostile.write_bytes(
+        HOSTILE["external entity"][0].replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16")
+    )
+    (problem,) = _refused(session, hostile)
+    assert problem == "wide.xml:file: refused: the file declares a DTD or entities (DTDForbidden)"
+    fixed = _fixed_2024(tmp_path).read_text()
+    wide = tmp_path / "wide_census.xml"
+    wide.write_bytes(fixed.encode("utf-16"))
+    assert import_cin(session, wide, "north", today=TODAY, dry_run=True) == (
+        "wide_census.xml: valid; would import young_people=2, service_episodes=3 (dry run, nothing written)"
+    )

@@ -18,15 +18,13 @@ import csv
 import datetime as dt
 import re
 import tempfile
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from sqlmodel import Session
 
+from partnership.importers import xmlsafe
 from partnership.importers.common import ImportRejected
-from partnership.importers.limits import Limits, check_size
+from partnership.importers.limits import Limits
 from partnership.importers.ssda903 import import_903
 
 HEADER = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
@@ -38,28 +36,12 @@ Tables = dict[str, list[list[str]]]
 _LINE = re.compile(r"^(?P<file>header|episodes|oc3|missing)\.csv:(?P<line>\d+):(?P<rest>.*)$", re.DOTALL)
 
 
-def _text(parent: ET.Element, name: str) -> str:
-    found = parent.find(name)
-    return (found.text or "").strip() if found is not None else ""
-
-
 def parse(
     name: str, data: bytes, limits: Limits | None = None
 ) -> tuple[dict[str, list[list[str]]], dict[str, list[str]]]:
     """The four tables as rows of text (the CSV files' columns), and for each
     table the words naming each row's child and element (by row index)."""
-    limits = limits or Limits.from_settings()
-    try:
-        check_size(name, len(data), limits)
-    except ValueError as exc:
-        raise ImportRejected(name, [f"{name}:file: {str(exc).removeprefix(name + ': ')}"]) from exc
-    try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        words = f"refused: the file declares a DTD or entities ({type(exc).__name__})"
-        raise ImportRejected(name, [f"{name}:file: {words}"]) from exc
-    except ET.ParseError as exc:
-        raise ImportRejected(name, [f"{name}:file: not well-formed XML ({exc})"]) from exc
+    root = xmlsafe.parse(name, data, limits)
     if root.tag != "EXPSSDA903":
         raise ImportRejected(name, [f"{name}:file: not an SSDA903 export (<EXPSSDA903>; found <{root.tag}>)"])
     tables: Tables = {"header": [], "episodes": [], "oc3": [], "missing": []}
@@ -68,17 +50,19 @@ def parse(
         header = child.find("HEADER")
         if header is None:
             raise ImportRejected(name, [f"{name}:{number}:HEADER: missing: every CHILD needs its HEADER"])
-        child_id = _text(header, "CHILDID")
-        tables["header"].append([child_id, *[_text(header, c) for c in HEADER[1:]]])
+        child_id = xmlsafe.text(header, "CHILDID")
+        tables["header"].append([child_id, *[xmlsafe.text(header, c) for c in HEADER[1:]]])
         where["header"].append(f"{number}")
         if any(header.find(c) is not None for c in OC3):
-            tables["oc3"].append([child_id, _text(header, "DOB"), *[_text(header, c) for c in OC3]])
+            tables["oc3"].append([child_id, xmlsafe.text(header, "DOB"), *[xmlsafe.text(header, c) for c in OC3]])
             where["oc3"].append(f"{number}")
         for i, episode in enumerate(child.findall("EPISODE"), start=1):
-            tables["episodes"].append([child_id, *[_text(episode, c) for c in EPISODE]])
+            tables["episodes"].append([child_id, *[xmlsafe.text(episode, c) for c in EPISODE]])
             where["episodes"].append(f"{number}:EPISODE {i}")
         for i, missing in enumerate(child.findall("MISSING"), start=1):
-            tables["missing"].append([child_id, _text(header, "DOB"), *[_text(missing, c) for c in MISSING]])
+            tables["missing"].append(
+                [child_id, xmlsafe.text(header, "DOB"), *[xmlsafe.text(missing, c) for c in MISSING]]
+            )
             where["missing"].append(f"{number}:MISSING {i}")
     return tables, where
 
