@@ -209,14 +209,26 @@ class Deployment:
         print(f"serving on http://{self.host}:{self.port} (app processes on 127.0.0.1 ports {apps})", flush=True)
 
     def watch(self, stop: list[bool]) -> None:
-        """Say when an app process stops (nginx sends its tabs elsewhere
-        meanwhile) and start it again unless told not to, until told to stop."""
+        """Say when an app process stops or stops answering /_stcore/health
+        three times running (nginx sends its tabs elsewhere meanwhile), and
+        start it again unless told not to, until told to stop."""
         down: set[int] = set()
+        failures = dict.fromkeys((app.port for app in self.apps), 0)
+        tick = 0
         while not stop:
             time.sleep(0.5)
+            tick += 1
             for app in self.apps:
-                if app.alive() or app.port in down or stop:
+                if app.port in down or stop:
                     continue
+                if app.alive() and tick % 10 == 0:  # every 5 s: alive is not enough, it must answer
+                    failures[app.port] = 0 if healthy(app.url, timeout=5) else failures[app.port] + 1
+                    if failures[app.port] >= 3:
+                        print(f"app process on port {app.port} does not answer its health check", flush=True)
+                        app.stop()
+                if app.alive():
+                    continue
+                failures[app.port] = 0
                 if self.restart:
                     app.restarts += 1
                     print(f"app process on port {app.port} stopped; starting it again", flush=True)

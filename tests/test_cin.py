@@ -220,3 +220,25 @@ def test_a_utf16_file_is_held_to_the_same_rules(session: Session, tmp_path: Path
     assert import_cin(session, wide, "north", today=TODAY, dry_run=True) == (
         "wide_census.xml: valid; would import young_people=2, service_episodes=3 (dry run, nothing written)"
     )
+
+
+def test_the_2021_census_imports_and_the_large_fake_file_imports_once_its_dates_are_fixed(
+    session: Session, tmp_path: Path
+) -> None:
+    assert import_cin(session, CIN / "CIN_Census_2021.xml", "east", today=TODAY) == (
+        "CIN_Census_2021.xml: imported young_people=1, service_episodes=2"
+    )
+    text = (CIN / "fake_CIN_data.xml").read_text()
+    for future, past in (
+        ("2028-02-11", "2023-02-11"),
+        ("2030-03-31", "2024-03-31"),
+        ("2028-03-24", "2022-03-24"),
+        ("2031-02-28", "2024-02-28"),
+    ):
+        text = text.replace(f">{future}<", f">{past}<")
+    fixed = tmp_path / "fake_CIN_data_fixed.xml"
+    fixed.write_text(text)
+    message = import_cin(session, fixed, "east", today=TODAY)
+    session.commit()
+    assert message == "fake_CIN_data_fixed.xml: imported young_people=332, service_episodes=402"
+    assert _counts(session) == (333, 404)
