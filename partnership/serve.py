@@ -100,6 +100,7 @@ class App:
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    started_at: float = 0.0
 
     @property
     def url(self) -> str:
@@ -126,6 +127,7 @@ class App:
         self.proc = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT
         )
+        self.started_at = time.monotonic()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -221,7 +223,8 @@ class Deployment:
             for app in self.apps:
                 if app.port in down or stop:
                     continue
-                if app.alive() and tick % 10 == 0:  # every 5 s: alive is not enough, it must answer
+                starting = time.monotonic() - app.started_at < 60  # a fresh process gets a minute to start
+                if app.alive() and tick % 10 == 0 and not starting:  # every 5 s: alive is not enough, it must answer
                     failures[app.port] = 0 if healthy(app.url, timeout=5) else failures[app.port] + 1
                     if failures[app.port] >= 3:
                         print(f"app process on port {app.port} does not answer its health check", flush=True)
