@@ -52,7 +52,12 @@ def test_bad_requests_say_what_is_wrong(sqlite_url: str) -> None:
 def test_import_bench_prints_its_line(sqlite_url: str) -> None:
     run = _cli(sqlite_url, "bench", "--only", "import", "--import-rows", "2000")
     assert run.returncode == 0, run.stderr
-    assert re.fullmatch(r"bench import=episodes rows=2000 ms=\d+ peak_rss_mb=\d+\n", run.stdout)
+    assert re.fullmatch(
+        r"bench import=episodes rows=2000 ms=\d+ peak_rss_mb=\d+\n"
+        r"bench import=cld rows=2000 ms=\d+ peak_rss_mb=\d+\n"
+        r"bench import=cin children=2000 size_mb=\d+ ms=\d+ peak_rss_mb=\d+\n",
+        run.stdout,
+    )
 
 
 def test_dry_run_of_a_published_file_writes_nothing(sqlite_url: str) -> None:
