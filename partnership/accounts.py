@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from models import AuditEvent, Locality, SignInFailure, User, UserSession
@@ -94,15 +94,20 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def end_sessions_of(session: Session, username: str, reason: str) -> int:
-    """End every open session of one account, on every app process at its
-    next run (each run checks its session's row)."""
+def end_sessions(session: Session, reason: str, *which: ColumnElement[bool]) -> int:
+    """End every open session matching `which`, on every app process at its
+    next run (each run checks its session's row); returns how many."""
     ended = session.exec(  # type: ignore[call-overload]
         update(UserSession)
-        .where(col(UserSession.username) == username, col(UserSession.ended_at).is_(None))
+        .where(col(UserSession.ended_at).is_(None), *which)
         .values(ended_at=dt.datetime.now(dt.UTC), ended_reason=reason, ticket_hash=None)
     )
     return int(ended.rowcount or 0)
+
+
+def end_sessions_of(session: Session, username: str, reason: str) -> int:
+    """End every open session of one account."""
+    return end_sessions(session, reason, col(UserSession.username) == username)
 
 
 def forget_failures(session: Session, username: str) -> None:

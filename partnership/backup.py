@@ -60,13 +60,7 @@ def backup(url: str, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     if url.startswith("sqlite"):
-        source = sqlite3.connect(_sqlite_path(url), timeout=30)
-        target = sqlite3.connect(partial)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _copy(sqlite3.connect(_sqlite_path(url), timeout=30), sqlite3.connect(partial))
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}", _libpq(url)])
     partial.replace(out)
@@ -111,13 +105,7 @@ def restore(url: str, file: Path, actor: str = "cli") -> Restored:
         raise BackupError(f"{file} is a {kind} backup: restore it into a {kind} database")
     get_engine(url).dispose()  # no pooled connection of ours holds the old database open
     if is_sqlite_file:
-        source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-        target = sqlite3.connect(_sqlite_path(url), timeout=30)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _copy(sqlite3.connect(f"file:{file}?mode=ro", uri=True), sqlite3.connect(_sqlite_path(url), timeout=30))
     else:
         _run(
             [
@@ -139,6 +127,15 @@ def restore(url: str, file: Path, actor: str = "cli") -> Restored:
         accounts.audit(session, actor, "restore", f"{file.name} (schema {revision})")
         session.commit()
     return Restored(revision, ended)
+
+
+def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+    """SQLite's online backup, page by page under its lock: backup and restore alike."""
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 def _run(command: list[str]) -> str:

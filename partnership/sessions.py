@@ -19,7 +19,7 @@ import math
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import SignInFailure, User, UserSession
@@ -189,11 +189,7 @@ def end_session(session: Session, session_id: int, reason: str, actor: str) -> b
 
 def end_all_sessions(session: Session, actor: str, keep: int | None = None, reason: str = "ended_by_admin") -> int:
     """An administrator's 'end all sessions': everyone's but their own."""
-    query = update(UserSession).where(col(UserSession.ended_at).is_(None))
-    if keep is not None:
-        query = query.where(col(UserSession.id) != keep)
-    ended = session.exec(query.values(ended_at=now(), ended_reason=reason, ticket_hash=None))  # type: ignore[call-overload]
-    count = int(ended.rowcount or 0)
+    count = accounts.end_sessions(session, reason, *([col(UserSession.id) != keep] if keep is not None else []))
     accounts.audit(session, actor, "sessions_ended", f"{count} {plural(count, 'session')}")
     return count
 
