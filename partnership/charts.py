@@ -140,7 +140,7 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
         x=alt.X("shown:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1)),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("label:N", title=title)],
     )
-    labels = base.mark_text(align="left", dx=4, fontSize=13).encode(x="label_x:Q", text="label:N")
+    labels = base.mark_text(align="left", dx=4, fontSize=13).encode(x=alt.X("label_x:Q"), text=alt.Text("label:N"))
     return alt.layer(bars, labels).properties(height=alt.Step(34))
 
 
@@ -155,8 +155,8 @@ def flow_diagram(nodes: pl.DataFrame, ribbons: pl.DataFrame, height: int = 520) 
         .encode(
             x=alt.X("x:Q", scale=x_scale, axis=None),
             y=alt.Y("y0:Q", scale=y_scale, axis=None),
-            y2="y1:Q",
-            detail="link:N",
+            y2=alt.Y2("y1:Q"),
+            detail=alt.Detail("link:N"),
             color=alt.Color("source:N", legend=None, scale=alt.Scale(range=PALETTE)),
             tooltip=[
                 alt.Tooltip("source:N", title="From"),
@@ -171,9 +171,9 @@ def flow_diagram(nodes: pl.DataFrame, ribbons: pl.DataFrame, height: int = 520) 
         .mark_rect(color="#1B1B1B")
         .encode(
             x=alt.X("x0:Q", scale=x_scale),
-            x2="x1:Q",
+            x2=alt.X2("x1:Q"),
             y=alt.Y("y0:Q", scale=y_scale),
-            y2="y1:Q",
+            y2=alt.Y2("y1:Q"),
             tooltip=[
                 alt.Tooltip("stage:N", title="Stage"),
                 alt.Tooltip("name:N", title="Group"),
@@ -190,16 +190,20 @@ def flow_diagram(nodes: pl.DataFrame, ribbons: pl.DataFrame, height: int = 520) 
     labels = (
         alt.Chart(label_frame)
         .mark_text(align="left", fontSize=11)
-        .encode(x=alt.X("xl:Q", scale=x_scale), y=alt.Y("ymid:Q", scale=y_scale), text="text:N")
+        .encode(x=alt.X("xl:Q", scale=x_scale), y=alt.Y("ymid:Q", scale=y_scale), text=alt.Text("text:N"))
     )
-    titles = nodes.group_by("stage", "stage_index").agg(x=pl.col("x0").first()).with_columns(y=pl.lit(-0.04))
+    titles = (
+        nodes.group_by("stage", "stage_index", maintain_order=True)
+        .agg(x=pl.col("x0").first())
+        .with_columns(y=pl.lit(-0.04))
+    )
     heads = (
         alt.Chart(titles)
         .mark_text(align="left", fontSize=12, fontWeight="bold")
         .encode(
             x=alt.X("x:Q", scale=x_scale),
             y=alt.Y("y:Q", scale=alt.Scale(domain=[-0.06, 1.0], reverse=True)),
-            text="stage:N",
+            text=alt.Text("stage:N"),
         )
     )
     return alt.layer(bands, rects, labels, heads).properties(height=height).resolve_scale(y="shared")
@@ -248,11 +252,11 @@ def ratio_chart(table: pl.DataFrame) -> alt.LayerChart:
     base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)))
     # Intervals on tiny groups can reach far out; the axis stops at 4 so the rest stays readable.
     whiskers = base.mark_rule(color="#555555").encode(
-        x=alt.X("lo:Q", title="Ratio to cohort share", scale=alt.Scale(domain=[0, 4], clamp=True)), x2="hi:Q"
+        x=alt.X("lo:Q", title="Ratio to cohort share", scale=alt.Scale(domain=[0, 4], clamp=True)), x2=alt.X2("hi:Q")
     )
     # Opaque: Vega-Lite's default 0.7 would take the colours below 3:1.
     points = base.mark_point(filled=True, size=70, opacity=1).encode(
-        x="ratio_value:Q",
+        x=alt.X("ratio_value:Q"),
         shape=alt.Shape("flagged:N", title=None),
         color=alt.Color(
             "flagged:N",
@@ -262,9 +266,9 @@ def ratio_chart(table: pl.DataFrame) -> alt.LayerChart:
                 range=[PALETTE[5], PALETTE[0], "#777777"],
             ),
         ),
-        tooltip=["label:N", "Ratio:N", "95% interval:N", "Flag:N"],
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("Ratio:N"), alt.Tooltip("95% interval:N"), alt.Tooltip("Flag:N")],
     )
-    one = alt.Chart(pl.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    one = alt.Chart(pl.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("x:Q"))
     return alt.layer(whiskers, points, one).properties(height=alt.Step(26))
 
 
@@ -291,7 +295,7 @@ def fill_heatmap(frame: pl.DataFrame) -> alt.LayerChart:
     # Black or white, whichever stands out more from the cell's own colour:
     # the better of the two always reaches 4.5:1 (WCAG 1.4.3).
     text = base.mark_text(fontSize=12).encode(
-        text="text:N",
+        text=alt.Text("text:N"),
         color=alt.condition(
             f"luminance(scale('color', datum.pct)) > {_BLACK_OR_WHITE}", alt.value("black"), alt.value("white")
         ),
@@ -322,7 +326,7 @@ def caseload_bars(frame: pl.DataFrame, threshold: float, england: float) -> alt.
         alt.Chart(lines)
         .mark_rule(size=2)
         .encode(
-            x="x:Q",
+            x=alt.X("x:Q"),
             color=alt.Color("what:N", title=None, scale=alt.Scale(domain=names, range=[PALETTE[5], "#555555"])),
             # One legend, drawn with each line's own dash, so it reads without colour.
             strokeDash=alt.StrokeDash("what:N", title=None, scale=alt.Scale(domain=names, range=[[6, 3], [2, 2]])),
@@ -341,7 +345,7 @@ def caseload_bars(frame: pl.DataFrame, threshold: float, england: float) -> alt.
     names_at_top = [
         alt.Chart(tags.filter(pl.col("side") == side))
         .mark_text(align=side, dx=-5 if side == "right" else 5, baseline="bottom", fontSize=12, color="#333333")
-        .encode(x="x:Q", y=alt.value(-2), text="text:N")
+        .encode(x=alt.X("x:Q"), y=alt.YValue(-2), text=alt.Text("text:N"))
         for side in ("right", "left")
     ]
     return alt.layer(bars, rules, *names_at_top).properties(height=alt.Step(28))
@@ -362,7 +366,7 @@ def trend_lines(
             shape=alt.Shape("locality:N", title="Locality"),
             tooltip=[
                 alt.Tooltip("month:T", format="%b %Y"),
-                "locality:N",
+                alt.Tooltip("locality:N"),
                 alt.Tooltip("shown:Q", title=title, format=".1f"),
             ],
         )
@@ -370,7 +374,7 @@ def trend_lines(
     layers: list[alt.Chart] = [lines]
     if rule is not None:
         layers.append(
-            alt.Chart(pl.DataFrame({"y": [rule]})).mark_rule(strokeDash=[5, 3], color=PALETTE[5]).encode(y="y:Q")
+            alt.Chart(pl.DataFrame({"y": [rule]})).mark_rule(strokeDash=[5, 3], color=PALETTE[5]).encode(y=alt.Y("y:Q"))
         )
     return alt.layer(*layers).properties(height=280)
 
@@ -400,20 +404,20 @@ def indicator_trend(
         alt.Chart(refs)
         .mark_rule(size=2)
         .encode(
-            y="y:Q",
+            y=alt.Y("y:Q"),
             color=alt.Color(
                 "what:N", title=None, scale=alt.Scale(domain=["Target", "Baseline"], range=[PALETTE[5], "#777777"])
             ),
             strokeDash=alt.StrokeDash(
                 "what:N", title=None, scale=alt.Scale(domain=["Target", "Baseline"], range=[[6, 3], [2, 2]])
             ),
-            tooltip=["what:N", alt.Tooltip("y:Q", title="Value")],
+            tooltip=[alt.Tooltip("what:N"), alt.Tooltip("y:Q", title="Value")],
         )
     )
     goal = (
         alt.Chart(pl.DataFrame({"x": [target_date], "y": [target]}))
         .mark_point(shape="diamond", size=120, filled=True, opacity=1, color=PALETTE[5])
-        .encode(x="x:T", y="y:Q")
+        .encode(x=alt.X("x:T"), y=alt.Y("y:Q"))
     )
     return alt.layer(line, rules, goal).properties(height=220)
 
@@ -434,13 +438,18 @@ def milestone_timeline(frame: pl.DataFrame, today: object) -> alt.LayerChart:
             shape=alt.Shape(
                 "status:N", scale=alt.Scale(domain=domain, range=["circle", "square", "triangle-up"]), title="Status"
             ),
-            tooltip=["title:N", "owner:N", alt.Tooltip("due:T", format="%d %b %Y"), "status:N"],
+            tooltip=[
+                alt.Tooltip("title:N"),
+                alt.Tooltip("owner:N"),
+                alt.Tooltip("due:T", format="%d %b %Y"),
+                alt.Tooltip("status:N"),
+            ],
         )
     )
     now = (
         alt.Chart(pl.DataFrame({"x": [today], "label": ["Today"]}))
         .mark_rule(color="#B00020")
-        .encode(x="x:T", tooltip=["label:N"])
+        .encode(x=alt.X("x:T"), tooltip=[alt.Tooltip("label:N")])
     )
     return alt.layer(points, now).properties(height=alt.Step(34))
 
@@ -491,7 +500,12 @@ def status_grid(frame: pl.DataFrame) -> alt.FacetChart:
         alt.Chart()
         .transform_aggregate(n="count()", **one_per_panel)
         .mark_text(align="left", baseline="top", dx=5, dy=5, fontSize=13, fontWeight="bold")
-        .encode(x=alt.value(0), y=alt.value(0), text="status:N", color=alt.Color("status:N", scale=ink, legend=None))
+        .encode(
+            x=alt.XValue(0),
+            y=alt.YValue(0),
+            text=alt.Text("status:N"),
+            color=alt.Color("status:N", scale=ink, legend=None),
+        )
     )
     return (
         alt.layer(band, line, word, data=frame)
