@@ -463,7 +463,7 @@ def _theme(
                 "the line has a gap there."
             )
         pdf.chart(
-            charts.spec(charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date)),
+            charts.indicator_trend_spec(v.series, v.name, v.unit, v.baseline, v.target, v.target_date),
             width_px=520,
             height_px=150,
             alt_text=sentence,

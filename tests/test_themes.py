@@ -109,3 +109,42 @@ def test_computed_indicator_on_the_hand_cohort_and_board_suppression() -> None:
     assert board.series["value"].null_count() == 3
     # Direction and status come from the full series: the board reads what the lead reads.
     assert (board.direction, board.status.status) == (lead.direction, lead.status.status)
+
+
+def _drawn(spec: dict) -> dict:
+    """A Vega-Lite spec with every layer's named dataset put back in place:
+    what is drawn, whatever the datasets are called."""
+    datasets = spec.get("datasets", {})
+    out = {k: v for k, v in spec.items() if k != "datasets"}
+    out["layer"] = [
+        {**layer, "data": {"values": datasets[layer["data"]["name"]]}} if "name" in layer.get("data", {}) else layer
+        for layer in spec["layer"]
+    ]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("values", "shown", "name", "baseline", "target"),
+    [
+        # A board viewer's series: the second quarter hidden (a gap in the line).
+        ([31.5, None, 40.0], ["31.5%", "c", "40.0%"], "Young people picked up within 3 months", 30.0, 45.0),
+        # A long name: the axis says the unit instead.
+        ([0.2, 0.25, 0.5], ["0.2", "0.25", "0.5"], "Crisis contacts per young person aged 19 to 21", 0.4, 0.3),
+        ([], [], "Nothing yet", 10, 20),  # no quarter ended yet; whole-number baseline and target
+    ],
+)
+def test_fast_indicator_chart_draws_what_altair_draws(
+    values: list[float | None], shown: list[str], name: str, baseline: float, target: float
+) -> None:
+    from partnership import charts
+
+    quarters = [dt.date(2025, 1 + 3 * i, 1) for i in range(len(values))]
+    series = pl.DataFrame(
+        {"period": quarters, "value": values, "shown": shown},
+        schema={"period": pl.Date, "value": pl.Float64, "shown": pl.String},
+    )
+    made = charts.spec(charts.indicator_trend(series, name, "rate", baseline, target, dt.date(2027, 3, 1)))
+    fast = charts.indicator_trend_spec(series, name, "rate", baseline, target, dt.date(2027, 3, 1))
+    assert _drawn(fast) == _drawn(made)
+    assert fast["layer"][0]["encoding"]["y"]["title"] == (name if len(name) < 40 else "Rate")
+    assert [row["shown"] for row in _drawn(fast)["layer"][0]["data"]["values"]] == shown

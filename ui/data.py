@@ -171,7 +171,7 @@ def indicator_chart_specs(
     time a rerun of the themes page would otherwise take."""
     with _altair_lock():
         return {
-            v.code: charts.spec(charts.indicator_trend(v.series, v.name, v.unit, v.baseline, v.target, v.target_date))
+            v.code: charts.indicator_trend_spec(v.series, v.name, v.unit, v.baseline, v.target, v.target_date)
             for v in indicator_views(version, locality_ids, suppressed, as_of, slice_)
         }
 
