@@ -247,7 +247,12 @@ def outcome_people(cohort: Cohort, as_of: dt.date, first: dt.date, last: dt.date
 
 def risk_people(cohort: Cohort, window_days: int = 90) -> pl.DataFrame:
     """Per young person assessed: month of the first assessment, whether two or
-    more agencies assessed within `window_days` and agreed, and each pair's status."""
+    more agencies assessed within `window_days` and agreed, and each pair's status
+    (once per cohort version: see metrics.transitions_base)."""
+    return cohort.derived(("risk_people", window_days), lambda: _risk_people(cohort, window_days))
+
+
+def _risk_people(cohort: Cohort, window_days: int) -> pl.DataFrame:
     first = cohort.risks.group_by("young_person_id").agg(first=pl.col("assessed_on").min())
     latest = (
         cohort.risks.join(first, on="young_person_id")
@@ -774,6 +779,10 @@ def plan_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
 
 def outcome_quarter_people(cohort: Cohort) -> pl.DataFrame:
     """Young people aged 19-21 with a record in a quarter, by their latest record there."""
+    return cohort.derived(("outcome_quarter_people",), lambda: _outcome_quarter_people(cohort))
+
+
+def _outcome_quarter_people(cohort: Cohort) -> pl.DataFrame:
     return (
         metrics.outcomes_at(cohort, (19, 21))
         .with_columns(quarter=pl.col("observed_on").dt.truncate("1q"))
@@ -789,6 +798,11 @@ def outcome_quarter_people(cohort: Cohort) -> pl.DataFrame:
 
 
 def send_pairs(cohort: Cohort) -> pl.DataFrame:
+    """Consecutive post-16 records of young people with SEND, by quarter (once per cohort version)."""
+    return cohort.derived(("send_pairs",), lambda: _send_pairs(cohort))
+
+
+def _send_pairs(cohort: Cohort) -> pl.DataFrame:
     pairs = metrics._pairs(cohort)
     return pairs.select(
         pl.col("observed_on").dt.truncate("1q").alias("quarter"),
@@ -798,6 +812,58 @@ def send_pairs(cohort: Cohort) -> pl.DataFrame:
         pl.col("neet").alias("dropped"),
         pl.col("eet").alias("reengaged"),
     )
+
+
+# --- worked out once per cohort version, by the writer -------------------------------
+
+# Frames of one row per young person (or per record), the same whatever the
+# as-of date and whoever looks: the writer of a cohort change works them out
+# for every locality, once, and keeps them beside the columnar copy of the
+# tables (partnership/snapshot.py); a viewer's cohort starts with its scope's
+# rows of them. At a million young people they were 5 of the 9 s of the
+# first view after an import. By file name, the Cohort.derived key each fills.
+PRECOMPUTED: dict[str, tuple[object, ...]] = {
+    "outcomes_17_21": ("outcomes_at", metrics.OUTCOME_AGES),
+    "transitions_base": ("transitions_base",),
+    "service_at_17": ("service_at_17",),
+    "latest_outcome": ("latest_outcome",),
+    "risk_people": ("risk_people", 90),
+    "send_pairs": ("send_pairs",),
+    "outcome_quarter_people": ("outcome_quarter_people",),
+}
+
+
+def precompute(cohort: Cohort) -> dict[str, pl.DataFrame]:
+    """Every PRECOMPUTED frame of `cohort` (every locality), by file name."""
+    metrics.outcomes_at(cohort, metrics.OUTCOME_AGES)
+    metrics.transitions_base(cohort)
+    flow.service_at_17(cohort)
+    flow.latest_outcome(cohort)
+    risk_people(cohort)
+    send_pairs(cohort)
+    outcome_quarter_people(cohort)
+    return {name: cohort.derived(k, lambda: pl.DataFrame()) for name, k in PRECOMPUTED.items()}
+
+
+def scoped_precomputed(
+    frames: dict[str, pl.DataFrame], people: pl.DataFrame | None
+) -> dict[tuple[object, ...], pl.DataFrame]:
+    """The PRECOMPUTED `frames` (by file name) as Cohort.derived entries,
+    with only the rows that belong to `people` (a scope's young people; None:
+    every locality): by locality where a frame has one, else by young person."""
+    out = {}
+    for name, frame in frames.items():
+        if name not in PRECOMPUTED:
+            continue
+        if people is None:
+            out[PRECOMPUTED[name]] = frame
+        elif "locality" in frame.columns:
+            out[PRECOMPUTED[name]] = frame.filter(pl.col("locality").is_in(people["locality"].unique().implode()))
+        else:
+            out[PRECOMPUTED[name]] = frame.join(
+                people.select("id"), left_on="young_person_id", right_on="id", how="semi"
+            )
+    return out
 
 
 # --- one scope's figures ----------------------------------------------------------------

@@ -43,6 +43,17 @@ NODE_ORDER: dict[str, list[str]] = {
 }
 
 
+def service_at_17(cohort: Cohort) -> pl.DataFrame:
+    """Each young person's most intensive children's service open at any
+    point in the year from 17 to 18 (once per cohort version: see metrics.transitions_base)."""
+    return cohort.derived(("service_at_17",), lambda: _service_at_17(cohort, metrics.transitions_base(cohort)))
+
+
+def latest_outcome(cohort: Cohort) -> pl.DataFrame:
+    """Each young person's latest outcome at 19-21 (once per cohort version)."""
+    return cohort.derived(("latest_outcome",), lambda: _latest_outcome(cohort))
+
+
 def _service_at_17(cohort: Cohort, trans: pl.DataFrame) -> pl.DataFrame:
     """Most intensive children's service open at any point in the year from 17 to 18."""
     rank = {code: i for i, code in enumerate(CHILDREN_SERVICES)}
@@ -95,8 +106,8 @@ def _stages(cohort: Cohort, trans: pl.DataFrame, as_of: dt.date) -> pl.DataFrame
         .otherwise(pl.lit("No adult service"))
     )
     return (
-        trans.join(_service_at_17(cohort, trans), left_on="id", right_on="young_person_id", how="left")
-        .join(_latest_outcome(cohort), left_on="id", right_on="young_person_id", how="left")
+        trans.join(service_at_17(cohort), left_on="id", right_on="young_person_id", how="left")
+        .join(latest_outcome(cohort), left_on="id", right_on="young_person_id", how="left")
         .with_columns(
             service_17=pl.col("service_17").fill_null("No children's service at 17"),
             plan=pl.col("plan").replace_strict(PLAN_LABELS),

@@ -102,11 +102,33 @@ def transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
     """One row per young person who has turned 18 by as_of: plan status,
     first adult service, gap in days, picked up within 3 / 6 months,
     intensive support before 18 and slipped through the net."""
-    return cohort.derived(("transitions", as_of), lambda: _transitions(cohort, as_of))
+    return cohort.derived(("transitions", as_of), lambda: _as_of(transitions_base(cohort), as_of))
 
 
-def _transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
-    yp = with_ages(cohort.young_people).filter(pl.col("b18") <= as_of)
+def _as_of(base: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Who has turned 18 by as_of, and whether their 3- and 6-month windows have closed."""
+    after = base.columns.index("picked_3m")  # the windows sit before what they bound
+    return (
+        base.filter(pl.col("b18") <= as_of)
+        .with_columns(
+            window_3m=pl.col("b18").dt.offset_by(PICKUP_WINDOW) <= as_of,
+            window_6m=pl.col("b18").dt.offset_by(SLIPPED_WINDOW) <= as_of,
+        )
+        .select(*base.columns[:after], "window_3m", "window_6m", *base.columns[after:])
+    )
+
+
+def transitions_base(cohort: Cohort) -> pl.DataFrame:
+    """transitions() for every young person, whatever their age and before
+    the as-of date is known: all of it but who has turned 18 and whose
+    windows have closed is the same whatever the date. Worked out once per
+    cohort version by the writer (partnership/snapshot.py), not by the first
+    viewer after an import."""
+    return cohort.derived(("transitions_base",), lambda: _transitions_base(cohort))
+
+
+def _transitions_base(cohort: Cohort) -> pl.DataFrame:
+    yp = with_ages(cohort.young_people)
     eps = cohort.episodes.join(yp.select("id", "b18"), left_on="young_person_id", right_on="id")
     child = (
         eps.filter(pl.col("service").is_in(CHILDREN) & (pl.col("started_on") <= pl.col("b18")))
@@ -125,7 +147,7 @@ def _transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
         .group_by("young_person_id")
         .agg(adult_start=pl.col("started_on").first(), adult_service=pl.col("service").first())
     )
-    out = (
+    return (
         yp.join(child, left_on="id", right_on="young_person_id", how="left")
         .join(adult, left_on="id", right_on="young_person_id", how="left")
         .join(cohort.plans.select("young_person_id", "agreed_on"), left_on="id", right_on="young_person_id", how="left")
@@ -137,8 +159,6 @@ def _transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
             .then(pl.lit("late"))
             .otherwise(pl.lit("none")),
             gap_days=pl.max_horizontal((pl.col("adult_start") - pl.col("child_end")).dt.total_days(), pl.lit(0)),
-            window_3m=pl.col("b18").dt.offset_by(PICKUP_WINDOW) <= as_of,
-            window_6m=pl.col("b18").dt.offset_by(SLIPPED_WINDOW) <= as_of,
             picked_3m=pl.col("adult_start").is_not_null()
             & (pl.col("adult_start") <= pl.col("b18").dt.offset_by(PICKUP_WINDOW)),
             picked_6m=pl.col("adult_start").is_not_null()
@@ -151,12 +171,19 @@ def _transitions(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
             slipped=pl.col("intensive") & ~pl.col("picked_6m"),
         )
     )
-    return out
 
 
 def outcomes_at(cohort: Cohort, ages: tuple[int, int]) -> pl.DataFrame:
     """Observations made when the young person was within `ages`."""
+    if ages != OUTCOME_AGES and OUTCOME_AGES[0] <= ages[0] <= ages[1] <= OUTCOME_AGES[1]:
+        # A narrower band is a filter of the one every page asks for: not a second join of every record.
+        return cohort.derived(
+            ("outcomes_at", ages), lambda: outcomes_at(cohort, OUTCOME_AGES).filter(pl.col("age").is_between(*ages))
+        )
     return cohort.derived(("outcomes_at", ages), lambda: _outcomes_at(cohort, ages))
+
+
+OUTCOME_AGES = (17, 21)  # the ages any measure reads outcomes at
 
 
 def _outcomes_at(cohort: Cohort, ages: tuple[int, int]) -> pl.DataFrame:

@@ -151,11 +151,20 @@ def load_cohort(engine: Engine, locality_ids: list[int]) -> Cohort:
     snapshot of the current cohort version (partnership/snapshot.py), which is
     read from the database once per version, not once per scope or process."""
     from partnership import snapshot
+    from partnership.figures import scoped_precomputed
 
-    frames = snapshot.cohort_frames(engine)
-    keep = pl.col("scope_locality").is_in([int(i) for i in locality_ids])
-    scoped = {name: frame.filter(keep).drop("scope_locality") for name, frame in frames.items()}
-    return Cohort(**scoped)
+    frames = snapshot.current(engine)
+    wanted = {int(i) for i in locality_ids}
+    tables = {name: frames[name] for name in COHORT_TABLES}
+    # The lead and the board see every locality: their cohort is the copy itself, not a filtered copy of it.
+    everyone = wanted >= set(tables["young_people"]["scope_locality"].unique().to_list())
+    if not everyone:
+        keep = pl.col("scope_locality").is_in(sorted(wanted))
+        tables = {name: frame.filter(keep) for name, frame in tables.items()}
+    cohort = Cohort(**{name: frame.drop("scope_locality") for name, frame in tables.items()})
+    derived = {name.removeprefix(snapshot.DERIVED): frame for name, frame in frames.items() if name not in tables}
+    cohort._derived.update(scoped_precomputed(derived, None if everyone else cohort.young_people))
+    return cohort
 
 
 def read_cohort_tables(engine: Engine) -> tuple[str, dict[str, pl.DataFrame]]:

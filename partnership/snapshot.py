@@ -43,6 +43,7 @@ COHORT_CHANGED = "cohort_changed"  # a Session.info key: set by store.bump_data_
 _KEEP = 2  # copies kept per database: the current one and the one before (a reader may hold it)
 _lock = threading.Lock()
 _memo: dict[Path, dict[str, pl.DataFrame]] = {}
+DERIVED = "derived."  # file names of frames worked out from the tables (figures.PRECOMPUTED), not read from them
 
 
 def _root(engine: Engine) -> Path:
@@ -63,6 +64,12 @@ def _root(engine: Engine) -> Path:
 
 def cohort_frames(engine: Engine) -> dict[str, pl.DataFrame]:
     """Every cohort table of the current cohort version, every locality."""
+    return {name: frame for name, frame in current(engine).items() if not name.startswith(DERIVED)}
+
+
+def current(engine: Engine) -> dict[str, pl.DataFrame]:
+    """The copy of the current cohort version: every cohort table, every
+    locality, and the frames worked out from them once (named DERIVED + name)."""
     from partnership.queries import cohort_version
 
     folder = _root(engine) / cohort_version(engine)
@@ -86,6 +93,7 @@ def build(engine: Engine) -> tuple[dict[str, pl.DataFrame], Path]:
     from partnership import queries
 
     version, frames = queries.read_cohort_tables(engine)
+    frames |= _derive(frames)
     root = _root(engine)
     folder = root / version
     try:
@@ -96,13 +104,32 @@ def build(engine: Engine) -> tuple[dict[str, pl.DataFrame], Path]:
     return frames, folder
 
 
+def _derive(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The per-person frames every first view would otherwise work out
+    (figures.PRECOMPUTED). Only ever a speed-up: if they cannot be made, a
+    viewer's cohort works them out itself, as before."""
+    from partnership import figures, queries
+
+    everyone = queries.Cohort(**{name: frame.drop("scope_locality") for name, frame in tables.items()})
+    try:
+        return {DERIVED + name: frame for name, frame in figures.precompute(everyone).items()}
+    except Exception:  # a copy without them is still a good copy
+        log.exception("per-person frames not worked out for the columnar copy")
+        return {}
+
+
 def _read(folder: Path) -> dict[str, pl.DataFrame] | None:
+    from partnership.figures import PRECOMPUTED
     from partnership.queries import COHORT_TABLES
 
     try:
-        return {name: pl.read_ipc(folder / f"{name}.arrow") for name in COHORT_TABLES}
+        frames = {name: pl.read_ipc(folder / f"{name}.arrow") for name in COHORT_TABLES}
     except (OSError, pl.exceptions.PolarsError):  # absent, or cut short by a crash: rebuilt
         return None
+    for name in PRECOMPUTED:  # each only a speed-up: one missing or damaged is worked out by the viewer
+        with contextlib.suppress(OSError, pl.exceptions.PolarsError):
+            frames[DERIVED + name] = pl.read_ipc(folder / f"{DERIVED}{name}.arrow")
+    return frames
 
 
 def _write(folder: Path, frames: dict[str, pl.DataFrame]) -> None:

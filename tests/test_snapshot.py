@@ -10,7 +10,7 @@ import polars as pl
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import queries, snapshot, store
+from partnership import figures, queries, snapshot, store
 from partnership.importers.templates import import_table
 from tests.conftest import seed_small
 
@@ -44,7 +44,10 @@ def test_the_copy_holds_exactly_the_database_rows_on_each_engine(db_url: str) ->
     assert frames["young_people"].height == 300
     # Seeding committed a cohort change: the copy was built then, for that version.
     folder = snapshot._root(engine) / queries.cohort_version(engine)
-    assert sorted(p.name for p in folder.iterdir()) == [f"{n}.arrow" for n in sorted(queries.COHORT_TABLES)]
+    # Beside the tables, the per-person frames the writer works out once for every first view after it.
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{n}.arrow" for n in queries.COHORT_TABLES] + [f"derived.{n}.arrow" for n in figures.PRECOMPUTED]
+    )
 
 
 def test_figures_after_an_import_include_it(sqlite_url: str, tmp_path: Path) -> None:
@@ -98,4 +101,12 @@ def test_a_scope_sees_only_its_localities(sqlite_url: str) -> None:
     for frame in (cohort.episodes, cohort.plans, cohort.risks, cohort.outcomes):
         assert frame.height and set(frame["young_person_id"]) <= people
         assert "scope_locality" not in frame.columns
+    # The frames worked out once for every locality come to a viewer with their scope's rows only.
+    assert len(cohort._derived) == len(figures.PRECOMPUTED)
+    for frame in cohort._derived.values():
+        assert frame.height
+        if "locality" in frame.columns:
+            assert set(frame["locality"]) == {"East"}
+        else:
+            assert set(frame["young_person_id"]) <= people
     assert queries.load_cohort(engine, []).young_people.height == 0
