@@ -44,11 +44,17 @@ def latest_risk(cohort: Cohort) -> pl.DataFrame:
 def turning_18_list(cohort: Cohort, as_of: dt.date, months: int = 12) -> pl.DataFrame:
     """Case list for managers and the lead: pseudonymised key only."""
     soon = metrics.turning_18_soon(cohort, as_of, months)
-    plans = cohort.plans.select("young_person_id", "started_on", "agreed_on")
+
+    def theirs(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.join(soon.select("id"), left_on="young_person_id", right_on="id", how="semi")
+
+    # Services and risk levels of the few on the list, not of everyone (2.2 million assessments at a million).
+    few = Cohort(soon, theirs(cohort.episodes), theirs(cohort.plans), theirs(cohort.risks), cohort.outcomes)
+    plans = few.plans.select("young_person_id", "started_on", "agreed_on")
     out = (
-        soon.join(current_service(cohort, as_of), left_on="id", right_on="young_person_id", how="left")
+        soon.join(current_service(few, as_of), left_on="id", right_on="young_person_id", how="left")
         .join(plans, left_on="id", right_on="young_person_id", how="left")
-        .join(latest_risk(cohort), left_on="id", right_on="young_person_id", how="left")
+        .join(latest_risk(few), left_on="id", right_on="young_person_id", how="left")
         .with_columns(
             months=(as_of.year - pl.col("birth_month").dt.year()) * 12 + as_of.month - pl.col("birth_month").dt.month()
         )
