@@ -282,6 +282,7 @@ def _risk_people(cohort: Cohort, window_days: int) -> pl.DataFrame:
         wide.join(first, on="young_person_id")
         .join(cohort.young_people.select(pl.col("id").alias("young_person_id"), "locality"), on="young_person_id")
         .select(
+            "young_person_id",  # so a filtered cohort keeps its own rows (Cohort.narrowed)
             pl.col("first").dt.truncate("1mo").alias("month"),
             "locality",
             (agencies >= 2).alias("assessed2"),
@@ -805,6 +806,7 @@ def send_pairs(cohort: Cohort) -> pl.DataFrame:
 def _send_pairs(cohort: Cohort) -> pl.DataFrame:
     pairs = metrics._pairs(cohort)
     return pairs.select(
+        "young_person_id",  # so a filtered cohort keeps its own rows (Cohort.narrowed)
         pl.col("observed_on").dt.truncate("1q").alias("quarter"),
         "locality",
         "prev_eet",
@@ -1021,7 +1023,7 @@ class Figures:
         )
 
     def risk(self, period: str) -> Released:
-        people = self._memo("risk", lambda: weigh(risk_people(self.cohort)))
+        people = self._memo("risk", lambda: weigh(risk_people(self.cohort).drop("young_person_id")))
         year = self._by_year(period)
 
         def atoms(name: str, dims: list[str]) -> pl.DataFrame | None:
@@ -1148,7 +1150,7 @@ class Figures:
             return measure, people, "neet" if measure.startswith("neet") else "homeless"
         if measure in ("send_post16_dropout", "send_reengaged"):
             prev, flag = ("prev_eet", "dropped") if measure == "send_post16_dropout" else ("prev_neet", "reengaged")
-            pairs = self._memo("send", lambda: weigh(send_pairs(self.cohort)))
+            pairs = self._memo("send", lambda: weigh(send_pairs(self.cohort).drop("young_person_id")))
             return measure, self._memo(measure, lambda: pairs.filter(pl.col(prev))), flag
         raise KeyError(f"no quarterly measure called {measure!r}")
 

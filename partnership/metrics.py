@@ -48,12 +48,7 @@ def filter_cohort(cohort: Cohort, flt: CohortFilter) -> Cohort:
         yp = yp.filter(pl.col(flt.exploitation))
     if yp.height == cohort.young_people.height:
         return cohort
-    ids = yp.select("id")
-
-    def keep(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.join(ids, left_on="young_person_id", right_on="id", how="semi")
-
-    return Cohort(yp, keep(cohort.episodes), keep(cohort.plans), keep(cohort.risks), keep(cohort.outcomes))
+    return cohort.narrowed(yp)
 
 
 def with_ages(yp: pl.DataFrame) -> pl.DataFrame:

@@ -27,6 +27,22 @@ class Cohort:
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
 
+    def narrowed(self, young_people: pl.DataFrame) -> Cohort:
+        """The cohort of some of these young people (a SEND, care or
+        exploitation filter): every frame, and every frame already worked out
+        from it (each row is one person's), with only their rows."""
+        ids = young_people.select("id")
+
+        def theirs(frame: pl.DataFrame) -> pl.DataFrame:
+            on = "young_person_id" if "young_person_id" in frame.columns else "id"
+            return frame.join(ids, left_on=on, right_on="id", how="semi")
+
+        out = Cohort(young_people, theirs(self.episodes), theirs(self.plans), theirs(self.risks), theirs(self.outcomes))
+        for name, frame in list(self._derived.items()):
+            if "young_person_id" in frame.columns or "id" in frame.columns:
+                out._derived[name] = theirs(frame)
+        return out
+
     def derived(self, name: tuple[object, ...], make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         found = self._derived.get(name)
         if found is None:  # two sessions may both make it once; either result is the same frame

@@ -10,7 +10,7 @@ import polars as pl
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import figures, queries, snapshot, store
+from partnership import figures, metrics, queries, snapshot, store
 from partnership.importers.templates import import_table
 from tests.conftest import seed_small
 
@@ -110,3 +110,20 @@ def test_a_scope_sees_only_its_localities(sqlite_url: str) -> None:
         else:
             assert set(frame["young_person_id"]) <= people
     assert queries.load_cohort(engine, []).young_people.height == 0
+
+
+def test_a_filtered_cohort_keeps_only_its_people_in_what_was_worked_out(sqlite_url: str) -> None:
+    seed_small(sqlite_url, 300, 5)
+    everyone = queries.load_cohort(get_engine(sqlite_url), _all_ids(sqlite_url))
+    send = metrics.filter_cohort(everyone, metrics.CohortFilter(send="send"))
+    people = set(send.young_people["id"])
+    assert 0 < len(people) < everyone.young_people.height
+    assert len(send._derived) == len(figures.PRECOMPUTED)
+    for frame in send._derived.values():
+        assert set(frame["young_person_id" if "young_person_id" in frame.columns else "id"]) <= people
+    # What it carries over is what it would have worked out itself.
+    fresh = queries.Cohort(send.young_people, send.episodes, send.plans, send.risks, send.outcomes)
+    assert send._derived[("transitions_base",)].equals(metrics.transitions_base(fresh))
+    assert send._derived[("risk_people", 90)].sort("young_person_id").equals(
+        figures.risk_people(fresh).sort("young_person_id")
+    )
