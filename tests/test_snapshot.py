@@ -124,6 +124,8 @@ def test_a_filtered_cohort_keeps_only_its_people_in_what_was_worked_out(sqlite_u
     # What it carries over is what it would have worked out itself.
     fresh = queries.Cohort(send.young_people, send.episodes, send.plans, send.risks, send.outcomes)
     assert send._derived[("transitions_base",)].equals(metrics.transitions_base(fresh))
-    assert send._derived[("risk_people", 90)].sort("young_person_id").equals(
-        figures.risk_people(fresh).sort("young_person_id")
+    assert (
+        send._derived[("risk_people", 90)]
+        .sort("young_person_id")
+        .equals(figures.risk_people(fresh).sort("young_person_id"))
     )
