@@ -484,7 +484,6 @@ def run_load_bench(
                 time.sleep(0.3)
 
             def import_903() -> str:
-                time.sleep(min(20.0, seconds / 4))  # once the sessions are busy
                 done = subprocess.run(
                     [sys.executable, "cli.py", "import-903", str(scratch / "return"), "--locality", "north"],
                     cwd=ROOT,
@@ -496,9 +495,12 @@ def run_load_bench(
                 )
                 return "ok" if done.returncode == 0 else f"failed ({done.stderr.strip()[-200:]})"
 
-            result = run_load(base, password, sessions, seconds, pids, import_903, think=think)
+            result = run_load(
+                base, password, sessions, seconds, pids, import_903, think=think, side_after=min(20.0, seconds / 4)
+            )
             line = result.line()
             print(line, flush=True)
+            print(result.phases(), flush=True)
             for error in result.errors[:5]:
                 print(f"  error: {error}", flush=True)
             if server is not None:

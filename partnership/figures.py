@@ -835,6 +835,24 @@ PRECOMPUTED: dict[str, tuple[object, ...]] = {
 }
 
 
+def _code_of_precomputed() -> str:
+    import hashlib
+    from pathlib import Path
+
+    from partnership import queries
+
+    code = hashlib.sha256()
+    for module in (metrics, flow, queries):
+        code.update(Path(str(module.__file__)).read_bytes())
+    code.update(Path(__file__).read_bytes())
+    return code.hexdigest()[:12]
+
+
+# The code the PRECOMPUTED frames are worked out by: their files in the columnar copy are
+# named by it, so frames made before an upgrade are made again rather than misread.
+PRECOMPUTED_CODE = _code_of_precomputed()
+
+
 def precompute(cohort: Cohort) -> dict[str, pl.DataFrame]:
     """Every PRECOMPUTED frame of `cohort` (every locality), by file name."""
     metrics.outcomes_at(cohort, metrics.OUTCOME_AGES)

@@ -10,6 +10,9 @@ Prints (bench) or returns one line:
     bench load sessions=<N> seconds=<S> think_s=<T> page_runs=<n> errors=<n> p50_ms=<..>
     p95_ms=<..> health_checks=<n> health_failures=<n> rss_mb_before=<..>
     rss_mb_peak=<..> rss_mb_after=<..> import=<ok|none|failed>
+and, where an import ran, the same runs split by when they started:
+    bench load runs before_import=<n> p95_ms=<..> during_import=<n> p95_ms=<..> after_import=<n> p95_ms=<..>
+(after: from the import's end, when every figure is worked out afresh for the new data).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class LoadResult:
     runs_by_session: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     run_ms: list[float] = field(default_factory=list)
+    run_started: list[float] = field(default_factory=list)  # time.monotonic() at each run's start, as run_ms
+    import_window: tuple[float, float] | None = None  # monotonic start and end of the side job
     health_checks: int = 0
     health_failures: int = 0
     rss_mb: list[float] = field(default_factory=list)
@@ -56,8 +61,8 @@ class LoadResult:
     processes: int = 1  # app processes behind the address driven (nginx in front when more than one)
 
     def line(self) -> str:
+        p95 = _p95(self.run_ms)
         ms = sorted(self.run_ms) or [0.0]
-        p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
         rss = self.rss_mb or [0.0]
         return (
             f"bench load sessions={self.sessions} processes={self.processes} seconds={self.seconds:.0f} "
@@ -68,6 +73,21 @@ class LoadResult:
             f"rss_mb_before={rss[0]:.0f} rss_mb_peak={max(rss):.0f} rss_mb_after={rss[-1]:.0f} "
             f"import={self.import_outcome}"
         )
+
+    def phases(self) -> str | None:
+        """Runs before, during and after the import, with each part's p95."""
+        if self.import_window is None:
+            return None
+        begin, end = self.import_window
+        parts: dict[str, list[float]] = {"before_import": [], "during_import": [], "after_import": []}
+        for at, ms in zip(self.run_started, self.run_ms, strict=True):
+            parts["before_import" if at < begin else "during_import" if at < end else "after_import"].append(ms)
+        return "bench load runs " + " ".join(f"{k}={len(v)} p95_ms={_p95(v):.0f}" for k, v in parts.items())
+
+
+def _p95(values: list[float]) -> float:
+    ms = sorted(values) or [0.0]
+    return ms[min(len(ms) - 1, int(0.95 * len(ms)))]
 
 
 def rss_mb(pid: int) -> float:
@@ -99,8 +119,10 @@ def _session_loop(
             for page, query in visits:
                 if stop.is_set():
                     return
+                started = time.monotonic()
                 run = app.run(page, query)
                 with lock:
+                    result.run_started.append(started)
                     result.page_runs += 1
                     result.runs_by_session[index] += 1
                     result.run_ms.append(run.seconds * 1000)
@@ -120,10 +142,12 @@ def run_load(
     server_pids: list[int] | None = None,
     side_job: Callable[[], str] | None = None,
     think: float = 0.0,
+    side_after: float = 0.0,
 ) -> LoadResult:
     """Drive `sessions` signed-in sessions for `seconds`; every run must end
     and the health endpoint must answer throughout. `side_job` (an import,
-    say) runs once beside them; its return value is the import outcome."""
+    say) runs once beside them, `side_after` seconds in; its return value is
+    the import outcome."""
     result = LoadResult(sessions, seconds, think, processes=len(server_pids or []) or 1)
     lock = threading.Lock()
     stop = threading.Event()
@@ -145,12 +169,15 @@ def run_load(
 
     def side() -> None:
         assert side_job is not None
+        stop.wait(side_after)  # once the sessions are busy
+        begin = time.monotonic()
         try:
             outcome = side_job()
         except Exception as exc:  # the import's own failure is a result, not a crash of the bench
             outcome = f"failed ({exc})"
         with lock:
             result.import_outcome = outcome
+            result.import_window = (begin, time.monotonic())
 
     threads = [
         threading.Thread(

@@ -78,8 +78,23 @@ def current(engine: Engine) -> dict[str, pl.DataFrame]:
         if frames is None:
             shutil.rmtree(folder, ignore_errors=True)  # cut short by a crash or a full disk: made again
             frames, folder = build(engine)
+        elif not any(name.startswith(DERIVED) for name in frames):
+            # A copy made by an earlier release of this code (its frames are named by the code
+            # that made them, see _derived_name): the first reader works them out and keeps them.
+            derived = _derive(frames)
+            frames = frames | derived
+            _add(folder, derived)
         _remember(folder, frames)
         return frames
+
+
+def _derived_name(name: str) -> str:
+    """A derived frame's file, named by the code that works it out: a copy
+    outlives an upgrade of the app, and a frame made by other code (another
+    column, another rule) must never be read as this code's."""
+    from partnership.figures import PRECOMPUTED_CODE
+
+    return f"{DERIVED}{PRECOMPUTED_CODE}.{name}.arrow"
 
 
 def _remember(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
@@ -126,10 +141,23 @@ def _read(folder: Path) -> dict[str, pl.DataFrame] | None:
         frames = {name: pl.read_ipc(folder / f"{name}.arrow") for name in COHORT_TABLES}
     except (OSError, pl.exceptions.PolarsError):  # absent, or cut short by a crash: rebuilt
         return None
-    for name in PRECOMPUTED:  # each only a speed-up: one missing or damaged is worked out by the viewer
-        with contextlib.suppress(OSError, pl.exceptions.PolarsError):
-            frames[DERIVED + name] = pl.read_ipc(folder / f"{DERIVED}{name}.arrow")
+    with contextlib.suppress(OSError, pl.exceptions.PolarsError):  # only a speed-up: made again if not all there
+        frames |= {DERIVED + name: pl.read_ipc(folder / _derived_name(name)) for name in PRECOMPUTED}
     return frames
+
+
+def _add(folder: Path, derived: dict[str, pl.DataFrame]) -> None:
+    """Derived frames added to an existing copy, each file written whole and renamed into place."""
+    for key, frame in derived.items():
+        final = folder / _derived_name(key.removeprefix(DERIVED))
+        partial = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        try:
+            frame.write_ipc(partial, compression="uncompressed")
+            partial.chmod(0o600)
+            partial.rename(final)
+        except OSError as exc:  # a read-only or full disk costs speed, never figures
+            log.warning("derived frame not kept in the columnar copy (%s)", exc)
+            partial.unlink(missing_ok=True)
 
 
 def _write(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
@@ -141,9 +169,12 @@ def _write(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
     partial.mkdir(mode=0o700)
     try:
         for name, frame in frames.items():
+            file = partial / (
+                _derived_name(name.removeprefix(DERIVED)) if name.startswith(DERIVED) else f"{name}.arrow"
+            )
             # Uncompressed: read back without a decompression pass.
-            frame.write_ipc(partial / f"{name}.arrow", compression="uncompressed")
-            (partial / f"{name}.arrow").chmod(0o600)  # pseudonymised, but still about children
+            frame.write_ipc(file, compression="uncompressed")
+            file.chmod(0o600)  # pseudonymised, but still about children
         try:
             partial.rename(folder)
         except OSError:

@@ -46,7 +46,7 @@ def test_the_copy_holds_exactly_the_database_rows_on_each_engine(db_url: str) ->
     folder = snapshot._root(engine) / queries.cohort_version(engine)
     # Beside the tables, the per-person frames the writer works out once for every first view after it.
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"{n}.arrow" for n in queries.COHORT_TABLES] + [f"derived.{n}.arrow" for n in figures.PRECOMPUTED]
+        [f"{n}.arrow" for n in queries.COHORT_TABLES] + [snapshot._derived_name(n) for n in figures.PRECOMPUTED]
     )
 
 
@@ -129,3 +129,20 @@ def test_a_filtered_cohort_keeps_only_its_people_in_what_was_worked_out(sqlite_u
         .sort("young_person_id")
         .equals(figures.risk_people(fresh).sort("young_person_id"))
     )
+
+
+def test_frames_made_by_earlier_code_are_made_again_not_misread(sqlite_url: str) -> None:
+    """A copy outlives an upgrade of the app: derived frames another release
+    made (other columns, other rules) are not read as this release's."""
+    seed_small(sqlite_url, 200, 5)
+    engine = get_engine(sqlite_url)
+    folder = snapshot._root(engine) / queries.cohort_version(engine)
+    expected = queries.load_cohort(engine, _all_ids(sqlite_url))._derived[("send_pairs",)]
+    for name in figures.PRECOMPUTED:  # as an earlier release would have named and shaped them
+        current = folder / snapshot._derived_name(name)
+        pl.DataFrame({"stale": [1]}).write_ipc(folder / f"derived.000000000000.{name}.arrow")
+        current.unlink()
+    snapshot._memo.clear()
+    cohort = queries.load_cohort(engine, _all_ids(sqlite_url))
+    assert cohort._derived[("send_pairs",)].equals(expected)
+    assert pl.read_ipc(folder / snapshot._derived_name("send_pairs")).equals(expected)  # and kept for the next reader
