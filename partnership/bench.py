@@ -149,7 +149,7 @@ def _change_the_cohort(url: str) -> float:
     from sqlmodel import Session
 
     from models.db import get_engine
-    from partnership import snapshot, store
+    from partnership import disclosure, snapshot, store
 
     with Session(get_engine(url)) as session:
         store.bump_data_version(session)
@@ -157,6 +157,7 @@ def _change_the_cohort(url: str) -> float:
         session.commit()
         build_ms = (time.perf_counter() - started) * 1000
     snapshot._memo.clear()  # the viewer's process is not the writer's
+    disclosure.forget_audits()  # nor has it audited any release yet
     return build_ms
 
 

@@ -241,3 +241,20 @@ def test_round_half_up_matches_decimal() -> None:
     for value in (0.5, 1.5, 2.5, 12.345, 99.95):
         expected = float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
         assert round_half_up(value, 1) == expected
+
+
+def test_a_release_seen_again_is_disclosed_as_before_without_a_second_audit() -> None:
+    """After a write that leaves a release as it was (a value the lead enters,
+    an import into another year), the board's release is the one already made."""
+    first = disclose(table("kept", {"a": 3, "b": 40, "c": 25}), True, 5)
+    assert (first["a"], first["b"], first["c"]) == (SUPPRESSED, 40, SUPPRESSED)
+    # The same content, its atoms in another order: the very same result, not a second audit.
+    again = table("kept", {"a": 3, "b": 40, "c": 25})
+    again.atoms = again.atoms.reverse()
+    assert disclose(again, True, 5) is first
+    # Any change in what it counts is a release of its own, disclosed afresh.
+    changed = disclose(table("kept", {"a": 4, "b": 40, "c": 25}), True, 5)
+    assert changed is not first and changed.hidden == first.hidden
+    assert disclose(table("kept", {"a": 3, "b": 40, "c": 25}), True, 10) is not first  # another threshold
+    # The lead's view is never the board's kept one.
+    assert disclose(table("kept", {"a": 3, "b": 40, "c": 25}), False, 5)["a"] == 3
