@@ -135,10 +135,14 @@ def weigh(people: pl.DataFrame, summed: tuple[str, ...] = ()) -> pl.DataFrame:
     return people.group_by(keys).agg(pl.len().alias(WEIGHT), *(pl.col(c).sum() for c in summed))
 
 
+def _headcount(frame: pl.DataFrame) -> pl.Expr:
+    """How many young people a group of `frame`'s rows stands for, as n: its
+    rows, or their weights where the frame is weighed."""
+    return (pl.col(WEIGHT).sum() if WEIGHT in frame.columns else pl.len()).cast(pl.Int64).alias("n")
+
+
 def _atoms(frame: pl.DataFrame, dims: list[str]) -> pl.DataFrame:
-    if WEIGHT in frame.columns:
-        return frame.group_by(dims).agg(pl.col(WEIGHT).sum().cast(pl.Int64).alias("n"))
-    return frame.group_by(dims).len("n").with_columns(pl.col("n").cast(pl.Int64))
+    return frame.group_by(dims).agg(_headcount(frame))
 
 
 def yearly_atoms(
@@ -152,11 +156,10 @@ def yearly_atoms(
     ended = (
         pl.col(column).dt.offset_by("3mo") <= as_of if column == "quarter" else pl.col(column) <= as_of.replace(day=1)
     )
-    count = pl.col(WEIGHT).sum() if WEIGHT in people.columns else pl.len()
     grouped = (
         people.filter(ended)
         .group_by(pl.col(column).dt.year().alias("_year"), *dims)
-        .agg(count.cast(pl.Int64).alias("n"), *(pl.col(c).sum() for c in summed))
+        .agg(_headcount(people), *(pl.col(c).sum() for c in summed))
     )
     parts = grouped.partition_by("_year", as_dict=True, include_key=False)
     return {int(year): frame for (year,), frame in parts.items()}, grouped.clear().drop("_year")
@@ -746,8 +749,7 @@ def rate_series_release(
     quarters = ended_quarters(year, as_of)
     if tallies is None:
         mine = people.filter(pl.col("quarter").is_in(quarters))
-        count = pl.col(WEIGHT).sum() if WEIGHT in mine.columns else pl.len()
-        tallies = mine.group_by("quarter", "locality").agg(count.cast(pl.Int64).alias("n"), pl.col(total).sum())
+        tallies = mine.group_by("quarter", "locality").agg(_headcount(mine), pl.col(total).sum())
     release = Release(key(name, year), tallies.select("quarter", "locality", "n"))
     events: dict[tuple[dt.date, str], float] = {}
     for row in tallies.iter_rows(named=True):
@@ -949,10 +951,13 @@ class Figures:
         parts, empty = self._once(self._years, name, lambda: yearly_atoms(people, column, dims, self.as_of, summed))
         return parts.get(year, empty)  # type: ignore[no-any-return]
 
-    def _by_year(self, period: str) -> int | None:
-        """The year of a calendar-year period with an ended quarter: its atoms
-        carry the month, and come from yearly_atoms. Else None."""
-        return int(period) if period.isdigit() and ended_quarters(int(period), self.as_of) else None
+    def _period_atoms(self, name: str, people: pl.DataFrame, period: str, dims: list[str]) -> pl.DataFrame | None:
+        """The atoms of a calendar-year period with an ended quarter (its
+        release counts by month), from every year's at once; None for another
+        period, whose release counts its own people."""
+        if not (period.isdigit() and ended_quarters(int(period), self.as_of)):
+            return None
+        return self._year_atoms(name, people, "month", dims, int(period))
 
     def _released(self, name: str, make: Callable[[], Release]) -> Released:
         return self._once(  # type: ignore[no-any-return]
@@ -994,11 +999,6 @@ class Figures:
 
     def slipped(self, period: str) -> Released:
         people = self._memo("slipped", lambda: weigh(slipped_people(self.cohort, self.as_of)))
-        year = self._by_year(period)
-
-        def atoms(name: str, dims: list[str]) -> pl.DataFrame | None:
-            return None if year is None else self._year_atoms(name, people, "month", dims, year)
-
         main = self._released(
             key("slipped", period),
             lambda: slipped_release(
@@ -1007,13 +1007,13 @@ class Figures:
                 self.as_of,
                 self.slices,
                 self.breakdowns,
-                atoms("slipped", ["locality", "slipped", "month"]),
+                self._period_atoms("slipped", people, period, ["locality", "slipped", "month"]),
             ),
         )
 
         def part(title: str) -> Release:
             col = CHARACTERISTICS[title][0]
-            by = atoms(f"slipped_{col}", ["locality", "slipped", col])
+            by = self._period_atoms(f"slipped_{col}", people, period, ["locality", "slipped", col])
             return representation_release(
                 "representation_slipped",
                 "representation_slipped",
@@ -1042,22 +1042,26 @@ class Figures:
 
     def risk(self, period: str) -> Released:
         people = self._memo("risk", lambda: weigh(risk_people(self.cohort).drop("young_person_id")))
-        year = self._by_year(period)
-
-        def atoms(name: str, dims: list[str]) -> pl.DataFrame | None:
-            return None if year is None else self._year_atoms(name, people, "month", dims, year)
-
         main = self._released(
             key("risk", period),
             lambda: risk_release(
-                people, period, self.as_of, self.slices, atoms("risk", ["locality", "assessed2", "agree", "month"])
+                people,
+                period,
+                self.as_of,
+                self.slices,
+                self._period_atoms("risk", people, period, ["locality", "assessed2", "agree", "month"]),
             ),
         )
         pairs = [
             self._released(
                 key("risk_pair", period, f"{a}-{b}"),
                 lambda pair=f"{a}-{b}": risk_pair_release(
-                    people, period, self.as_of, self.slices, pair, atoms(f"risk_{pair}", ["locality", pair])
+                    people,
+                    period,
+                    self.as_of,
+                    self.slices,
+                    pair,
+                    self._period_atoms(f"risk_{pair}", people, period, ["locality", pair]),
                 ),
             )
             for a, b in RISK_PAIRS

@@ -97,6 +97,11 @@ def _derived_name(name: str) -> str:
     return f"{DERIVED}{PRECOMPUTED_CODE}.{name}.arrow"
 
 
+def _file(key: str) -> str:
+    """The file of a frame of the copy: a table's, or a derived frame's (DERIVED + name)."""
+    return _derived_name(key.removeprefix(DERIVED)) if key.startswith(DERIVED) else f"{key}.arrow"
+
+
 def _remember(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
     """Keep this process's copy in memory; called under _lock."""
     _memo.clear()  # one version per process: an older one is never asked for again
@@ -138,18 +143,18 @@ def _read(folder: Path) -> dict[str, pl.DataFrame] | None:
     from partnership.queries import COHORT_TABLES
 
     try:
-        frames = {name: pl.read_ipc(folder / f"{name}.arrow") for name in COHORT_TABLES}
+        frames = {name: pl.read_ipc(folder / _file(name)) for name in COHORT_TABLES}
     except (OSError, pl.exceptions.PolarsError):  # absent, or cut short by a crash: rebuilt
         return None
     with contextlib.suppress(OSError, pl.exceptions.PolarsError):  # only a speed-up: made again if not all there
-        frames |= {DERIVED + name: pl.read_ipc(folder / _derived_name(name)) for name in PRECOMPUTED}
+        frames |= {DERIVED + name: pl.read_ipc(folder / _file(DERIVED + name)) for name in PRECOMPUTED}
     return frames
 
 
 def _add(folder: Path, derived: dict[str, pl.DataFrame]) -> None:
     """Derived frames added to an existing copy, each file written whole and renamed into place."""
     for key, frame in derived.items():
-        final = folder / _derived_name(key.removeprefix(DERIVED))
+        final = folder / _file(key)
         partial = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}"
         try:
             frame.write_ipc(partial, compression="uncompressed")
@@ -169,9 +174,7 @@ def _write(folder: Path, frames: dict[str, pl.DataFrame]) -> None:
     partial.mkdir(mode=0o700)
     try:
         for name, frame in frames.items():
-            file = partial / (
-                _derived_name(name.removeprefix(DERIVED)) if name.startswith(DERIVED) else f"{name}.arrow"
-            )
+            file = partial / _file(name)
             # Uncompressed: read back without a decompression pass.
             frame.write_ipc(file, compression="uncompressed")
             file.chmod(0o600)  # pseudonymised, but still about children
