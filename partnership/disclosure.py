@@ -635,6 +635,10 @@ class _Model:
         # solves took 2.0 s with the default, 0.65 s with primal).
         self.highs.setOptionValue("simplex_strategy", 4)
         self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+        # Solutions of earlier solves under the bounds as they are now: each is
+        # a table a reader could not rule out, so any count it makes large
+        # enough is shown to be safe without a solve of its own.
+        self._seen: list[np.ndarray] = []
         inf = highspy.kHighsInf
         self.inf = inf
         for _ in range(self.n_vars):
@@ -690,6 +694,7 @@ class _Model:
         if self._bounds is not None and np.array_equal(low, self._bounds[0]) and np.array_equal(high, self._bounds[1]):
             return
         self._bounds = (low, high)
+        self._seen.clear()
         self.highs.changeRowsBounds(self.bound_rows.size, self.bound_rows, low, high)
 
     def _solve(self, key: str, sense: int) -> float:
@@ -700,6 +705,7 @@ class _Model:
         self.highs.run()
         status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
+            self._seen.append(np.asarray(self.highs.getSolution().col_value))
             return sense * self.highs.getInfo().objective_function_value
         if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return -math.inf * sense
@@ -714,9 +720,14 @@ class _Model:
         count cannot be narrowed. A range that can be narrowed is always whole,
         so every decision taken from it is the same as with both ends solved."""
         self.refresh()
+        value = self.value[key]
+        row = self.rows[self.row_of[key]]
+        for seen in self._seen:
+            reached = math.floor(float(row @ seen) + 1e-6)
+            if not narrowed(value, reached, self.threshold):
+                return value, reached
         high = self._solve(key, -1)
         high = math.floor(high + 1e-6) if math.isfinite(high) else math.inf
-        value = self.value[key]
         if not narrowed(value, high, self.threshold):
             return value, high
         return math.ceil(self._solve(key, 1) - 1e-6), high
