@@ -19,7 +19,7 @@ viewer = present.begin(guard(ALL_ROLES), "capacity")
 settings = chrome.page_header(viewer, "capacity", "Team capacity")
 as_of = queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
-version = settings.get("data_version", "0")
+version = data.staffing_version(settings)
 threshold = data.settings().caseload_threshold
 staffing = data.staffing(version, filters.locality_ids)
 if staffing.is_empty():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
-from streamlit.runtime.caching.cache_utils import CachedFunc
 
 from partnership import uploads
 from partnership.importers import cld, templates
@@ -25,12 +24,11 @@ def _table_name(table: str) -> str:
 
 
 def _forget_figures() -> None:
-    """Every figure cache is keyed by the data version the import just bumped,
-    so no page can show figures from before it; this frees the memory the
-    old version's figures hold. The engine and settings stay."""
-    for name, cached in vars(data).items():
-        if isinstance(cached, CachedFunc) and name not in ("engine", "settings"):
-            cached.clear()
+    """Every figure cache is keyed by a version the import just bumped, so no
+    page can show figures from before it; reading the settings now lets go of
+    what the old versions hold (the capacity page's too after a staffing
+    import, not after one of case records, which leaves them as they are)."""
+    data.db_settings()
 
 
 def _show(outcome: uploads.Outcome) -> None:

@@ -68,12 +68,15 @@ def set_setting(session: Session, key: str, value: str) -> None:
         session.add(row)
 
 
-def bump_data_version(session: Session, cohort: bool = True) -> str:
+def bump_data_version(session: Session, cohort: bool = True, staffing: bool = True) -> str:
     """Every write of cohort or staffing data changes this, so caches keyed by
     it never serve figures from before the write. A write to the cohort tables
     (young people, episodes, plans, risks, outcomes) also changes the cohort
     version, which names the columnar copy of them (partnership/snapshot.py);
-    recording staffing or an indicator leaves that copy standing."""
+    recording staffing or an indicator leaves that copy standing. Every write
+    but one to the cohort tables alone (`staffing=False`: an import of case
+    records) changes the staffing version, which keys what the capacity page
+    shows: a return imported while the board meets leaves that page as it was."""
     from partnership.snapshot import COHORT_CHANGED
 
     version = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
@@ -81,4 +84,6 @@ def bump_data_version(session: Session, cohort: bool = True) -> str:
     if cohort:
         set_setting(session, "cohort_version", version)
         session.info[COHORT_CHANGED] = True
+    if staffing or not cohort:
+        set_setting(session, "staffing_version", version)
     return version

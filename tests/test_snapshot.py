@@ -79,6 +79,32 @@ def test_a_rejected_import_leaves_the_copy_and_a_staffing_save_keeps_it(sqlite_u
     assert [p.name for p in snapshot._root(engine).iterdir()] == [version]
 
 
+def test_an_import_of_case_records_leaves_what_the_capacity_page_shows(sqlite_url: str, tmp_path: Path) -> None:
+    """The capacity page's caches are keyed by the staffing version: an import
+    of young people changes the data and cohort versions, not that one; a
+    month of staffing changes it."""
+    from ui.data import staffing_version
+
+    seed_small(sqlite_url, 200, 5)
+    engine = get_engine(sqlite_url)
+    before = queries.load_settings(engine)
+    path = tmp_path / "people.csv"
+    path.write_text(PEOPLE)
+    with Session(engine) as session:
+        import_table(session, "young_people", path, today=dt.date(2026, 11, 22))
+        session.commit()
+    after_import = queries.load_settings(engine)
+    assert after_import["data_version"] != before["data_version"]
+    assert after_import["cohort_version"] != before["cohort_version"]
+    assert staffing_version(after_import) == staffing_version(before)
+    with Session(engine) as session:
+        store.bump_data_version(session, cohort=False)  # as recording a month of staffing does
+        session.commit()
+    after_staffing = queries.load_settings(engine)
+    assert staffing_version(after_staffing) not in (staffing_version(before), after_import["data_version"])
+    assert after_staffing["cohort_version"] == after_import["cohort_version"]
+
+
 def test_a_damaged_copy_is_rebuilt_from_the_database(sqlite_url: str) -> None:
     seed_small(sqlite_url, 200, 5)
     engine = get_engine(sqlite_url)

@@ -48,26 +48,35 @@ def db_settings() -> dict[str, str]:
     """The database's settings: one single-row read of the data version per
     run, the rest read once per version (every write that changes them bumps it)."""
     version = queries.data_version(reader())
-    _forget_older(version)
-    return dict(_settings_at(version))
+    found = dict(_settings_at(version))
+    _forget_older("data", version, _BY_VERSION)
+    _forget_older("staffing", staffing_version(found), _BY_STAFFING_VERSION)
+    return found
 
 
-_seen = {"version": ""}
+def staffing_version(settings: dict[str, str]) -> str:
+    """What the capacity page's caches are keyed by: a version every write
+    changes except an import of case records alone (store.bump_data_version).
+    A database written before there was one has only the data version."""
+    return settings.get("staffing_version") or settings.get("data_version", "0")
+
+
+_seen: dict[str, str] = {}
 _seen_lock = threading.Lock()
 
 
-def _forget_older(version: str) -> None:
+def _forget_older(part: str, version: str, caches: tuple[object, ...]) -> None:
     """When the data changes, let go of everything worked out for earlier
     versions at once: nobody asks for it again, and at a million young people
     each version's frames and figures take gigabytes until their hour is up."""
     with _seen_lock:
-        if _seen["version"] == version:
+        if _seen.get(part) == version:
             return
-        first = not _seen["version"]
-        _seen["version"] = version
+        first = part not in _seen
+        _seen[part] = version
     if first:
         return
-    for cached in _BY_VERSION:
+    for cached in caches:
         cached.clear()  # type: ignore[attr-defined]
 
 
@@ -277,7 +286,7 @@ def overview(
     """The overview's cards, its by-locality block and the themes' statuses."""
     figs = figures_for(version, locality_ids, flt, suppressed, as_of)
     view = sections.View(period, slice_, as_of)
-    card = sections.staffing_card(staffing(version, list(locality_ids)), slice_)
+    card = sections.staffing_card(staffing(staffing_version(_settings_at(version)), list(locality_ids)), slice_)
     defs, _values = _indicators(version)
     views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
     titles = dict(zip(defs["theme"], defs["theme_title"], strict=True)) if defs.height else {}
@@ -558,11 +567,9 @@ def workforce_comparison(
 _BY_VERSION = (
     _settings_at,
     _cohort,
-    _staffing,
     _indicators,
     cohort_page,
     care_leaver_benchmarks,
-    workforce_benchmarks,
     indicator_views,
     indicator_chart_specs,
     status_grid_spec,
@@ -570,12 +577,17 @@ _BY_VERSION = (
     figures_for,
     cohort_sections,
     overview,
+    themes_page,
+)
+# Every cache keyed by the staffing version: what the capacity page shows.
+_BY_STAFFING_VERSION = (
+    _staffing,
+    workforce_benchmarks,
     caseload_releases,
     caseload_section,
     capacity_trend,
     establishment,
     capacity_trend_chart,
-    themes_page,
     what_if,
     workforce_comparison,
 )

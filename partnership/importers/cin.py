@@ -233,7 +233,7 @@ def import_cin(
         {"young_people": len(children), "service_episodes": episodes},
         actor,
     )
-    store.bump_data_version(session)
+    store.bump_data_version(session, staffing=False)  # case records only
     return f"{path.name}: imported {summary}"
 
 

@@ -238,5 +238,5 @@ def import_cld(
     session.expire_all()
     counts = {"events": frame.height, "linked_people": people, "service_episodes": services.height}
     record_batch(session, KIND, f"CLD ({link})", path.name, digest, counts, actor)
-    store.bump_data_version(session)
+    store.bump_data_version(session, staffing=False)  # case records only
     return "; ".join([*notes, f"{path.name}: imported {summary}"])

@@ -274,7 +274,7 @@ def import_903(
     assert loc.id is not None
     _write(session, parsed, loc.id, year, keys, existing)
     record_batch(session, "ssda903", "SSDA903", folder.name, digest, counts, actor)
-    store.bump_data_version(session)
+    store.bump_data_version(session, staffing=False)  # case records only
     return "; ".join([*parsed.notes, f"{folder.name}: imported {summary}"])
 
 

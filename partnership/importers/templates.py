@@ -322,7 +322,8 @@ def import_table(
         session.rollback()
         return f"{path.name}: valid; would import {rows} {table} {plural(rows, 'row')} (dry run, nothing written)"
     record_batch(session, f"template:{table}", table, path.name, digest, {table: rows}, actor)
-    store.bump_data_version(session, cohort=table not in ("staffing_snapshots", "indicator_values"))
+    cohort = table not in ("staffing_snapshots", "indicator_values")
+    store.bump_data_version(session, cohort=cohort, staffing=not cohort)
     return "; ".join([*notes, f"{path.name}: imported {rows} {table} {plural(rows, 'row')}"])
 
 
