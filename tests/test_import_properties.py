@@ -435,7 +435,8 @@ def content(snapshot: Dump) -> dict[str, list[str]]:
             values = {c.name: v for c, v in zip(t.columns, row, strict=True) if c.name not in drop}
             if "young_person_id" in values:
                 values["young_person_id"] = people[values["young_person_id"]]
-            if t.name == "setting" and values["key"] in ("data_version", "cohort_version", "staffing_version"):  # stamps of a write
+            # Stamps of a write, different at every write.
+            if t.name == "setting" and values["key"] in ("data_version", "cohort_version", "staffing_version"):
                 values["value"] = "<version>"
             rows.append(repr(sorted(values.items())))
         out[t.name] = sorted(rows)
