@@ -7,9 +7,9 @@ database, behind nginx. `scripts/serve` calls this.
 Why this shape: Streamlit keeps each browser tab's session in the memory of
 one process, over one WebSocket, so a process can serve only so many people
 at once (about ten clicking every few seconds with a page run's p95 under a
-second on a 2-core machine, measured by `cli.py bench --only load --think 5`). More people need more processes, and a proxy in
-front that keeps each tab on its process (session affinity) and moves it to
-another when that process stops. Everything a session needs beyond its
+second on a 2-core machine, measured by `cli.py bench --only load --think 5`).
+More people need more processes, and a proxy in front that keeps each tab on
+its process (session affinity) and moves it to another when that process stops. Everything a session needs beyond its
 WebSocket is in the database (sessions, data versions, settings) or derived
 from it (the columnar copy, per cohort version), so any process can take any
 tab over; the cookie key and Streamlit's own cookie secret are the same for
