@@ -48,8 +48,8 @@ def db_settings() -> dict[str, str]:
     """The database's settings: one single-row read of the data version per
     run, the rest read once per version (every write that changes them bumps it)."""
     version = queries.data_version(reader())
-    found = dict(_settings_at(version))
     _forget_older("data", version, _BY_VERSION)
+    found = dict(_settings_at(version))
     _forget_older("staffing", staffing_version(found), _BY_STAFFING_VERSION)
     return found
 
