@@ -36,7 +36,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-import partnership.bare  # noqa: F401  (first: Streamlit's warnings about running outside a page)
+import partnership.cli_start  # noqa: F401  (first: Streamlit's warnings about running outside a page)
 from models.db import get_engine, upgrade
 from models.reference import load_reference
 from partnership import accounts, sessions

@@ -23,11 +23,14 @@ else:
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
 
-    # ui.entry brings most modules the pages use; the rest are named.
-    import partnership.catalogue  # noqa: F401
-    import ui.entry
-    import ui.filters
-    import ui.problems  # noqa: F401
-    from ui.session_routes import ROUTES
+    from partnership.bare import outside_page_runs
+
+    with outside_page_runs():
+        # ui.entry brings most modules the pages use; the rest are named.
+        import partnership.catalogue  # noqa: F401
+        import ui.entry
+        import ui.filters
+        import ui.problems  # noqa: F401
+        from ui.session_routes import ROUTES
 
     app = st.App(__file__, routes=ROUTES)

@@ -208,3 +208,14 @@ def test_sign_out_returns_to_the_sign_in_form(page: Page, server: Server) -> Non
     expect(page.get_by_text("Signed in as")).to_have_count(0)
     assert page.locator('[data-testid="stMetric"]').count() == 0
     _no_traceback(page)
+
+
+def test_the_server_log_says_only_what_happened(page: Page, server: Server) -> None:
+    """The server loads the app's modules before any session (dashboard.py);
+    that start must not fill the log with Streamlit's warnings about running
+    outside a page, which would bury anything an administrator needs to see."""
+    page.goto(server.url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    log = server.log.read_text()
+    assert "missing ScriptRunContext" not in log
+    assert "No runtime found" not in log
