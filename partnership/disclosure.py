@@ -616,9 +616,9 @@ class _Model:
     ) -> None:
         import highspy
 
-        self.counts, self.threshold = counts, threshold
-        self.hidden, self.primary, self.value, self.unlisted = hidden, primary, value, unlisted
-        self.withheld = withheld
+        # Hidden and withheld change as the audit goes on (refresh reads them);
+        # what is primary, left out or published is fixed (flags below).
+        self.threshold, self.hidden, self.withheld, self.value = threshold, hidden, withheld, value
         # Atoms in the same figures behave as one: merge them (by membership signature).
         sub = plan.masks[np.ix_(comp.counts, comp.atoms)] if comp.counts else np.zeros((0, comp.atoms.size), bool)
         merged = _distinct_columns(sub).T if comp.atoms.size else np.zeros((0, len(comp.counts)), bool)

@@ -84,6 +84,6 @@ def bump_data_version(session: Session, cohort: bool = True, staffing: bool = Tr
     if cohort:
         set_setting(session, "cohort_version", version)
         session.info[COHORT_CHANGED] = True
-    if staffing or not cohort:
+    if staffing:
         set_setting(session, "staffing_version", version)
     return version
