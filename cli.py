@@ -16,6 +16,7 @@
     python cli.py import TABLE FILE [--dry-run]            partnership CSV or Excel file (see template)
     python cli.py bench [--young-people N] [--only pages|import|load|seen] [--import-rows N] [--database-url URL]
                        [--sessions N] [--seconds S] [--think S] [--processes N]
+    python cli.py publish                           publish the board's figures now (checked together, stored)
     python cli.py board-pack --out FILE.pdf [--locality L] [--period P]   PDF for the area board
     python cli.py backup --out FILE                 whole database (SQLite online backup, or pg_dump)
     python cli.py restore FILE                      replace the whole database with a backup
@@ -220,6 +221,16 @@ def cmd_bench(url: str, args: argparse.Namespace) -> None:
         run_seen_bench(args.database_url, max(2, args.processes))
 
 
+def cmd_publish(url: str, _args: argparse.Namespace) -> None:
+    from partnership import publication
+
+    upgrade(url)
+    outcome = publication.build(get_engine(url), "cli", "cli.py publish")
+    if outcome.header is None:
+        raise accounts.AccountError(outcome.words)
+    print(f"{outcome.header.words()}: {outcome.words} ({outcome.seconds:.1f} s)")
+
+
 def cmd_board_pack(url: str, args: argparse.Namespace) -> None:
     import time
 
@@ -340,6 +351,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--import-rows", type=int, default=100_000, help="episodes in the synthetic SSDA903 return (default 100000)"
     )
+    sub.add_parser("publish", help="publish the board's figures now: every board figure checked together and stored")
     pack = sub.add_parser("board-pack", help="write the board pack (PDF, board-level disclosure control)")
     pack.add_argument("--out", required=True, help="PDF file to write")
     pack.add_argument("--locality", default=None, help="locality code or name (default: all localities)")
@@ -370,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         "template": cmd_template,
         "import": cmd_import_table,
         "board-pack": cmd_board_pack,
+        "publish": cmd_publish,
         "backup": cmd_backup,
         "restore": cmd_restore,
     }

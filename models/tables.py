@@ -464,3 +464,40 @@ class Story(SQLModel, table=True):
     steps: str = Field(max_length=8000)  # JSON: [{"view": "themes.summary", "filters": {"locality": "east"}}]
     created_by: str = Field(max_length=40)
     updated_at: dt.datetime = Field(default_factory=_utcnow)
+
+
+# --- the board publication ------------------------------------------------------------
+
+
+class Publication(SQLModel, table=True):
+    """Everything the area board sees of one data version, worked out once,
+    disclosed and audited together (partnership/publication.py). A build is a
+    row from its start: the board reads the newest one that is ready, so a
+    build that fails or is stopped leaves the last publication in place."""
+
+    __table_args__ = (CheckConstraint("status IN ('building', 'ready', 'failed', 'held')", name="publication_status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="building", max_length=10, index=True)
+    reason: str = Field(max_length=40)  # scheduled, the lead, the command line, the demo
+    requested_by: str = Field(max_length=40)
+    started_at: dt.datetime = Field(default_factory=_utcnow)
+    finished_at: dt.datetime | None = None
+    data_version: str = Field(default="", max_length=40)
+    as_of: dt.date | None = None
+    threshold: int = 5
+    figures: int = 0  # figures published
+    hidden: int = 0  # of which hidden
+    summary: str = Field(default="", max_length=4000)  # what the joint check found, in words
+    code: str = Field(default="", max_length=20)  # the code that made it: older ones are made again
+
+
+class PublicationPart(SQLModel, table=True):
+    """One stored piece of a publication (a page's view, a chart, the people
+    behind a population's figures for the next publication's check), signed
+    so that only this product's code made it."""
+
+    __table_args__ = (UniqueConstraint("publication_id", "name", name="uq_publication_part"),)
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publication.id", index=True)
+    name: str = Field(max_length=200)
+    payload: bytes

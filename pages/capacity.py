@@ -17,16 +17,17 @@ from ui.filters import filter_bar
 
 viewer = present.begin(guard(ALL_ROLES), "capacity")
 settings = chrome.page_header(viewer, "capacity", "Team capacity")
-as_of = queries.as_of_date(settings)
+board = chrome.board_publication(viewer)
+as_of = board.as_of if board else queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
 version = data.staffing_version(settings)
 threshold = data.settings().caseload_threshold
 staffing = data.staffing(version, filters.locality_ids)
-if staffing.is_empty():
+months = board.meta.months if board else sorted(staffing["month"].unique().to_list(), reverse=True)
+if not months:
     st.info("No staffing has been recorded yet.")
     st.stop()
 
-months = sorted(staffing["month"].unique().to_list(), reverse=True)
 month_param = st.query_params.get("month")
 default_month = next((m for m in months if m.strftime("%Y-%m") == month_param), months[0])
 if month_param and month_param != default_month.strftime("%Y-%m"):
@@ -37,7 +38,11 @@ if not present.active():
 if month != default_month:
     st.query_params["month"] = month.strftime("%Y-%m")
 rows = capacity.month_of(staffing, month)
-est = data.establishment(version, tuple(filters.locality_ids), month)
+est = (
+    board.part("establishment", month, filters.slice)
+    if board
+    else data.establishment(version, tuple(filters.locality_ids), month)
+)
 where = "across all localities" if filters.locality_label == "All localities" else f"in {filters.locality_label}"
 st.caption(
     f"{filters.locality_label} · staffing for {month:%B %Y} · caseload threshold {threshold:g} cases per "
@@ -93,7 +98,10 @@ def _fill_rate() -> None:
 
 def _caseloads() -> None:
     chrome.section(
-        data.caseload_section(version, filters.visible_ids, viewer.suppressed, month, filters.slice), "caseloads_"
+        board.part("caseloads", month, filters.slice)
+        if board
+        else data.caseload_section(version, filters.visible_ids, viewer.suppressed, month, filters.slice),
+        "caseloads_",
     )
 
 
@@ -135,12 +143,20 @@ def _trend() -> None:
         if not present.part():
             continue
         st.subheader(heading)
-        spec, table = data.capacity_trend_chart(
-            version, filters.visible_ids, viewer.suppressed, filters.slice, column, label, rule, percent
+        spec, table = (
+            board.part("trend", filters.slice, column)
+            if board
+            else data.capacity_trend_chart(
+                version, filters.visible_ids, viewer.suppressed, filters.slice, column, label, rule, percent
+            )
         )
         chrome.chart_block(spec, table, summary, filename, key)
-    comparison = data.workforce_comparison(
-        version, tuple(filters.locality_ids), filters.visible_ids, viewer.suppressed, month, filters.slice
+    comparison = (
+        board.part("workforce", month, filters.slice)
+        if board
+        else data.workforce_comparison(
+            version, tuple(filters.locality_ids), filters.visible_ids, viewer.suppressed, month, filters.slice
+        )
     )
     if comparison is not None and present.part():
         st.subheader("Beside England, our region and our statistical neighbours")

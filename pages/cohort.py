@@ -15,18 +15,23 @@ from ui.filters import filter_bar
 
 viewer = present.begin(guard(ALL_ROLES), "cohort")
 settings = chrome.page_header(viewer, "cohort", "Cohort flow across 18")
-as_of = queries.as_of_date(settings)
+board = chrome.board_publication(viewer)
+as_of = board.as_of if board else queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of)
-threshold = data.settings().suppression_threshold
-built = data.cohort_sections(
-    settings.get("data_version", "0"),
-    filters.visible_ids,
-    filters.cohort,
-    viewer.suppressed,
-    as_of,
-    filters.period,
-    filters.slice,
-    viewer.can_see_rows,
+threshold = board.header.threshold if board else data.settings().suppression_threshold
+built = (
+    board.part("cohort", filters.period, filters.slice)
+    if board
+    else data.cohort_sections(
+        settings.get("data_version", "0"),
+        filters.visible_ids,
+        filters.cohort,
+        viewer.suppressed,
+        as_of,
+        filters.period,
+        filters.slice,
+        viewer.can_see_rows,
+    )
 )
 st.caption(
     f"{filters.locality_label} · 18th birthdays in {filters.period_label.lower()} · figures as of {as_of:%d %B %Y}"

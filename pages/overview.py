@@ -15,18 +15,23 @@ from ui.filters import filter_bar
 
 viewer = present.begin(guard(ALL_ROLES), "overview")
 settings = chrome.page_header(viewer, "overview", "Overview")
-as_of = queries.as_of_date(settings)
+board = chrome.board_publication(viewer)
+as_of = board.as_of if board else queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of)
-cards, open_block, theme_statuses = data.overview(
-    settings.get("data_version", "0"),
-    filters.visible_ids,
-    filters.cohort,
-    viewer.suppressed,
-    as_of,
-    filters.period,
-    filters.slice,
+cards, open_block, theme_statuses = (
+    board.part("overview", filters.period, filters.slice)
+    if board
+    else data.overview(
+        settings.get("data_version", "0"),
+        filters.visible_ids,
+        filters.cohort,
+        viewer.suppressed,
+        as_of,
+        filters.period,
+        filters.slice,
+    )
 )
-threshold = data.settings().suppression_threshold
+threshold = board.header.threshold if board else data.settings().suppression_threshold
 st.caption(
     f"{filters.locality_label} · {filters.period_label} · figures as of {as_of:%d %B %Y}"
     + (f" · {small_counts_rule(threshold)}" if viewer.suppressed else "")

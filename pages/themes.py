@@ -17,11 +17,21 @@ from ui.filters import filter_bar
 
 viewer = present.begin(guard(ALL_ROLES), "themes")
 settings = chrome.page_header(viewer, "themes", "Programme progress by theme")
-as_of = queries.as_of_date(settings)
+board = chrome.board_publication(viewer)
+as_of = board.as_of if board else queries.as_of_date(settings)
 filters = filter_bar(viewer, data.localities(), as_of, cohort_filters=False)
 version = settings.get("data_version", "0")
 today = dt.date.today()
-page = data.themes_page(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice, today)
+if board:
+    page = board.part("themes", filters.slice)
+    _milestones, milestone_charts = board.part("milestones")
+    chart_specs = board.part("indicator_specs", filters.slice)
+    status_grid = board.part("status_grid", filters.slice)
+else:
+    page = data.themes_page(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice, today)
+    _milestones, milestone_charts = data.milestone_specs(version, today)
+    chart_specs = data.indicator_chart_specs(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
+    status_grid = data.status_grid_spec(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
 views, titles, short_titles, summary, commentary = (
     page.views,
     page.titles,
@@ -29,8 +39,6 @@ views, titles, short_titles, summary, commentary = (
     page.summary,
     page.commentary,
 )
-_milestones, milestone_charts = data.milestone_specs(version, today)
-chart_specs = data.indicator_chart_specs(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice)
 
 tolerance = data.settings().status_tolerance
 status_rule = progress.STATUS_RULE.format(tolerance=tolerance)
@@ -51,7 +59,7 @@ def _summary() -> None:
     on = sum(v.status.status == "on_track" for v in views)
     if present.part():
         chrome.chart_block(
-            data.status_grid_spec(version, filters.visible_ids, viewer.suppressed, as_of, filters.slice),
+            status_grid,
             page.grid_table,
             f"Every indicator at a glance: {on} of {len(views)} on track. Each panel is one indicator, tinted by its "
             "status, with its values by quarter as a line (a gap where a quarter is not shown).",

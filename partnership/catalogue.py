@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WINDOW_3M = (
-    "whose 18th birthday fell in the period at least 3 months before the figures' date "
-    "(so the 3-month window has closed)"
-)
 WINDOW_6M = (
     "whose 18th birthday fell in the period at least 6 months before the figures' date "
     "(so the 6-month window has closed)"
 )
+# Every figure about crossing 18 counts one population, whatever its own
+# window: a 3-month window for one figure and a 6-month one for another made
+# the months between them a difference of published figures.
+WINDOW = WINDOW_6M
 INTENSIVE = (
     "intensive support before 18 (child protection, looked after or an EmPower team in the year before "
     "their 18th birthday)"
@@ -105,7 +105,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "turned_18",
         "Turned 18 in the period",
-        f"Young people {WINDOW_3M}",
+        f"Young people {WINDOW}",
         "Young people",
         "",
         "count",
@@ -116,7 +116,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "flow",
         "Flow across 18",
-        f"Young people {WINDOW_3M}",
+        f"Young people {WINDOW}",
         "Young people at each stage: the most intensive children's service in the year before 18; whether a "
         "transition plan was agreed by 17½; the first adult service within 3 months of 18; their latest "
         "activity or accommodation record at 19-21",
@@ -129,7 +129,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "adult_service_3m",
         "Adult service within 3 months of 18",
-        f"Young people {WINDOW_3M}",
+        f"Young people {WINDOW}",
         "Those whose first adult service started within 3 months of their 18th birthday",
         "Everyone in the population",
         "percent",
@@ -140,7 +140,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "no_adult_service_3m",
         "No adult service within 3 months of 18",
-        f"Young people {WINDOW_3M}",
+        f"Young people {WINDOW}",
         "Those with no adult service starting within 3 months of their 18th birthday",
         "Everyone in the population",
         "percent",
@@ -151,7 +151,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "gap_days",
         "Gap between children's and adult services",
-        f"Young people {WINDOW_3M} with both a children's service that ended and an adult service that "
+        f"Young people {WINDOW} with both a children's service that ended and an adult service that "
         "started (from 6 months before 18)",
         "Days from the children's service ending to the adult service starting (0 when they overlap), "
         "in bands, and the median",
@@ -186,7 +186,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "post18_pickup_3m",
         "Intensive support before 18: adult service within 3 months (Theme 1 indicator)",
-        f"Young people with {INTENSIVE}, whose 18th birthday fell in the quarter and whose 3-month window has closed",
+        f"Young people with {INTENSIVE}, whose 18th birthday fell in the quarter, once the 6-month window of "
+        "everyone in the quarter has closed (the same people as slipped through the net by quarter)",
         "Those whose first adult service started within 3 months of 18",
         "Everyone in the population",
         "percent",

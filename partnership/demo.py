@@ -81,10 +81,17 @@ def org_refs(session: Session) -> synthetic.OrgRefs:
 
 
 def seed_demo(
-    url: str, young_people: int = 2000, seed: int = 2024, as_of: dt.date | None = None, password: str | None = None
+    url: str,
+    young_people: int = 2000,
+    seed: int = 2024,
+    as_of: dt.date | None = None,
+    password: str | None = None,
+    publish: bool = True,
 ) -> dict[str, int]:
     """Replace all cohort and staffing data with a synthetic partnership and
-    mark the database as synthetic. One transaction: all or nothing."""
+    mark the database as synthetic. One transaction: all or nothing. Then
+    (unless `publish` is off) the board's first publication, so a board
+    member signing in to the demo sees figures at once."""
     as_of = (as_of or dt.date.today()).replace(day=1)
     upgrade(url)
     engine = get_engine(url)
@@ -116,6 +123,10 @@ def seed_demo(
         _demo_story(session, as_of)
         accounts.audit(session, "system", "seed_demo", f"young_people={young_people} seed={seed} as_of={as_of}")
         session.commit()
+    if publish:
+        from partnership import publication
+
+        publication.build(engine, "demo", "seed-demo", force=True)
     counts["seconds"] = round(time.perf_counter() - started, 1)  # type: ignore[assignment]
     return counts
 

@@ -31,6 +31,7 @@ can choose) so that combining views gives nothing away either.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import numbers
@@ -134,6 +135,13 @@ class Release:
     # so (the people into a stage of the flow and out of it, where atoms are
     # the bands between stages): the audit holds them equal.
     equal: list[tuple[str, str]] = field(default_factory=list)
+    # The atoms are already every cell a reader cannot rule out (zeros
+    # included; partnership/joint.py), so the audit takes them as they are
+    # rather than as every combination of the values seen.
+    explicit: bool = False
+    # The young people behind an explicit release, by part (an `id` column and the
+    # part's attributes): what the next board publication compares itself with.
+    people: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def add(self, *items: Item) -> None:
         self.items.extend(items)
@@ -196,6 +204,12 @@ class Released:
     threshold: int
     withheld: set[str] = field(default_factory=set)  # left out altogether (a table too small to break down)
     primary: set[str] = field(default_factory=set)  # hidden for being 1 to the threshold ("fewer than 6")
+    # Kept from an earlier board publication (its change since is too small to show): when, in
+    # words, and the date its figures were worked out to.
+    kept: str = ""
+    kept_as_of: dt.date | None = None
+    # Why the release's figures are not shown or not new, in words, for the notes under them.
+    note: str = ""
 
     def __getitem__(self, key: str) -> Shown:
         return self.values[key]
@@ -230,6 +244,46 @@ def merge(name: str, *parts: Released) -> Released:
         values[k] = None
     first = parts[0]
     return Released(name, values, hidden, audit, first.suppressed, first.threshold, withheld, primary)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What a reader was shown of this release before (the last board
+    publication) and how its people have changed since: a reader holds both
+    publications, and takes a figure that did not move to be about the same
+    young people.
+
+    - `fixed`: shown before, about the same young people now: its value is
+      known, so it stays shown (hiding it would protect nothing).
+    - `sticky`: hidden before, about the same young people now: it stays
+      hidden (the same people, the same treatment), as small if it was.
+    - `exposed`: shown before, and the young people who entered it (or left
+      it) since are 1 to the threshold with nobody moving the other way:
+      its new value would give that small group away by difference, so it is
+      hidden and protected like a small count, within the range a reader
+      who knows the old value can allow (the old value plus 1 to the
+      threshold, or minus)."""
+
+    fixed: frozenset[str] = frozenset()
+    sticky: frozenset[str] = frozenset()
+    sticky_primary: frozenset[str] = frozenset()
+    exposed: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def withhold_all(release: Release, threshold: int) -> Released:
+    """Nothing of the release published, not even as c: for a population so
+    small that no choice of hidden figures keeps every small count from being
+    worked out (a year of a tiny partnership). Withheld figures give a reader
+    nothing, not even the zeros."""
+    published = [i for i in release.items if not (isinstance(i, Count) and not i.published)]
+    keys = {i.key for i in published}
+    counts = sum(1 for i in published if isinstance(i, Count))
+    audit = Audit(published=len(published), hidden=len(published), withheld=counts)
+    note = (
+        "These figures are not shown at all: there are too few young people for any choice of hidden "
+        "figures to keep a small count from being worked out."
+    )
+    return Released(release.name, dict.fromkeys(keys), set(keys), audit, True, threshold, set(keys), set(), note=note)
 
 
 def protection(threshold: int) -> int:
@@ -354,7 +408,9 @@ _audited_lock = threading.Lock()
 def _content(release: Release, threshold: int) -> str:
     """A digest of everything disclose() reads: the atoms (in a fixed order),
     every published figure with its definition, the lines and equalities."""
-    digest = hashlib.sha256(repr((release.name, threshold, release.items, release.lines, release.equal)).encode())
+    digest = hashlib.sha256(
+        repr((release.name, threshold, release.items, release.lines, release.equal, release.explicit)).encode()
+    )
     atoms = release.atoms.sort(release.atoms.columns, nulls_last=True) if release.atoms.width else release.atoms
     digest.update(repr(atoms.schema).encode())
     for column in atoms.columns:
@@ -368,12 +424,15 @@ def forget_audits() -> None:
         _AUDITED.clear()
 
 
-def disclose(release: Release, suppressed: bool, threshold: int = DEFAULT_THRESHOLD) -> Released:
+def disclose(
+    release: Release, suppressed: bool, threshold: int = DEFAULT_THRESHOLD, prior: Prior | None = None
+) -> Released:
     """Every figure of `release` as a viewer may see it: all of them, or,
     for `suppressed` viewers, with primary, derived and secondary
-    suppression applied and audited (see the module's notes)."""
-    if not suppressed:
-        return _disclose(release, suppressed, threshold)
+    suppression applied and audited (see the module's notes), and with what
+    a reader was shown before (`prior`) taken into account."""
+    if not suppressed or prior is not None:
+        return _disclose(release, suppressed, threshold, prior)
     content = _content(release, threshold)
     with _audited_lock:
         kept = _AUDITED.get(content)
@@ -388,24 +447,28 @@ def disclose(release: Release, suppressed: bool, threshold: int = DEFAULT_THRESH
     return made
 
 
-def _disclose(release: Release, suppressed: bool, threshold: int) -> Released:
-    plan = _plan(release, complete=suppressed)
+def _disclose(release: Release, suppressed: bool, threshold: int, prior: Prior | None = None) -> Released:
+    plan = _plan(release, complete=suppressed and not release.explicit)
     counts = {i.key: i for i in release.items if isinstance(i, Count)}
     value: dict[str, int] = {k: int(plan.values[i]) for k, i in plan.index.items()}
     hidden: set[str] = set()
     primary: set[str] = set()
     unlisted: set[str] = set()
+    prior = prior if suppressed and prior is not None else Prior()
+    fixed = set(prior.fixed) & counts.keys()
+    exposed = {k: b for k, b in prior.exposed.items() if k in counts}
     if suppressed:
         primary = {k for k, c in counts.items() if c.published and is_small(value[k], threshold)}
+        primary |= set(prior.sticky_primary) & counts.keys()
         unlisted = {k for k, c in counts.items() if c.unlisted_when_small and value[k] <= threshold}
-        hidden |= primary | unlisted
+        hidden |= primary | unlisted | (set(prior.sticky) & counts.keys()) | set(exposed)
     _derive(release, value, hidden, suppressed, threshold)
     audit = Audit()
     withheld: set[str] = set()
-    if suppressed and primary:
+    if suppressed and (primary or exposed):
         lines = _true_lines(release, value)
-        _close_declared_lines(lines, release, value, hidden, threshold, withheld)
-        audit = _secure(release, plan, value, hidden, primary, unlisted, threshold, lines, withheld)
+        _close_declared_lines(lines, release, value, hidden, threshold, withheld, fixed)
+        audit = _secure(release, plan, value, hidden, primary, unlisted, threshold, lines, withheld, fixed, exposed)
     published = [i for i in release.items if not (isinstance(i, Count) and not i.published)]
     audit.published = len(published)
     audit.hidden = sum(1 for i in published if i.key in hidden)
@@ -438,11 +501,14 @@ def _close_declared_lines(
     hidden: set[str],
     threshold: int,
     withheld: set[str],
+    fixed: set[str] | None = None,
 ) -> None:
     """A line with exactly one hidden member gives it away by subtraction:
     hide a second, the smallest non-zero part; where the only other figure is
     a headline total (quoted in words), leave the part out of the table
-    instead, so the headline stays; until no line has a lone hidden member."""
+    instead, so the headline stays; until no line has a lone hidden member.
+    A `fixed` figure (known to a reader from before) is never the second."""
+    fixed = fixed or set()
     counts = {i.key: i for i in release.items if isinstance(i, Count)}
     changed = True
     while changed:
@@ -452,12 +518,12 @@ def _close_declared_lines(
             lone = [m for m in members if m in hidden and m not in withheld and value[m] > 0]
             if len(lone) != 1:
                 continue
-            shown = sorted((value[p], p) for p in parts if p not in hidden and value[p] > 0)
+            shown = sorted((value[p], p) for p in parts if p not in hidden and p not in fixed and value[p] > 0)
             if shown:
                 hidden.add(shown[0][1])
             elif lone[0] != total and counts[total].headline and total not in hidden:
                 withheld.add(lone[0])
-            elif total not in hidden:
+            elif total not in hidden and total not in fixed:
                 hidden.add(total)
             else:
                 continue
@@ -613,6 +679,7 @@ class _Model:
         unlisted: set[str],
         withheld: set[str],
         equal: list[tuple[str, str]],
+        exposed: Mapping[str, tuple[int, int]] | None = None,
     ) -> None:
         import highspy
 
@@ -639,6 +706,9 @@ class _Model:
         # a table a reader could not rule out, so any count it makes large
         # enough is shown to be safe without a solve of its own.
         self._seen: list[np.ndarray] = []
+        # Counts still to be checked: surveyed together whenever the solutions seen are let go.
+        self.pending: set[str] = set()
+        self._surveyed = False
         inf = highspy.kHighsInf
         self.inf = inf
         for _ in range(self.n_vars):
@@ -665,6 +735,11 @@ class _Model:
         self.keys = list(self.row_of)
         self.values = np.array([float(value[k]) for k in self.keys])
         self.is_primary = np.array([k in primary for k in self.keys], dtype=bool)
+        exposed = exposed or {}
+        # A figure hidden because its change would show: a reader who knows its old value knows this much.
+        self.is_exposed = np.array([k in exposed for k in self.keys], dtype=bool)
+        self.exposed_low = np.array([float(exposed.get(k, (0, 0))[0]) for k in self.keys])
+        self.exposed_high = np.array([float(exposed.get(k, (0, 0))[1]) for k in self.keys])
         self.is_unlisted = np.array([k in unlisted for k in self.keys], dtype=bool)
         self.is_published = np.array([counts[k].published for k in self.keys], dtype=bool)
         share_rows = [r for s in self.shares for r in (self.share_row[s.key], self.share_row[s.key] + 1)]
@@ -681,6 +756,8 @@ class _Model:
         # a reader knows only that it is small or 0. Not published or withheld: anything.
         low = np.where(hidden, 1.0, self.values)
         high = np.where(hidden, np.where(self.is_primary, float(self.threshold), inf), self.values)
+        low = np.where(hidden & self.is_exposed, np.maximum(low, self.exposed_low), low)
+        high = np.where(hidden & self.is_exposed, np.minimum(high, self.exposed_high), high)
         low = np.where(self.is_unlisted, 0.0, low)
         high = np.where(self.is_unlisted, float(self.threshold), high)
         free = withheld | ~self.is_published
@@ -693,9 +770,34 @@ class _Model:
             low, high = np.concatenate([low, pairs_low]), np.concatenate([high, pairs_high])
         if self._bounds is not None and np.array_equal(low, self._bounds[0]) and np.array_equal(high, self._bounds[1]):
             return
+        # While a release is secured figures are only ever hidden or left out, never shown
+        # again: bounds only loosen, so every table seen so far is still one a reader allows.
         self._bounds = (low, high)
-        self._seen.clear()
         self.highs.changeRowsBounds(self.bound_rows.size, self.bound_rows, low, high)
+
+    def survey(self, keys: list[str]) -> None:
+        """One solve pushing every count in `keys` up at once: its table is
+        one a reader cannot rule out, and shows at a stroke that most of
+        them can be large enough (bounds_of then asks only about the rest;
+        with hundreds of small counts in one release, one solve for each was
+        most of the audit's time)."""
+        keys = [k for k in keys if k in self.row_of]
+        if not keys:
+            return
+        self.refresh()
+        row = self.rows[[self.row_of[k] for k in keys]].sum(axis=0)
+        self._objective(-row)  # every one as high as it can be together,
+        self._objective(row)  # and as low
+
+    def _objective(self, cost: np.ndarray) -> float | None:
+        import highspy
+
+        self.highs.changeColsCost(self.n_vars, np.arange(self.n_vars, dtype=np.int32), cost)
+        self.highs.run()
+        if self.highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            self._seen.append(np.asarray(self.highs.getSolution().col_value))
+            return float(self.highs.getInfo().objective_function_value)
+        return None
 
     def _solve(self, key: str, sense: int) -> float:
         import highspy
@@ -720,12 +822,19 @@ class _Model:
         count cannot be narrowed. A range that can be narrowed is always whole,
         so every decision taken from it is the same as with both ends solved."""
         self.refresh()
+        if not self._surveyed and self.pending:
+            self._surveyed = True
+            self.survey(sorted(self.pending))
         value = self.value[key]
         row = self.rows[self.row_of[key]]
-        for seen in self._seen:
-            reached = math.floor(float(row @ seen) + 1e-6)
-            if not narrowed(value, reached, self.threshold):
-                return value, reached
+        # Tables seen so far are ones a reader cannot rule out: every value
+        # between the lowest and highest they give this count is possible too.
+        if self._seen:
+            reached = [float(row @ seen) for seen in self._seen]
+            low_seen = min(value, math.ceil(min(reached) - 1e-6))
+            high_seen = max(value, math.floor(max(reached) + 1e-6))
+            if not narrowed(low_seen, high_seen, self.threshold):
+                return low_seen, high_seen
         high = self._solve(key, -1)
         high = math.floor(high + 1e-6) if math.isfinite(high) else math.inf
         if not narrowed(value, high, self.threshold):
@@ -743,18 +852,28 @@ def _secure(
     threshold: int,
     lines: list[Line],
     withheld: set[str],
+    fixed: set[str] | None = None,
+    exposed: Mapping[str, tuple[int, int]] | None = None,
 ) -> Audit:
     """Hide further figures until no small hidden count can be narrowed; where
-    a few complementary figures will not do, withhold the table that pins it."""
+    a few complementary figures will not do, withhold the table that pins it.
+    Figures hidden because their change would show (`exposed`) are protected
+    the same way; `fixed` ones (known from before) are never hidden."""
     counts = {i.key: i for i in release.items if isinstance(i, Count)}
+    fixed = fixed or set()
+    exposed = exposed or {}
     audit = Audit()
     for comp in _components(release, plan):
         keys = [plan.keys[c] for c in comp.counts]
-        protect = [k for k in keys if k in primary]
+        protect = [k for k in keys if k in primary or k in exposed]
         if not protect:
             continue
-        model = _Model(plan, comp, counts, hidden, primary, value, threshold, unlisted, withheld, release.equal)
+        model = _Model(
+            plan, comp, counts, hidden, primary, value, threshold, unlisted, withheld, release.equal, exposed
+        )
+        model.pending = set(protect)
         for key in sorted(protect, key=lambda k: value[k]):
+            model.pending.discard(key)
             low, high = model.bounds_of(key)
             # First smaller figures next to it; then leave its table out; a
             # headline total is hidden only when nothing else will do.
@@ -762,7 +881,7 @@ def _secure(
                 if not narrowed(low, high, threshold):
                     break
                 if stage == "withhold":
-                    _withhold(key, lines, counts, hidden, withheld, value, release, threshold)
+                    _withhold(key, lines, counts, hidden, withheld, value, release, threshold, fixed)
                     low, high = model.bounds_of(key)
                     continue
                 for _attempt in range(COMPLEMENTS if stage == "parts" else len(keys)):
@@ -779,6 +898,7 @@ def _secure(
                         threshold,
                         lines,
                         headline=stage == "headline",
+                        fixed=fixed,
                     )
                     if choice is None:
                         break
@@ -800,6 +920,7 @@ def _withhold(
     value: dict[str, int],
     release: Release,
     threshold: int,
+    fixed: set[str] | None = None,
 ) -> None:
     """Leave out (not even as c) the table that pins `key`: every member of
     the lines through it, or, with no line, the count itself. A figure that
@@ -813,7 +934,9 @@ def _withhold(
         elif key == total:
             members |= {total, *parts}
     # Zeros go too: a breakdown left out is left out whole, or a blank beside a 0 would read as "at least 1".
-    members = {m for m in members if m not in withheld and not (counts[m].headline and m != key)} or {key}
+    members = {
+        m for m in members if m not in withheld and m not in (fixed or set()) and not (counts[m].headline and m != key)
+    } or {key}
     withheld |= members
     hidden |= members
     _derive(release, value, hidden, True, threshold)
@@ -832,6 +955,7 @@ def _complement(
     threshold: int,
     lines: list[Line],
     headline: bool = False,
+    fixed: set[str] | None = None,
 ) -> tuple[float, float] | None:
     """Hide one more figure to protect `key`; returns its new range, or None
     when nothing is left to hide. Candidates are shown figures that share a
@@ -848,7 +972,17 @@ def _complement(
         reach = found
 
     def allowed(k: str) -> bool:
-        return k not in hidden and counts[k].published and value[k] > 0 and counts[k].headline == headline
+        return (
+            k not in hidden
+            and k not in (fixed or ())
+            and counts[k].published
+            and value[k] > 0
+            and counts[k].headline == headline
+        )
+
+    def known(share: Share) -> bool:
+        # Over two figures a reader knows from before, a share is known too: hiding it protects nothing.
+        return share.num in (fixed or ()) and share.den in (fixed or ())
 
     ranked: list[tuple[int, int, str]] = [(0, value[k], k) for k in sibling if allowed(k)]
     if ranked and not headline:
@@ -856,7 +990,7 @@ def _complement(
         ranked += [
             (1, value[s.num], s.key)
             for s in comp.shares
-            if s.key not in hidden and value[s.den] > 0 and s.den in sibling
+            if s.key not in hidden and value[s.den] > 0 and s.den in sibling and not known(s)
         ]
     if ranked:
         return _try(key, bounds, ranked, model, hidden, value, release, threshold)
@@ -869,7 +1003,7 @@ def _complement(
             ranked.append((0, value[k], k))
     if not headline:
         for s in comp.shares:
-            if s.key in hidden or value[s.den] == 0:
+            if s.key in hidden or value[s.den] == 0 or known(s):
                 continue
             if ((plan.masks[plan.index[s.num]] | plan.masks[plan.index[s.den]]) & near_mask).any():
                 ranked.append((1, value[s.num], s.key))
@@ -877,7 +1011,11 @@ def _complement(
         # Nothing shares a total with it: widen the search to the whole component.
         ranked = [(0, value[plan.keys[c]], plan.keys[c]) for c in comp.counts if allowed(plan.keys[c])]
         if not headline:
-            ranked += [(1, value[s.num], s.key) for s in comp.shares if s.key not in hidden and value[s.den] > 0]
+            ranked += [
+                (1, value[s.num], s.key)
+                for s in comp.shares
+                if s.key not in hidden and value[s.den] > 0 and not known(s)
+            ]
     if not ranked:
         return None
     return _try(key, bounds, ranked, model, hidden, value, release, threshold)

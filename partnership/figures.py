@@ -96,6 +96,20 @@ def period_words(period: str, as_of: dt.date) -> str:
     return f"the 12 months {first:%B %Y} to {last:%B %Y}"
 
 
+def birthday_words(period: str, as_of: dt.date) -> str:
+    """The 18th birthdays a figure about crossing 18 counts, in words: those
+    of the period six months or more before the figures' date."""
+    first, last = period_months(period, as_of)
+    last = min(last, _six_months_before(as_of))
+    if last < first:
+        return f"{period_words(period, as_of)} (nobody is six months past an 18th birthday in it yet)"
+    if period.isdigit() and first.month == 1 and last.month == 12:
+        return period
+    if first.year == last.year:
+        return f"{first:%B} to {last:%B %Y}" if first != last else f"{first:%B %Y}"
+    return f"{first:%B %Y} to {last:%B %Y}"
+
+
 def ended_quarters(year: int, as_of: dt.date) -> list[dt.date]:
     """Quarters of `year` that have ended by the as-of date: a quarter in
     progress would swing the latest value."""
@@ -106,6 +120,22 @@ def ended_quarters(year: int, as_of: dt.date) -> list[dt.date]:
         if end <= as_of.replace(day=1) or end <= as_of:
             out.append(start)
     return out
+
+
+def closed_quarters(year: int, as_of: dt.date) -> list[dt.date]:
+    """Quarters of `year` whose every young person is six months past their
+    18th birthday (the last month's window closed): the quarters of the
+    figures about crossing 18. A quarter still filling would show a part of
+    its people, and its next value would give the rest away."""
+    return [q for q in ended_quarters(year, as_of) if q.replace(month=q.month + 2) <= _six_months_before(as_of)]
+
+
+def _six_months_before(as_of: dt.date) -> dt.date:
+    """The last 18th-birthday month whose 6-month window has closed by as_of
+    (metrics.transitions: the birthday, a month's first day, plus six months
+    is at most as_of)."""
+    months = as_of.year * 12 + as_of.month - 1 - 6
+    return dt.date(months // 12, months % 12 + 1, 1)
 
 
 def _months_in(column: str, first: dt.date, last: dt.date) -> pl.Expr:
@@ -185,8 +215,9 @@ def _locality_lines(release: Release, slices: list[str]) -> None:
 
 
 def transition_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
-    """Everyone whose 3-month window after 18 has closed: month of the 18th
-    birthday, locality, the four flow stages, gap band and days, intensive."""
+    """Everyone six months past their 18th birthday (flow.transition_people):
+    month of the 18th birthday, locality, the four flow stages, gap band and
+    days, intensive support and whether they slipped through the net."""
     people = flow.transition_people(cohort, as_of)
     band = pl.lit(NO_GAP_MEASURED)
     for label, lo, hi in reversed(GAP_BANDS):
@@ -199,6 +230,11 @@ def transition_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
         band.alias("gap_band"),
         "gap_days",
         "intensive",
+        "slipped",
+        "sex",
+        "ethnicity",
+        "send",
+        "care_status",
     )
 
 
@@ -291,6 +327,7 @@ def _risk_people(cohort: Cohort, window_days: int) -> pl.DataFrame:
             (agencies >= 2).alias("assessed2"),
             ((agencies >= 2) & one_level).alias("agree"),
             *pairs,
+            *RISK_AGENCIES,  # each agency's level: what the board's joint release is worked out from
         )
     )
 
@@ -324,7 +361,7 @@ def open_now_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
         )
         .filter(pl.col("age").is_between(AGES[0], AGES[-1]))
         .with_columns(band18=band)
-        .select("locality", "age", "open_children", "band18", "plan_agreed")
+        .select("id", "locality", "age", "open_children", "band18", "plan_agreed")
     )
 
 
@@ -342,6 +379,7 @@ def _representation(
     where: dict[str, object],
     k_key: str,
     n_key: str,
+    atoms: pl.DataFrame | None = None,
 ) -> None:
     """Counts and shares by one characteristic (`title`) for a focus group
     (count `k_key`) within a base population (count `n_key`, both already in
@@ -351,7 +389,7 @@ def _representation(
     a millisecond whatever its size, and this ran four for each slice."""
     col, labels = CHARACTERISTICS[title]
     counted: dict[object, tuple[int, int]] = {}
-    for row in release.atoms.iter_rows(named=True):
+    for row in (release.atoms if atoms is None else atoms).iter_rows(named=True):
         if slice_ != ALL and row["locality"] != slice_:
             continue
         m, k = counted.get(row[col], (0, 0))
@@ -508,7 +546,7 @@ def gap_release(
 
 
 def pickup_people(people: pl.DataFrame) -> pl.DataFrame:
-    """Theme 1's population: intensive support before 18, 3-month window closed."""
+    """Theme 1's population: intensive support before 18, 6-month window closed (slipped's population)."""
     return people.filter(pl.col("intensive")).select(
         pl.col("month").dt.truncate("1q").alias("quarter"),
         "locality",
@@ -527,7 +565,7 @@ def slipped_release(
     """Slipped through the net for the period, and by quarter for the slices
     in `breakdowns` (the partnership only at board level). `atoms`, where
     given, are the period's already (locality, slipped, month)."""
-    quarters = ended_quarters(int(period), as_of) if period.isdigit() else []
+    quarters = closed_quarters(int(period), as_of) if period.isdigit() else []
     if atoms is None:
         mine = people.filter(_months_in("month", *period_months(period, as_of)))
         atoms = _atoms(mine, ["locality", "slipped"] + (["month"] if quarters else []))
@@ -712,11 +750,13 @@ def share_series_release(
     slices: list[str],
     year: int,
     atoms: pl.DataFrame | None = None,
+    quarters: list[dt.date] | None = None,
 ) -> Release:
     """A quarterly indicator published as shares only (its counts are never
     shown): rows of `people` carry `quarter` (first day), locality and `flag`
-    (or `atoms` are the year's already, by those three)."""
-    quarters = ended_quarters(year, as_of)
+    (or `atoms` are the year's already, by those three), for the `quarters`
+    given (else every ended quarter of the year)."""
+    quarters = ended_quarters(year, as_of) if quarters is None else quarters
     if atoms is None:
         atoms = _atoms(people.filter(pl.col("quarter").is_in(quarters)), ["quarter", "locality", flag])
     release = Release(key(name, year), atoms)
@@ -1041,7 +1081,7 @@ class Figures:
         )
 
     def risk(self, period: str) -> Released:
-        people = self._memo("risk", lambda: weigh(risk_people(self.cohort).drop("young_person_id")))
+        people = self._memo("risk", lambda: weigh(risk_people(self.cohort).drop("young_person_id", *RISK_AGENCIES)))
         main = self._released(
             key("risk", period),
             lambda: risk_release(
@@ -1146,6 +1186,7 @@ class Figures:
                 ),
             )
         name, people, flag = self._share_series(measure)
+        quarters = closed_quarters(year, self.as_of) if measure == "post18_pickup_3m" else None
         return self._released(
             key(name, year),
             lambda: share_series_release(
@@ -1157,6 +1198,7 @@ class Figures:
                 self.slices,
                 year,
                 self._year_atoms(measure, people, "quarter", ["quarter", "locality", flag], year),
+                quarters,
             ),
         )
 

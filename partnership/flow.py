@@ -93,9 +93,13 @@ def _latest_outcome(cohort: Cohort) -> pl.DataFrame:
 
 
 def transition_people(cohort: Cohort, as_of: dt.date) -> pl.DataFrame:
-    """Everyone whose 3-month window after 18 has closed, whatever the period:
-    their stage labels beside what transitions() knows of them."""
-    trans = metrics.transitions(cohort, as_of).filter(pl.col("window_3m"))
+    """Everyone six months past their 18th birthday, whatever the period: their
+    stage labels beside what transitions() knows of them. One population for
+    every figure about crossing 18 (the flow, the gap, who was picked up and
+    who slipped through the net): with a 3-month window here and a 6-month one
+    for slipped, the months between the two were a difference of published
+    figures, and a small one."""
+    trans = metrics.transitions(cohort, as_of).filter(pl.col("window_6m"))
     return _stages(cohort, trans, as_of)
 
 

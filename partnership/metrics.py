@@ -130,8 +130,11 @@ def _transitions_base(cohort: Cohort) -> pl.DataFrame:
         .group_by("young_person_id")
         .agg(
             child_end=pl.col("ended_on").max(),
+            # Started before the birthday, as the service at 17 is (flow.service_at_17): someone with intensive
+            # support is always in one of the flow's intensive groups, which the board's audit relies on.
             intensive=(
                 pl.col("service").is_in(list(INTENSIVE_SERVICES))
+                & (pl.col("started_on") < pl.col("b18"))
                 & (pl.col("ended_on").is_null() | (pl.col("ended_on") >= pl.col("b18").dt.offset_by("-1y")))
             ).any(),
         )

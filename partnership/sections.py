@@ -27,6 +27,7 @@ from partnership.figures import (
     RISK_PAIRS,
     ROUTE_GROUPS,
     Figures,
+    birthday_words,
     ended_quarters,
     key,
     period_words,
@@ -96,6 +97,20 @@ class View:
     def when(self) -> str:
         return period_words(self.period, self.as_of)
 
+    @property
+    def birthdays(self) -> str:
+        """The 18th birthdays the figures about crossing 18 count (six months on)."""
+        return birthday_words(self.period, self.as_of)
+
+    def birthdays_of(self, released: Released) -> str:
+        """The same, for figures kept from an earlier publication: the birthdays they counted then."""
+        return birthday_words(self.period, released.kept_as_of or self.as_of)
+
+
+def kept_note(*released: Released) -> list[str]:
+    """Why figures are not shown, or were kept from an earlier board publication, in words."""
+    return sorted({r.note for r in released if r.note})
+
 
 PIECE_ROWS = 10  # rows of a one-row-per-group chart that fit a projector's screen with its heading and sentence
 
@@ -137,8 +152,8 @@ def flow_section(figs: Figures, view: View) -> Section:
     drawn_total = r.get(total)
     not_yet = r.get(key("flow", p, s, "node", "outcome", "Not yet 19"))
     sentence = (
-        f"Of {count(r, total, 'young person', 'young people')} who turned 18 {view.where} in {view.when} "
-        f"(with their 3-month window closed), **{pct(r, none_share)}** had no adult service within 3 months."
+        f"Of {count(r, total, 'young person', 'young people')} who turned 18 {view.where} in {view.birthdays_of(r)} "
+        f"(six months on), **{pct(r, none_share)}** had no adult service within 3 months."
     )
     if not_yet == SUPPRESSED or (isinstance(not_yet, int) and not_yet > 0):
         not_yet_words = count(r, key("flow", p, s, "node", "outcome", "Not yet 19"))
@@ -185,6 +200,7 @@ def flow_section(figs: Figures, view: View) -> Section:
         "flow",
         "Flow across 18",
         [block],
+        notes=kept_note(r),
         measures=("flow", "turned_18", "no_adult_service_3m"),
         audit=r.audit,
     )
@@ -271,7 +287,7 @@ def age_section(figs: Figures, view: View, case_list: pl.DataFrame | None) -> Se
         "age",
         "Cohort by age",
         blocks,
-        notes=[*notes, "Open now: on the figures' date, whatever period is chosen."],
+        notes=[*notes, "Open now: on the figures' date, whatever period is chosen.", *kept_note(r)],
         measures=("open_by_age", "open_16_17", "turning_18", "turning_18_no_plan"),
         audit=r.audit,
     )
@@ -354,7 +370,8 @@ def gap_section(figs: Figures, view: View, slipped_list: pl.DataFrame | None = N
     blocks = [
         Block(
             "How long the gap was",
-            f"Of {count(r, n, 'young person', 'young people')} who turned 18 {view.where} in {view.when} with "
+            f"Of {count(r, n, 'young person', 'young people')} who turned 18 {view.where} in "
+            f"{view.birthdays_of(r)} with "
             f"both a children's and an adult service, {pct(r, key('gap_over_28', p, s))} waited more than 28 days "
             f"and {pct(r, key('gap_over_90', p, s))} more than 90 days.",
             dist,
@@ -367,7 +384,8 @@ def gap_section(figs: Figures, view: View, slipped_list: pl.DataFrame | None = N
             capital(
                 f"{count(sl, key('slipped', p, s, 'k'))} of "
                 f"{count(sl, key('slipped', p, s, 'n'), 'young person', 'young people')} with intensive support "
-                f"before 18 {view.where} slipped through the net in {view.when} ({pct(sl, key('slipped', p, s))})."
+                f"before 18 {view.where} slipped through the net in {view.birthdays_of(sl)} "
+                f"({pct(sl, key('slipped', p, s))})."
             ),
             trend.drop("quarter_start"),
             "slipped_trend",
@@ -383,7 +401,7 @@ def gap_section(figs: Figures, view: View, slipped_list: pl.DataFrame | None = N
             Block(
                 "Who slipped through the net",
                 f"{slipped_list.height} {plural(slipped_list.height, 'young person', 'young people')} {view.where} "
-                f"whose 18th birthday fell in {view.when}: the children's service they left, when, and any adult "
+                f"whose 18th birthday fell in {view.birthdays}: the children's service they left, when, and any adult "
                 "service that came after the 6 months. Pseudonymised keys only; the longest wait first; sort by "
                 "clicking a column heading.",
                 slipped_list,
@@ -396,7 +414,7 @@ def gap_section(figs: Figures, view: View, slipped_list: pl.DataFrame | None = N
         "gap",
         "The gap",
         blocks,
-        notes=notes,
+        notes=[*notes, *kept_note(r, sl)],
         tiles=tiles,
         measures=("gap_days", "gap_over_28", "gap_over_90", "slipped", "slipped_through"),
         audit=r.audit.merge(sl.audit),
@@ -485,6 +503,7 @@ def outcomes_section(figs: Figures, view: View, comparison: pl.DataFrame | None)
             ),
             (f"Homeless or emergency housing at 19-21 in {view.when}", pct(r, key("homeless_19_21", p, s)), ""),
         ],
+        notes=kept_note(r),
         measures=("neet_19_21", "homeless_19_21", "outcomes_by_route", "neet_17_18", "activity_not_known"),
         audit=r.audit,
     )
@@ -539,6 +558,7 @@ def risk_section(figs: Figures, view: View) -> Section:
                 ),
             )
         ],
+        notes=kept_note(r),
         measures=("risk_agreement", "risk_pair_differ", "risk_agreement_quarterly"),
         audit=r.audit,
     )
@@ -665,7 +685,7 @@ def representation_section(figs: Figures, view: View) -> Section:
                 (key("slipped", p, s, "k"), key("slipped", p, s, "n")),
                 "Slipped through the net",
                 "slipped through the net",
-                f"young people with intensive support before 18 {view.where} ({view.when})",
+                f"young people with intensive support before 18 {view.where} ({view.birthdays})",
                 "representation_slipped",
             ),
             _representation_block(
@@ -680,6 +700,7 @@ def representation_section(figs: Figures, view: View) -> Section:
                 "representation_exploited",
             ),
         ],
+        notes=kept_note(figs.slipped(p), figs.cohort_all()),
         measures=("representation_slipped", "representation_exploited"),
         audit=figs.slipped(p).audit.merge(figs.cohort_all().audit),
     )
@@ -787,7 +808,8 @@ def overview_cards(
         Card(
             "Adult service within 3 months of 18",
             pct(f, key("adult_service_3m", p, s)),
-            f"of {count(f, key('turned_18', p, s), 'young person', 'young people')} who turned 18 in {view.when}",
+            f"of {count(f, key('turned_18', p, s), 'young person', 'young people')} who turned 18 in "
+            f"{view.birthdays_of(f)}",
             "cohort",
             "adult_service_3m",
             _year_on_year(f, f0, key("adult_service_3m", p, s), key("adult_service_3m", b, s), "percent", b),
@@ -797,7 +819,7 @@ def overview_cards(
             "Median gap, children's to adult service",
             _median_words(g, key("gap_days", p, s, "median")),
             f"over {count(g, key('gap_days', p, s, 'n'), 'young person', 'young people')} with both services, "
-            f"18th birthdays in {view.when}",
+            f"18th birthdays in {view.birthdays_of(g)}",
             "cohort",
             "gap_days",
             _year_on_year(g, g0, key("gap_days", p, s, "median"), key("gap_days", b, s, "median"), "days", b),

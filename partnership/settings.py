@@ -68,6 +68,9 @@ class Settings:
     max_unpacked_mb: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_UNPACKED_MB", 100))
     max_cells: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_CELLS", 2_000_000))
     max_field_chars: int = field(default_factory=lambda: _env_int("DASHBOARD_MAX_FIELD_CHARS", 1000))
+    # The board's figures are published this often (days), when the data have changed since
+    # the last publication; the project lead can publish at any time.
+    publication_days: int = field(default_factory=lambda: _env_int("DASHBOARD_PUBLICATION_DAYS", 30))
 
     @property
     def is_sqlite(self) -> bool:

@@ -84,10 +84,32 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
-def seed_small(url: str, young_people: int = 400, seed: int = 11) -> dict[str, int]:
+# Demo databases already seeded (and published to the board) in this process, by size and seed:
+# a new SQLite database is a copy of one (seeding and the first publication are the slow part).
+_SEEDED: dict[tuple[int, int, bool], tuple[Path, dict[str, int]]] = {}
+_SEEDED_DIR = tempfile.mkdtemp(prefix="tsd_seeded_")
+atexit.register(shutil.rmtree, _SEEDED_DIR, True)
+
+
+def seed_small(url: str, young_people: int = 400, seed: int = 11, publish: bool = True) -> dict[str, int]:
+    """A demo partnership in the database at `url`, and (unless `publish` is
+    off) its first board publication, as `cli.py seed-demo` leaves it."""
+    from models.db import get_engine
     from partnership.demo import seed_demo
 
-    return seed_demo(url, young_people, seed, DEMO_AS_OF, password=TEST_PASSWORD)
+    target = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if target is None or target.exists():
+        return seed_demo(url, young_people, seed, DEMO_AS_OF, password=TEST_PASSWORD, publish=publish)
+    key = (young_people, seed, publish)
+    if key not in _SEEDED:
+        path = Path(_SEEDED_DIR) / f"seeded_{young_people}_{seed}_{int(publish)}.db"
+        counts = seed_demo(f"sqlite:///{path}", young_people, seed, DEMO_AS_OF, password=TEST_PASSWORD, publish=publish)
+        # SQLite runs in WAL mode: closing every connection folds the log into the file before copying.
+        get_engine(f"sqlite:///{path}").dispose()
+        _SEEDED[key] = (path, counts)
+    path, counts = _SEEDED[key]
+    shutil.copy(path, target)
+    return dict(counts)
 
 
 # --- a real streamlit server ---------------------------------------------------

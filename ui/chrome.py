@@ -17,7 +17,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership import accounts, charts, exports, queries
+from partnership import accounts, charts, exports, publication, queries
 from partnership.access import Viewer
 from partnership.wording import capital, small_counts_rule
 from ui import data, present
@@ -87,6 +87,27 @@ def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
             accounts.audit(session, viewer.username, "page_view", page)
             session.commit()
     return settings
+
+
+def board_publication(viewer: Viewer) -> data.Board | None:
+    """For a board-level viewer, the publication their page reads, said at
+    the top ("Figures published on ... (data to ...)"); the page stops with
+    a sentence saying so when nothing has been published yet. None for
+    everyone else (their pages read the data as it is now)."""
+    data.publish_if_due()
+    if not viewer.suppressed:
+        return None
+    found = data.board()
+    if found is None:
+        st.info(
+            "**Nothing has been published to the board yet.** The board's figures are published once a month, "
+            "or when the project lead publishes them from *Presentations*; every figure the board sees is "
+            "checked together before it is published. Please come back once the first publication is made.",
+            icon=":material/schedule:",
+        )
+        st.stop()
+    st.caption(f"{found.header.words()} · published {publication.REASONS.get(found.header.reason, '')}".rstrip(" ·"))
+    return found
 
 
 def flash(message: str) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -13,10 +15,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import benchmarks, capacity, charts, figures, metrics, queries, sections, themes, wording
+from partnership import benchmarks, capacity, figures, metrics, publication, queries, sections, themes, views
 from partnership import cohort as cohort_figures
 from partnership.demo import ensure_database
-from partnership.disclosure import SUPPRESSED
 from partnership.settings import Settings, get_settings
 
 
@@ -114,21 +115,6 @@ def staffing(version: str, locality_ids: list[int]) -> pl.DataFrame:
     return _staffing(version, tuple(locality_ids))
 
 
-@st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the cohort figures ...")
-def cohort_page(
-    version: str,
-    locality_ids: tuple[int, ...],
-    flt: metrics.CohortFilter,
-    period: str,
-    suppressed: bool,
-    show_rows: bool,
-    as_of: dt.date,
-) -> cohort_figures.CohortPage:
-    return cohort_figures.build_page(
-        cohort(version, list(locality_ids), flt), as_of, period, suppressed, show_rows, settings().suppression_threshold
-    )
-
-
 @st.cache_resource(ttl=3600, max_entries=4, show_spinner=False)
 def care_leaver_benchmarks(version: str) -> tuple[pl.DataFrame, list[str]]:
     """Published care-leaver activity values and our statistical neighbours."""
@@ -179,10 +165,7 @@ def indicator_chart_specs(
     version and view: building and validating Altair charts is most of the
     time a rerun of the themes page would otherwise take."""
     with _altair_lock():
-        return {
-            v.code: charts.indicator_trend_spec(v.series, v.name, v.unit, v.baseline, v.target, v.target_date)
-            for v in indicator_views(version, locality_ids, suppressed, as_of, slice_)
-        }
+        return views.indicator_chart_specs(indicator_views(version, locality_ids, suppressed, as_of, slice_))
 
 
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
@@ -190,20 +173,16 @@ def status_grid_spec(
     version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date, slice_: str
 ) -> dict:
     """The programme's status grid, built once per data version and view."""
-    frame = themes.status_grid_frame(indicator_views(version, locality_ids, suppressed, as_of, slice_))
     with _altair_lock():
-        return charts.spec(charts.status_grid(frame))
+        return views.status_grid_spec(indicator_views(version, locality_ids, suppressed, as_of, slice_))
 
 
 @st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
 def milestone_specs(version: str, today: dt.date) -> tuple[pl.DataFrame, dict[int, dict]]:
     with Session(reader()) as session:
         frame = themes.milestones(session, today)
-    specs = {
-        int(n): charts.spec(charts.milestone_timeline(frame.filter(pl.col("theme") == n), today))
-        for n in frame["theme"].unique().to_list()
-    }
-    return frame, specs
+    with _altair_lock():
+        return frame, views.milestone_specs(frame, today)
 
 
 # --- the measure layer: figures and sections ------------------------------------------
@@ -249,18 +228,11 @@ def cohort_sections(
         mine = cohort(version, scope, flt)
         case_list = cohort_figures.turning_18_list(mine, as_of)
         slipped_list = cohort_figures.slipped_list(mine, as_of, period)
-    comparison = care_leaver_comparison(version, sections.care_leaver_figures(figs, view))
     # Chart specs are made here once: Streamlit's lock keeps Altair's process-wide settings steady meanwhile.
     with _altair_lock():
-        built = [
-            sections.flow_section(figs, view),
-            sections.age_section(figs, view, case_list),
-            sections.gap_section(figs, view, slipped_list),
-            sections.outcomes_section(figs, view, comparison),
-            sections.risk_section(figs, view),
-            sections.representation_section(figs, view),
-        ]
-    return {sec.slug: sec for sec in built}
+        return views.cohort_sections(
+            figs, view, lambda ours: care_leaver_comparison(version, ours), case_list, slipped_list
+        )
 
 
 def _altair_lock():  # type: ignore[no-untyped-def]
@@ -288,12 +260,10 @@ def overview(
     view = sections.View(period, slice_, as_of)
     card = sections.staffing_card(staffing(staffing_version(_settings_at(version)), list(locality_ids)), slice_)
     defs, _values = _indicators(version)
-    views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
+    shown = indicator_views(version, locality_ids, suppressed, as_of, slice_)
     titles = dict(zip(defs["theme"], defs["theme_title"], strict=True)) if defs.height else {}
-    comparison = care_leaver_comparison(version, {})  # the card quotes the published figures only
     with _altair_lock():
-        block = sections.open_16_17_block(figs, view)
-    return sections.overview_cards(figs, view, card, comparison), block, themes.theme_summary(views, titles)
+        return views.overview(figs, view, card, shown, titles, lambda ours: care_leaver_comparison(version, ours))
 
 
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner="Working out the caseloads ...")
@@ -304,11 +274,8 @@ def caseload_releases(
     (a locality's view is a slice of the same release); case holders by team
     unless at board level."""
     rows = capacity.month_of(staffing(version, list(locality_ids)), month)
-    label = month.strftime("%Y-%m")
-    threshold, small = settings().caseload_threshold, settings().suppression_threshold
-    return (
-        figures.disclose(figures.cases_release(rows, label, threshold), suppressed, small),
-        figures.disclose(figures.holders_release(rows, label, threshold, by_team=not suppressed), suppressed, small),
+    return views.caseload_releases(
+        rows, month, settings().caseload_threshold, settings().suppression_threshold, suppressed
     )
 
 
@@ -319,67 +286,25 @@ def caseload_section(
     cases, holders = caseload_releases(version, locality_ids, suppressed, month)
     rows = capacity.month_of(staffing(version, list(locality_ids)), month)
     with _altair_lock():
-        return sections.caseload_section(
-            cases,
-            holders,
-            rows,
-            month.strftime("%Y-%m"),
-            f"{month:%B %Y}",
-            settings().caseload_threshold,
-            capacity.ENGLAND_CASELOAD,
-            slice_,
-            by_team=not suppressed,
-        )
+        return views.caseload_section(cases, holders, rows, month, settings().caseload_threshold, slice_, suppressed)
 
 
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner=False)
 def capacity_trend(version: str, locality_ids: tuple[int, ...], suppressed: bool, slice_: str) -> pl.DataFrame:
     """Monthly vacancy and agency rates per locality (from FTE), and caseload
     per locality as released month by month: a caseload gives cases back."""
-    staff = staffing(version, list(locality_ids))
-    series = capacity.trend(staff if slice_ == figures.ALL else staff.filter(pl.col("locality") == slice_))
-    released = []
-    for month in series["month"].unique().sort().to_list():
-        cases, _holders = caseload_releases(version, locality_ids, suppressed, month)
-        for loc in series.filter(pl.col("month") == month)["locality"].to_list():
-            value = cases.get(figures.key("caseload", month.strftime("%Y-%m"), loc))
-            released.append({"month": month, "locality": loc, "caseload": value if isinstance(value, float) else None})
-    frame = pl.DataFrame(released, schema={"month": pl.Date, "locality": pl.String, "caseload": pl.Float64})
-    return series.drop("caseload").join(frame, on=["month", "locality"], how="left")
-
-
-@dataclass(frozen=True)
-class Establishment:
-    """One month's establishment in view, worked out once per data version:
-    the capacity page reruns on every click and only draws these."""
-
-    tiles: list[tuple[str, str, str]]
-    totals: dict[str, float]
-    by_locality: pl.DataFrame
-    by_team: pl.DataFrame
-    groups: int
-    by_role: pl.DataFrame
-    heatmap: dict
-    notes: list[dict[str, str]]
+    return views.capacity_trend(
+        staffing(version, list(locality_ids)),
+        slice_,
+        lambda month: caseload_releases(version, locality_ids, suppressed, month),
+    )
 
 
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
-def establishment(version: str, locality_ids: tuple[int, ...], month: dt.date) -> Establishment:
+def establishment(version: str, locality_ids: tuple[int, ...], month: dt.date) -> views.Establishment:
     rows = capacity.month_of(staffing(version, list(locality_ids)), month)
-    by_team = capacity.establishment(rows, ["locality", "team"])
-    by_role = capacity.establishment(rows, ["locality", "team", "role"])
     with _altair_lock():
-        heatmap = charts.spec(charts.fill_heatmap(by_role))
-    return Establishment(
-        sections.establishment_tiles(rows),
-        capacity.establishment(rows, []).row(0, named=True),
-        capacity.display_table(capacity.establishment(rows, ["locality"]), ["locality"]),
-        capacity.display_table(by_team, ["locality", "team"]),
-        by_team.height,
-        capacity.display_table(by_role, ["locality", "team", "role"]),
-        heatmap,
-        rows.filter(pl.col("note").is_not_null()).select("team", "role", "note").unique().to_dicts(),
-    )
+        return views.establishment(rows)
 
 
 @st.cache_resource(ttl=3600, max_entries=128, show_spinner=False)
@@ -396,95 +321,18 @@ def capacity_trend_chart(
     """One capacity measure month by month: its chart spec and its table."""
     series = capacity_trend(version, locality_ids, suppressed, slice_)
     with _altair_lock():
-        spec = charts.spec(charts.trend_lines(series, column, label, rule=rule, percent=percent))
-    table = series.select(
-        pl.col("month").alias("Month"),
-        pl.col("locality").alias("Locality"),
-        (pl.col(column) * (100 if percent else 1)).round(1).alias(label),
-    )
-    return spec, table
-
-
-@dataclass(frozen=True)
-class ThemesPage:
-    """Everything the programme progress page shows for one view, worked out
-    once per data version (commentary saves change it too): a rerun draws."""
-
-    views: list[themes.IndicatorView]
-    titles: dict[int, str]
-    short_titles: dict[int, str]
-    impacts: dict[int, list[str]]
-    summary: pl.DataFrame
-    summary_table: pl.DataFrame
-    grid_table: pl.DataFrame
-    indicator_tables: dict[int, pl.DataFrame]  # per theme
-    series_tables: dict[str, pl.DataFrame]  # per indicator code
-    milestone_tables: dict[int, pl.DataFrame]
-    late: dict[int, int]
-    commentary: dict[int, tuple[dt.date, str, str]]
-    drawn: dict[str, bool]  # per indicator: any value to draw
-    hidden_quarters: dict[str, int]  # per indicator: quarters not shown to this viewer
-    status_words: str  # "2 on track, 2 off track"
+        return views.capacity_trend_chart(series, column, label, rule, percent)
 
 
 @st.cache_resource(ttl=3600, max_entries=32, show_spinner="Working out the indicators ...")
 def themes_page(
     version: str, locality_ids: tuple[int, ...], suppressed: bool, as_of: dt.date, slice_: str, today: dt.date
-) -> ThemesPage:
-    views = indicator_views(version, locality_ids, suppressed, as_of, slice_)
-    impacts = queries.load_impacts(reader())
-    titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
-    summary = themes.theme_summary(views, titles)
-    ordered = sorted(views, key=lambda v: v.theme)  # the status grid's order
+) -> views.ThemesPage:
+    shown = indicator_views(version, locality_ids, suppressed, as_of, slice_)
     milestones, _specs = milestone_specs(version, today)
     with Session(reader()) as session:
         commentary = themes.latest_commentary(session)
-    numbers = sorted(titles)
-    ms_tables = {
-        n: milestones.filter(pl.col("theme") == n).select(
-            pl.col("title").alias("Milestone"),
-            pl.col("owner").alias("Owner"),
-            pl.col("due").alias("Due"),
-            pl.col("status").alias("Status"),
-        )
-        for n in numbers
-    }
-    return ThemesPage(
-        views,
-        titles,
-        dict(zip(impacts["theme"], impacts["short_title"], strict=False)),
-        {n: impacts.filter(pl.col("theme") == n)["text"].to_list() for n in numbers},
-        summary,
-        summary.sort("theme")
-        .join(
-            impacts.group_by("theme").agg(pl.col("text").str.join(" ").alias("Intended impact")),
-            on="theme",
-            maintain_order="left",
-        )
-        .select(
-            pl.col("theme").alias("Theme"),
-            pl.col("title").alias("Title"),
-            pl.col("status").alias("Status"),
-            pl.col("reason").alias("Why"),
-            "Intended impact",
-        ),
-        themes.indicator_table(ordered)
-        .with_columns(Theme=pl.Series([v.theme for v in ordered]))
-        .select("Theme", "Indicator", "Status", "Latest", "Direction"),
-        {n: themes.indicator_table([v for v in views if v.theme == n]) for n in numbers},
-        {
-            v.code: v.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value"))
-            for v in views
-        },
-        ms_tables,
-        {n: t.filter(pl.col("Status") == "Late").height for n, t in ms_tables.items()},
-        commentary,
-        {v.code: not v.series.drop_nulls("value").is_empty() for v in views},
-        {v.code: v.series.filter(pl.col("shown") == SUPPRESSED).height for v in views},
-        ", ".join(
-            f"{r['len']} {r['status'].lower()}" for r in summary.group_by("status").len().sort("status").to_dicts()
-        ),
-    )
+    return views.themes_page(shown, queries.load_impacts(reader()), milestones, commentary)
 
 
 @dataclass(frozen=True)
@@ -534,33 +382,9 @@ def workforce_comparison(
 ) -> pl.DataFrame | None:
     """Our caseload, vacancy and agency rates beside the published ones; None where none were imported."""
     published, neighbours = workforce_benchmarks(version)
-    if published["caseload_fte"].is_empty():
-        return None
-    ours_all = establishment(version, locality_ids, month).totals
     cases, _holders = caseload_releases(version, visible_ids, suppressed, month)
-    comp_rows = []
-    for name, label, ours in (
-        (
-            "caseload_fte",
-            "Caseload per FTE",
-            wording.number(cases, figures.key("caseload", month.strftime("%Y-%m"), slice_), 1),
-        ),
-        ("vacancy_rate_fte", "Vacancy rate (%)", f"{100 * ours_all['vacancy_rate']:.1f}"),
-        ("agency_rate_fte", "Agency rate (%)", f"{100 * ours_all['agency_rate']:.1f}"),
-    ):
-        comp = benchmarks.comparators(published[name], settings().our_la_code, neighbours, "") or {}
-        comp_rows.append(
-            {
-                "Measure": label,
-                "EmPower teams": ours,
-                "Our authority (published)": comp.get("authority", ""),
-                "Region": comp.get("region", ""),
-                "Statistical neighbours (mean)": comp.get("neighbours", ""),
-                "England": comp.get("england", ""),
-                "Published year": comp.get("period", ""),
-            }
-        )
-    return pl.DataFrame(comp_rows)
+    totals = establishment(version, locality_ids, month).totals
+    return views.workforce_comparison(published, neighbours, settings().our_la_code, totals, cases, month, slice_)
 
 
 # Every cache keyed by the data version (their first argument).
@@ -568,7 +392,6 @@ _BY_VERSION = (
     _settings_at,
     _cohort,
     _indicators,
-    cohort_page,
     care_leaver_benchmarks,
     indicator_views,
     indicator_chart_specs,
@@ -591,3 +414,57 @@ _BY_STAFFING_VERSION = (
     what_if,
     workforce_comparison,
 )
+
+
+# --- the board publication -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Board:
+    """The publication a board-level viewer reads: every figure on their
+    pages comes from here, never from the data as it is now."""
+
+    header: publication.Header
+    meta: publication.Meta
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.header.as_of
+
+    def part(self, *key: object) -> Any:
+        return _published(self.header.id, publication.name(*key))
+
+
+def board() -> Board | None:
+    """The newest ready publication (one small query a run), or None before the first."""
+    header = publication.latest(reader())
+    if header is None:
+        return None
+    return Board(header, _published(header.id, "meta"))
+
+
+@st.cache_resource(ttl=3600, max_entries=2048, show_spinner="Reading the board's figures ...")
+def _published(publication_id: int, name: str) -> Any:
+    # A part is never changed once written: kept by publication and name for every session.
+    return publication.read_part(reader(), publication_id, name)
+
+
+_due_checked = [0.0]
+_due_lock = threading.Lock()
+DUE_CHECK_SECONDS = 60.0
+
+
+def publish_if_due() -> None:
+    """Start the monthly publication in the background when it is due
+    (checked at most once a minute per process; the check is two small queries)."""
+    now = time.monotonic()
+    with _due_lock:
+        if now - _due_checked[0] < DUE_CHECK_SECONDS:
+            return
+        _due_checked[0] = now
+    publication.start_if_due(engine(), settings().publication_days, _altair_lock)
+
+
+def publish_now(username: str) -> bool:
+    """The lead's "Publish to the board": a build in the background; False when one is already running."""
+    return publication.start(engine(), username, _altair_lock)
