@@ -28,7 +28,7 @@ from fpdf.fonts import FontFace
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from partnership import capacity, charts, disclosure, figures, metrics, progress, queries, sections, themes
+from partnership import capacity, figures, metrics, progress, publication, queries, sections, themes, views
 from partnership.access import Viewer, scope_localities
 from partnership.disclosure import Audit, protection
 from partnership.importers.batches import last_batches
@@ -111,11 +111,11 @@ class Scope:
         return "across all localities" if self.locality_label == "All localities" else f"in {self.locality_label}"
 
 
-def resolve_scope(engine: Engine, locality: str | None, period: str | None, today: dt.date | None = None) -> Scope:
-    """Locality (code or name, any case) and period key checked as the filter bar checks them."""
-    db_settings = queries.load_settings(engine)
-    as_of = queries.as_of_date(db_settings, today)
-    localities = queries.load_localities(engine)
+def resolve_scope(board: publication.Reader, locality: str | None, period: str | None) -> Scope:
+    """Locality (code or name, any case) and period key checked as the filter
+    bar checks them, against what the publication holds."""
+    as_of = board.as_of
+    localities = queries.load_localities(board.engine)
     codes = {r["code"]: r for r in localities.to_dicts()}
     requested: list[int] | None = None
     label = "All localities"
@@ -126,7 +126,7 @@ def resolve_scope(engine: Engine, locality: str | None, period: str | None, toda
             raise BoardPackError(f"unknown locality '{locality}' (known: all, {', '.join(codes)})")
         requested, label = [match["id"]], match["name"]
     # Board level: calendar years only, as on the pages (overlapping periods give months away).
-    periods = metrics.period_options(as_of, rolling=False)
+    periods = board.meta.periods
     key = period or metrics.default_period(as_of)
     if key not in periods:
         raise BoardPackError(f"unknown period '{key}' (known: {', '.join(periods)}; the pack is for calendar years)")
@@ -293,18 +293,38 @@ class _Inputs:
     threshold: int
     caseload_threshold: float
     tolerance: float
-    figs: figures.Figures
-    staffing: pl.DataFrame
-    indicators: pl.DataFrame
-    values: pl.DataFrame
+    board: publication.Reader
     today: dt.date
     generated_by: str
-    audits: list[Audit] = field(default_factory=list)
-    caseloads: tuple[disclosure.Released, disclosure.Released] | None = None
 
     @property
     def view(self) -> sections.View:
         return sections.View(self.scope.period, self.scope.slice, self.scope.as_of)
+
+    @property
+    def themes(self) -> views.ThemesPage:
+        return self.board.part("themes", self.scope.slice)  # type: ignore[no-any-return]
+
+    @property
+    def cohort(self) -> dict[str, sections.Section]:
+        return self.board.part("cohort", self.scope.period, self.scope.slice)  # type: ignore[no-any-return]
+
+    @property
+    def audit(self) -> Audit:
+        return self.board.meta.audit
+
+
+def attacker_words(threshold: int) -> str:
+    """The check the board's figures pass, in plain words: who the reader is
+    assumed to be and what they are assumed to hold (the cover says it, and
+    tests/test_publication_attack.py plays that reader)."""
+    return (
+        f"Every figure, word, chart and table the board is shown in this publication (every page, locality, period "
+        f"and quarter, every story, this pack and every export) was checked together, as a reader would use it who "
+        f"holds all of it at once, and the previous publication too, and who knows which figures were hidden for "
+        f"being small. No count hidden for being 1 to {threshold} can be worked out to fewer than "
+        f"{protection(threshold)} possible values from all of that together."
+    )
 
 
 def _cover(pdf: _Pdf, d: _Inputs) -> None:
@@ -332,12 +352,12 @@ def _cover(pdf: _Pdf, d: _Inputs) -> None:
             ["Period", f"{s.period_label}: {_long_date(s.start)} to {_long_date(s.end)}"],
             ["Locality", s.locality_label],
             ["Cohort", "Everyone: no SEND, care status or exploitation filter"],
-            ["Figures as of", _long_date(s.as_of)],
+            ["Published", d.board.header.words()],
             ["Date", _long_date(d.today)],
             [
                 "Disclosure control",
-                f"Board level: {small_counts_rule(d.threshold)}, "
-                f"with secondary suppression; no young person is listed. Checked: {_audit(d).words()}.",
+                f"Board level: {small_counts_rule(d.threshold)}, with secondary suppression; no young person is "
+                f"listed. {attacker_words(d.threshold)} What the check found: {d.audit.words()}.",
             ],
         ],
         widths=(0.25, 0.75),
@@ -345,10 +365,9 @@ def _cover(pdf: _Pdf, d: _Inputs) -> None:
     )
     pdf.ln(4)
     pdf.heading("Contents")
-    short_titles = dict(zip(d.indicators["theme"], d.indicators["theme_title"], strict=True))
     for line in [
         "Programme summary",
-        *[f"Theme {n}: {short}" for n, short in sorted(short_titles.items())],
+        *[f"Theme {n}: {short}" for n, short in sorted(d.themes.short_titles.items())],
         "Cohort flow across 18 and the gap",
         "Team capacity",
         "Data notes",
@@ -356,18 +375,13 @@ def _cover(pdf: _Pdf, d: _Inputs) -> None:
         pdf.para(line, size=10)
 
 
-def _summary(pdf: _Pdf, d: _Inputs, views: list[themes.IndicatorView], titles: dict[int, str]) -> pl.DataFrame:
+def _summary(pdf: _Pdf, d: _Inputs) -> pl.DataFrame:
     s = d.scope
     pdf.section("Programme summary")
-    pdf.caption(
-        f"{s.locality_label} · {s.period_label} · figures as of {_long_date(s.as_of)} · "
-        f"{small_counts_rule(d.threshold)}"
-    )
+    pdf.caption(f"{s.locality_label} · {s.period_label} · {d.board.header.words()} · {small_counts_rule(d.threshold)}")
     pdf.heading("Headline figures", keep=70)
-    cards = sections.overview_cards(d.figs, d.view, _staffing_card(d))
+    cards, _block_open, summary = d.board.part("overview", s.period, s.slice)
     pdf.grid(["Figure", "Value", "Detail"], [[c.label, c.value, c.detail] for c in cards], (0.36, 0.2, 0.44))
-
-    summary = themes.theme_summary(views, titles)
     pdf.heading("The four themes")
     counts = summary.group_by("status").len()
     count_words = ", ".join(f"{r['len']} {r['status'].lower()}" for r in counts.sort("status").to_dicts())
@@ -382,11 +396,7 @@ def _summary(pdf: _Pdf, d: _Inputs, views: list[themes.IndicatorView], titles: d
         + f" Indicators computed from the cohort follow the locality ({s.locality_label}) and are by quarter; "
         "entered ones cover the partnership."
     )
-    return summary
-
-
-def _staffing_card(d: _Inputs) -> sections.Card | None:
-    return sections.staffing_card(d.staffing, d.scope.slice)
+    return summary  # type: ignore[no-any-return]
 
 
 def _block(pdf: _Pdf, block: sections.Block, width_px: int = 520, height_px: int | None = None) -> None:
@@ -408,33 +418,25 @@ def _block(pdf: _Pdf, block: sections.Block, width_px: int = 520, height_px: int
         pdf.caption(_plain(note))
 
 
-def _theme(
-    pdf: _Pdf,
-    d: _Inputs,
-    number: int,
-    title: str,
-    row: dict[str, object],
-    impacts: pl.DataFrame,
-    views: list[themes.IndicatorView],
-    milestones: pl.DataFrame,
-    commentary: dict[int, tuple[dt.date, str, str]],
-) -> None:
-    pdf.section(f"Theme {number}: {title}")
+def _theme(pdf: _Pdf, d: _Inputs, number: int, row: dict[str, object]) -> None:
+    page = d.themes
+    pdf.section(f"Theme {number}: {page.titles[number]}")
     pdf.para(f"Status: {row['status']} — {row['reason']}", style="B")
     pdf.heading("Intended impact (in the project's own words)")
-    for text in impacts.filter(pl.col("theme") == number)["text"]:
+    for text in page.impacts[number]:
         pdf.quote(text)
-    if number in commentary:
-        period, text, author = commentary[number]
+    if number in page.commentary:
+        period, text, author = page.commentary[number]
         pdf.heading("Commentary from the project lead")
         pdf.caption(f"{period.year} Q{(period.month - 1) // 3 + 1}, by {author}")
         pdf.para(text)
 
-    mine = [v for v in views if v.theme == number]
+    mine = [v for v in page.views if v.theme == number]
+    specs = d.board.part("indicator_specs", d.scope.slice)
     pdf.heading("Indicators", keep=25 + 12 * (len(mine) + 1))
     pdf.para(f"{len(mine)} indicators; {sum(v.status.status == 'on_track' for v in mine)} on track.")
     pdf.grid(
-        ["Indicator", "Baseline", "Latest", "Target", "Direction", "Status"],
+        ["Indicator", "Baseline", "Latest", "Target", "Direction on a year before", "Status"],
         [
             [
                 v.name,
@@ -456,38 +458,33 @@ def _theme(
             continue
         sentence = themes.indicator_sentence(v)
         pdf.para(sentence)
-        hidden = v.series.filter(pl.col("shown") == disclosure.SUPPRESSED).height
+        hidden = page.hidden_quarters[v.code]
         if hidden:
             pdf.caption(
-                f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (too few young people): "
-                "the line has a gap there."
+                f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (c: to protect confidentiality):"
+                " the line has a gap there."
             )
-        pdf.chart(
-            charts.indicator_trend_spec(v.series, v.name, v.unit, v.baseline, v.target, v.target_date),
-            width_px=520,
-            height_px=150,
-            alt_text=sentence,
-        )
+        pdf.chart(specs[v.code], width_px=520, height_px=150, alt_text=sentence)
 
-    ms = milestones.filter(pl.col("theme") == number)
+    ms = page.milestone_tables[number]
     if ms.height:
-        late = ms.filter(pl.col("status") == "Late").height
         pdf.heading("Milestones", keep=25 + 8 * (ms.height + 1))
-        pdf.para(f"{ms.height} milestones, {late} late (late ones first).")
+        pdf.para(f"{ms.height} milestones, {page.late[number]} late (late ones first).")
         pdf.grid(
             ["Milestone", "Owner", "Due", "Status"],
-            [[r["title"], r["owner"], f"{r['due']:%b %Y}", r["status"]] for r in ms.to_dicts()],
+            [[r["Milestone"], r["Owner"], f"{r['Due']:%b %Y}", r["Status"]] for r in ms.to_dicts()],
             (0.55, 0.2, 0.12, 0.13),
         )
 
 
 def _cohort(pdf: _Pdf, d: _Inputs) -> None:
     s = d.scope
-    flow_sec = sections.flow_section(d.figs, d.view)
+    built = d.cohort
+    flow_sec = built["flow"]
     # Landscape, so the flow's labels have room at a print size.
     pdf.section("Cohort flow across 18", landscape=True)
     pdf.caption(
-        f"{s.locality_label} · 18th birthdays in {s.period_label.lower()} · figures as of {_long_date(s.as_of)} · "
+        f"{s.locality_label} · 18th birthdays in {s.period_label.lower()} · {d.board.header.words()} · "
         f"{small_counts_rule(d.threshold)}"
     )
     block = flow_sec.blocks[0]
@@ -495,7 +492,7 @@ def _cohort(pdf: _Pdf, d: _Inputs) -> None:
     pdf.para(_plain(block.sentence))
     if block.chart is not None:
         pdf.chart(block.chart, width_px=960, alt_text=_plain(block.sentence))
-    for note in block.notes:
+    for note in [*block.notes, *flow_sec.notes]:
         pdf.caption(_plain(note))
     pdf.add_page(orientation="P")
     pdf.heading("The flow as a table")
@@ -505,66 +502,69 @@ def _cohort(pdf: _Pdf, d: _Inputs) -> None:
         (0.16, 0.34, 0.34, 0.16),
         right=(3,),
     )
-    gap = sections.gap_section(d.figs, d.view)
+    gap = built["gap"]
     pdf.section("The gap between children's and adult services")
     pdf.caption(f"{s.locality_label} · 18th birthdays in {s.period_label.lower()}")
     pdf.grid([t[0] for t in gap.tiles], [[t[1] for t in gap.tiles]], (0.25, 0.25, 0.25, 0.25), size=10)
     for b in gap.blocks:
         _block(pdf, b)
-    for sec in (sections.outcomes_section(d.figs, d.view, None), sections.risk_section(d.figs, d.view)):
+    for note in gap.notes:
+        pdf.caption(_plain(note))
+    for slug in ("outcomes", "risk"):
+        sec = built[slug]
         pdf.section(sec.title)
+        # The published care-leaver comparators are the page's; the pack's headline table quotes them.
         for b in sec.blocks:
-            _block(pdf, b)
+            if b.filename != "care_leaver_comparison":
+                _block(pdf, b)
+        for note in sec.notes:
+            pdf.caption(_plain(note))
 
 
 def _capacity(pdf: _Pdf, d: _Inputs) -> None:
     s, threshold = d.scope, d.caseload_threshold
     pdf.section("Team capacity")
-    if d.staffing.is_empty():
+    months = d.board.meta.months
+    if not months:
         pdf.para("No staffing has been recorded yet.")
         return
-    every = capacity.month_of(d.staffing, None)
-    rows = every if s.slice == figures.ALL else every.filter(pl.col("locality") == s.slice)
-    month = rows["month"][0]
+    month = months[0]
     pdf.caption(
         f"{s.locality_label} · staffing for {month:%B %Y} · caseload threshold {threshold:g} cases per "
         f"case-holding FTE (England 2025: {capacity.ENGLAND_CASELOAD})"
     )
-
-    by_loc = capacity.establishment(rows, ["locality"])
-    total = capacity.establishment(rows, []).row(0, named=True)
+    est = d.board.part("establishment", month, s.slice)
+    total = est.totals
     pdf.heading("Establishment by locality", keep=60)
     pdf.para(
         f"{total['posts']} funded posts {s.where} ({total['funded_fte']:g} FTE): {total['filled_fte']:g} filled by "
         f"permanent staff, {total['vacant_fte']:g} vacant, of which {total['agency_fte']:g} FTE covered by agency "
         "staff."
     )
-    lines = [*by_loc.to_dicts(), *([{**total, "locality": "Total"}] if by_loc.height > 1 else [])]
-    pdf.grid(
-        ["Locality", "Posts", "Funded FTE", "Filled FTE", "Agency FTE", "Vacant FTE", "Fill rate", "Vacancy rate"],
-        [
+    table = est.by_locality
+    n = len(table.columns)
+    lines = [list(row) for row in table.rows()]
+    if table.height > 1:
+        t = total
+        lines.append(
             [
-                r["locality"],
-                str(r["posts"]),
-                _fmt_fte(r["funded_fte"]),
-                _fmt_fte(r["filled_fte"]),
-                _fmt_fte(r["agency_fte"]),
-                _fmt_fte(r["vacant_fte"]),
-                capacity.fmt_rate(r["fill_rate"]),
-                capacity.fmt_rate(r["vacancy_rate"]),
+                "Total",
+                t["posts"],
+                t["funded_fte"],
+                t["filled_fte"],
+                t["agency_fte"],
+                t["vacant_fte"],
+                capacity.fmt_rate(t["fill_rate"]),
+                capacity.fmt_rate(t["vacancy_rate"]),
             ]
-            for r in lines
-        ],
-        (0.16, 0.08, 0.12, 0.11, 0.12, 0.12, 0.1, 0.14),
-        right=(1, 2, 3, 4, 5, 6, 7),
+        )
+    pdf.grid(
+        table.columns,
+        [["" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v)) for v in row] for row in lines],
+        tuple([1.0 / n] * n),
+        right=tuple(range(1, n)),
     )
-    label = month.strftime("%Y-%m")
-    released = _caseload_releases(d)
-    assert released is not None
-    cases, holders = released
-    sec = sections.caseload_section(
-        cases, holders, every, label, f"{month:%B %Y}", threshold, capacity.ENGLAND_CASELOAD, s.slice, by_team=False
-    )
+    sec = d.board.part("caseloads", month, s.slice)
     for b in sec.blocks:
         _block(pdf, b, width_px=460)
 
@@ -576,10 +576,10 @@ BATCH_KINDS = {
 }
 
 
-def _data_notes(pdf: _Pdf, d: _Inputs, engine: Engine, generated_at: dt.datetime) -> None:
+def _data_notes(pdf: _Pdf, d: _Inputs, generated_at: dt.datetime) -> None:
     pdf.section("Data notes")
     pdf.heading("Sources")
-    with Session(engine) as session:
+    with Session(d.board.engine) as session:
         batches = last_batches(session)
     if d.settings.get("synthetic") == "true":
         pdf.para(
@@ -615,21 +615,25 @@ def _data_notes(pdf: _Pdf, d: _Inputs, engine: Engine, generated_at: dt.datetime
     t = d.threshold
     pdf.heading("Disclosure control")
     pdf.para(
-        f"This pack is built at board level whoever generates it. {capital(small_counts_rule(t))}; 0 is shown "
-        "as 0. A percentage, rate or median built on such a count is hidden too. Every "
-        "table, total, percentage, sentence and trend point of the pack is checked together with the same figures "
-        "for each locality and for every quarter: for each hidden count, the whole numbers it could be, given "
-        f"everything published, must number at least {protection(t)}; where they would not, a further figure is "
-        f"hidden. In the flow diagram, bands of 1 to {t} young people are not drawn and each group keeps its full "
-        f"size. The rule follows DfE children-in-need statistics; the threshold ({t}) is the setting "
-        "DASHBOARD_SUPPRESSION_THRESHOLD. No young person is listed and no pseudonymised key is printed."
+        f"This pack is built at board level whoever generates it, from the board's publication: "
+        f"{d.board.header.words().lower()}. {capital(small_counts_rule(t))}; 0 is shown as 0. A percentage, rate "
+        "or median built on such a count is hidden too. Further figures are hidden where they would let a hidden "
+        f"one be worked out. {attacker_words(t)} Where a figure's change since the previous publication would "
+        f"show a group of 1 to {t} young people, it is hidden the same way, or the figures it belongs to are kept "
+        "as last published until more has changed. In the flow diagram, bands of 1 to "
+        f"{t} young people are not drawn and each group keeps its full size. The rule follows DfE children-in-need "
+        f"statistics; the threshold ({t}) is the setting DASHBOARD_SUPPRESSION_THRESHOLD. No young person is "
+        "listed and no pseudonymised key is printed."
     )
-    pdf.para(f"What the check found: {_audit(d).words()}.", style="B")
+    pdf.para(f"What the check found: {d.audit.words()}.", style="B")
+    for held in d.board.meta.held:
+        pdf.para(held, size=9)
     pdf.heading("Definitions")
     for text in (
         "Gap: days from the children's service closing to the first adult service starting. Slipped through the "
         "net: intensive support before 18 (child protection, looked after or EmPower) and no adult service within "
-        "6 months of the 18th birthday.",
+        "6 months of the 18th birthday. Figures about crossing 18 count young people six months past their 18th "
+        "birthday.",
         "Vacancy rate = vacant FTE / (vacant FTE + filled FTE); agency rate = agency FTE / (agency FTE + filled "
         "FTE); caseload = cases held / case-holding FTE (filled plus agency FTE in case-holding roles), as in the "
         "DfE children's social work workforce statistics.",
@@ -640,8 +644,8 @@ def _data_notes(pdf: _Pdf, d: _Inputs, engine: Engine, generated_at: dt.datetime
         pdf.para(text, size=9)
     pdf.heading("About this pack")
     pdf.para(
-        f"Generated {generated_at:%d %B %Y at %H:%M} by {d.generated_by}; data version "
-        f"{d.settings.get('data_version', '0')}.",
+        f"Generated {generated_at:%d %B %Y at %H:%M} by {d.generated_by} from publication {d.board.header.id} "
+        f"(data version {d.board.header.data_version}).",
         size=9,
     )
 
@@ -654,40 +658,30 @@ def build_board_pack(
     *,
     generated_by: str = "the command line",
 ) -> bytes:
-    """The board pack as PDF bytes. `locality` is a code or name (None or
-    'all' for every locality), `period` a filter-bar period key ('12m' or a
-    year). Raises BoardPackError for an unknown locality or period."""
+    """The board pack as PDF bytes, from the board's newest publication.
+    `locality` is a code or name (None or 'all' for every locality), `period`
+    a year the publication holds. Raises BoardPackError for an unknown
+    locality or period, or when nothing has been published yet."""
+    board = publication.reader(engine)
+    if board is None:
+        raise BoardPackError(
+            "nothing has been published to the board yet: publish first (`python cli.py publish`, or "
+            "Publish to the board on the Presentations page)"
+        )
     settings = get_settings()
     today = today or dt.date.today()
-    scope = resolve_scope(engine, locality, period, today)
-    db_settings = queries.load_settings(engine)
+    scope = resolve_scope(board, locality, period)
     d = _Inputs(
         scope=scope,
-        settings=db_settings,
-        threshold=settings.suppression_threshold,
+        settings=queries.load_settings(engine),
+        threshold=board.header.threshold,
         caseload_threshold=settings.caseload_threshold,
         tolerance=settings.status_tolerance,
-        figs=figures.Figures(
-            queries.load_cohort(engine, scope.all_ids),
-            scope.as_of,
-            True,
-            settings.suppression_threshold,
-            sorted(queries.load_localities(engine)["name"].to_list()),
-        ),
-        staffing=queries.load_staffing(engine, scope.all_ids),
-        indicators=queries.load_indicators(engine),
-        values=queries.load_indicator_values(engine),
+        board=board,
         today=today,
         generated_by=generated_by,
     )
-    views = themes.indicator_views(d.indicators, d.figs, d.values, scope.as_of, scope.slice, d.tolerance)
-    impacts = queries.load_impacts(engine)
-    titles = dict(zip(impacts["theme"], impacts["title"], strict=False))
-    with Session(engine) as session:
-        milestones = themes.milestones(session, today)
-        commentary = themes.latest_commentary(session)
-
-    synthetic = db_settings.get("synthetic") == "true"
+    synthetic = d.settings.get("synthetic") == "true"
     footer = " · ".join(
         [TITLE, scope.period_label, scope.locality_label, *(["Synthetic demo data"] if synthetic else [])]
     )
@@ -699,46 +693,12 @@ def build_board_pack(
     generated_at = dt.datetime.now()
     pdf.set_creation_date(generated_at.astimezone())
 
-    # Every figure is released (and audited) before the cover, which reports the audit.
-    _prepare(d)
     _cover(pdf, d)
-    summary = _summary(pdf, d, views, titles)
-    for number in sorted(titles):
+    summary = _summary(pdf, d)
+    for number in sorted(d.themes.titles):
         row = summary.filter(pl.col("theme") == number).row(0, named=True)
-        _theme(pdf, d, number, titles[number], row, impacts, views, milestones, commentary)
+        _theme(pdf, d, number, row)
     _cohort(pdf, d)
     _capacity(pdf, d)
-    _data_notes(pdf, d, engine, generated_at)
+    _data_notes(pdf, d, generated_at)
     return bytes(pdf.output())
-
-
-def _prepare(d: _Inputs) -> None:
-    """Release every figure the pack prints: the releases are kept, so printing reads them again."""
-    view = d.view
-    sections.overview_cards(d.figs, view, None)
-    for make in (sections.flow_section, sections.gap_section, sections.risk_section):
-        make(d.figs, view)
-    sections.outcomes_section(d.figs, view, None)
-    _caseload_releases(d)
-
-
-def _caseload_releases(d: _Inputs) -> tuple[disclosure.Released, disclosure.Released] | None:
-    if d.staffing.is_empty():
-        return None
-    if d.caseloads is None:
-        every = capacity.month_of(d.staffing, None)
-        label = every["month"][0].strftime("%Y-%m")
-        threshold = d.caseload_threshold
-        cases = figures.disclose(figures.cases_release(every, label, threshold), True, d.threshold)
-        holders = figures.disclose(figures.holders_release(every, label, threshold, by_team=False), True, d.threshold)
-        d.caseloads = (cases, holders)
-        d.audits += [cases.audit, holders.audit]
-    return d.caseloads
-
-
-def _audit(d: _Inputs) -> Audit:
-    """What the disclosure check found over every release the pack printed."""
-    out = Audit()
-    for part in [*d.figs.released(), *d.audits]:
-        out = out.merge(part if isinstance(part, Audit) else part.audit)
-    return out

@@ -945,7 +945,6 @@ class Figures:
     _people: dict[str, pl.DataFrame] = field(default_factory=dict)
     _years: dict[str, tuple[dict[int, pl.DataFrame], pl.DataFrame]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
-    _full: Figures | None = None
     # One lock per release or population while it is made: sessions asking for
     # the same one wait for it (made once); different ones are made side by side.
     _making: dict[str, threading.Lock] = field(default_factory=dict)
@@ -1011,8 +1010,7 @@ class Figures:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="figures") as pool:
-            # The full series too: a board viewer's direction and status are read from it.
-            list(pool.map(lambda m: (self.series(m, slice_), self.full_series(m, slice_)), measures))
+            list(pool.map(lambda m: self.series(m, slice_), measures))
 
     def _outcome_quarters(self) -> pl.DataFrame:
         people = outcome_quarter_people(self.cohort).drop("young_person_id")
@@ -1234,20 +1232,6 @@ class Figures:
         frame = pl.DataFrame(rows, schema={"period": pl.Date, "value": pl.Float64, "hidden": pl.Boolean})
         # A quarter nobody was in has no value: it is not drawn, and not a gap.
         return frame.filter(pl.col("value").is_not_null() | pl.col("hidden"))
-
-    def full_series(self, measure: str, slice_: str) -> pl.DataFrame:
-        """The same series before disclosure, for direction and status: they
-        are worked out once, from every quarter, and read the same by every
-        role (a board chart shows a hidden quarter as a gap; the trend it
-        reports is the one the lead reads)."""
-        if not self.suppressed:
-            return self.series(measure, slice_).select("period", "value")
-        with self._lock:
-            if self._full is None:
-                self._full = Figures(self.cohort, self.as_of, False, self.threshold, self.localities)
-                self._full._people = self._people  # the same people, never recomputed
-                self._full._years = self._years
-        return self._full.series(measure, slice_).select("period", "value")
 
 
 # --- team capacity ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ Off track: it misses by more. Not yet measurable: fewer than three values.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -39,22 +39,6 @@ class Status:
     basis: str = ""  # "latest value" or "trend projected to <month>"
     target: float | None = None
     unit: str = "percent"
-
-    def without_values(self) -> Status:
-        """The same judgement with the projected value and the shortfall left
-        out: for a viewer to whom a value the projection reads is hidden (the
-        latest quarter, or any quarter a trend runs through), printing them
-        would give the hidden value back, or narrow it."""
-        if self.projected is None or self.target is None:
-            return self
-        verdict = {
-            "on_track": "meets it",
-            "at_risk": "falls short, within tolerance",
-            "off_track": "falls short by more than the tolerance",
-        }[self.status]
-        hidden = " (not shown: too few young people)" if self.basis == "latest value" else ""
-        text = f"{self.basis}{hidden} against target {_fmt(self.target, self.unit)}: {verdict}"
-        return replace(self, projected=None, reason=text)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -124,10 +108,52 @@ def theme_status(statuses: list[tuple[str, Status]]) -> Status:
     )
 
 
-def direction(series: pl.DataFrame, polarity: str) -> str:
-    """Improving, worsening or no change, judged by polarity, latest against previous."""
-    values = series.drop_nulls("value").sort("period")["value"].to_list()
-    if len(values) < 2 or values[-1] == values[-2]:
-        return "no change"
-    up = values[-1] > values[-2]
-    return "improving" if up == (polarity == "higher") else "worsening"
+# Direction of travel, defined once: the latest quarter against the same quarter a year
+# before (a quarter against the one before it swung with the season and with a handful
+# of young people, and read "worsening" beside results far better than the baseline).
+# A change smaller than this is "no clear change".
+CLEAR_CHANGE = {"percent": 2.0, "rate": 0.1, "days": 3.0, "count": 1.0}
+DIRECTION_RULE = (
+    "Direction of travel: the latest quarter against the same quarter a year before, both as shown to you; a "
+    "change smaller than 2 percentage points (0.1 for a rate) is no clear change. It says nothing where either "
+    "quarter is not shown. Since the baseline is said separately."
+)
+
+
+def _quarter(day: dt.date) -> str:
+    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+
+
+def direction(series: pl.DataFrame, polarity: str, unit: str = "percent") -> str:
+    """'improving on 2025 Q3', 'worsening on ...', 'no clear change on ...',
+    from the series as the viewer is shown it (period, value; a hidden quarter
+    has no value): the latest quarter against the same quarter a year before."""
+    if series.is_empty():
+        return "no values yet"
+    ordered = series.sort("period")
+    latest, value = ordered["period"][-1], ordered["value"][-1]
+    if value is None:
+        return "not shown (the latest quarter is not shown)"
+    before = latest.replace(year=latest.year - 1)
+    earlier = ordered.filter(pl.col("period") == before)["value"].to_list()
+    if not earlier or earlier[0] is None:
+        return f"no figure for {_quarter(before)} to compare"
+    change = float(value) - float(earlier[0])
+    if abs(change) < CLEAR_CHANGE.get(unit, 1.0):
+        return f"no clear change on {_quarter(before)}"
+    better = change > 0 if polarity == "higher" else change < 0
+    return f"{'improving' if better else 'worsening'} on {_quarter(before)}"
+
+
+def since_baseline(latest: float | None, baseline: float, unit: str) -> str:
+    """'+31.6 points since the baseline': the latest value shown against the baseline."""
+    if latest is None:
+        return "not shown"
+    change = latest - baseline
+    if unit == "percent":
+        return f"{'+' if change >= 0 else '-'}{abs(change):.1f} points since the baseline"
+    return (
+        f"{'+' if change >= 0 else '-'}{abs(change):.2f} since the baseline"
+        if unit == "rate"
+        else (f"{'+' if change >= 0 else '-'}{abs(change):,.0f} since the baseline")
+    )

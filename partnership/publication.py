@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, delete, update
@@ -602,3 +603,38 @@ def _build_quietly(
         build(engine, reason, requested_by, lock=lock)
     except Exception as exc:  # the row says it failed; the server log says why
         print(f"board publication failed: {type(exc).__name__}: {exc}", flush=True)
+
+
+# --- reading one outside the app ---------------------------------------------------------------
+
+
+@dataclass
+class Reader:
+    """A ready publication read part by part (the command line, the board
+    pack): the app's pages read the same parts through their own cache."""
+
+    engine: Engine
+    header: Header
+    _parts: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def meta(self) -> Meta:
+        found = self.part("meta")
+        assert isinstance(found, Meta)
+        return found
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.header.as_of
+
+    def part(self, *key: object) -> Any:
+        wanted = name(*key)
+        if wanted not in self._parts:
+            self._parts[wanted] = read_part(self.engine, self.header.id, wanted)
+        return self._parts[wanted]
+
+
+def reader(engine: Engine) -> Reader | None:
+    """The newest ready publication, to read; None before the first."""
+    header = latest(engine)
+    return Reader(engine, header) if header is not None else None

@@ -38,6 +38,11 @@ class IndicatorView:
     latest: str
     measure: str = ""  # the catalogue measure of a computed indicator
     latest_period: dt.date | None = None
+    since_baseline: str = ""  # "+31.6 points since the baseline", from the latest value shown
+
+    @property
+    def latest_value_shown(self) -> bool:
+        return self.latest not in (disclosure.SUPPRESSED, "no data yet")
 
 
 def fmt(value: float | None, unit: str) -> str:
@@ -76,8 +81,10 @@ def indicator_views(
 ) -> list[IndicatorView]:
     """Each indicator as released for one slice. Computed ones read their
     measure's quarterly series (a quarter hidden for the board is a gap);
-    direction and status are worked out from the full series, once, so every
-    role reads the same. Entered ones are partnership-wide figures the lead
+    direction and status are worked out from the series as this viewer is
+    shown it, never from a hidden value: a word that read one would give it
+    away (a hidden latest quarter called "improving" on 85.7% of at most five
+    young people is 100%). Entered ones are partnership-wide figures the lead
     types in: nothing in them is a count of young people."""
     views = []
     figs.prefetch(
@@ -87,7 +94,6 @@ def indicator_views(
         if ind["source"] == "computed":
             measure = INDICATOR_MEASURES[ind["metric_key"]]
             series = figs.series(measure, slice_)
-            full = figs.full_series(measure, slice_)
         else:
             series = (
                 entered.filter(pl.col("indicator_id") == ind["id"])
@@ -95,9 +101,16 @@ def indicator_views(
                 .with_columns(hidden=pl.lit(False))
                 .sort("period")
             )
-            full = series.select("period", "value")
+        shown_values = series.select("period", "value")
         status = progress.indicator_status(
-            full, ind["baseline"], ind["target"], ind["target_date"], ind["polarity"], as_of, ind["unit"], tolerance
+            shown_values,
+            ind["baseline"],
+            ind["target"],
+            ind["target_date"],
+            ind["polarity"],
+            as_of,
+            ind["unit"],
+            tolerance,
         )
         words = [
             disclosure.SUPPRESSED if hidden else fmt(value, ind["unit"])
@@ -105,9 +118,7 @@ def indicator_views(
         ]
         shown = series.with_columns(shown=pl.Series(words, dtype=pl.String)).drop("hidden")
         latest = shown["shown"][-1] if shown.height else "no data yet"
-        if _reads_hidden(status, series, full):
-            # The judgement is the same for everyone; its numbers are not.
-            status = status.without_values()
+        latest_value = shown["value"][-1] if shown.height else None
         views.append(
             IndicatorView(
                 id=ind["id"],
@@ -124,33 +135,25 @@ def indicator_views(
                 source=ind["source"],
                 series=shown,
                 status=status,
-                direction=progress.direction(full, ind["polarity"]),
+                direction=progress.direction(shown_values, ind["polarity"], ind["unit"]),
                 latest=latest,
                 measure=INDICATOR_MEASURES.get(ind["metric_key"] or "", ""),
                 latest_period=shown["period"][-1] if shown.height else None,
+                since_baseline=progress.since_baseline(latest_value, ind["baseline"], ind["unit"])
+                if shown.height
+                else "no values yet",
             )
         )
     return views
 
 
-def _reads_hidden(status: progress.Status, released: pl.DataFrame, full: pl.DataFrame) -> bool:
-    """Whether the status's numbers read a value this viewer sees hidden: the
-    latest value, once the target date has passed; any quarter, for a trend."""
-    if status.projected is None or not released["hidden"].any():
-        return False
-    if status.basis != "latest value":
-        return True
-    latest = full.drop_nulls("value").sort("period")["period"][-1]
-    return bool(released.filter(pl.col("period") == latest)["hidden"].any())
-
-
 def indicator_sentence(v: IndicatorView) -> str:
     """An indicator's chart in one sentence: the same words on the page and in the board pack."""
     when = f" ({v.latest_period.year} Q{(v.latest_period.month - 1) // 3 + 1})" if v.latest_period else ""
-    latest = "not shown (too few young people)" if v.latest == disclosure.SUPPRESSED else v.latest
+    latest = "not shown (c: to protect confidentiality)" if v.latest == disclosure.SUPPRESSED else v.latest
+    since = f"; {v.since_baseline} of {fmt(v.baseline, v.unit)} ({v.baseline_period})" if v.latest_value_shown else ""
     return (
-        f"Latest{when} {latest} against a baseline of {fmt(v.baseline, v.unit)} and a target of "
-        f"{fmt(v.target, v.unit)} by {v.target_date:%B %Y}; {v.direction}; "
+        f"Latest{when} {latest}{since}; {v.direction}; target {fmt(v.target, v.unit)} by {v.target_date:%B %Y}: "
         f"{progress.STATUS_LABELS[v.status.status].lower()}."
     )
 
@@ -209,7 +212,8 @@ def indicator_table(views: list[IndicatorView]) -> pl.DataFrame:
                 "Status": progress.STATUS_LABELS[v.status.status],
                 "Latest": v.latest,
                 "Target": f"{fmt(v.target, v.unit)} by {v.target_date:%b %Y}",
-                "Direction": v.direction,
+                "Direction (on a year before)": v.direction,
+                "Since baseline": v.since_baseline,
                 "Baseline": f"{fmt(v.baseline, v.unit)} ({v.baseline_period})",
                 "Better when": "higher" if v.polarity == "higher" else "lower",
                 "Source": "From the cohort" if v.source == "computed" else "Entered by the project lead",

@@ -117,7 +117,7 @@ def themes_page(
         ),
         themes.indicator_table(ordered)
         .with_columns(Theme=pl.Series([v.theme for v in ordered]))
-        .select("Theme", "Indicator", "Status", "Latest", "Direction"),
+        .select("Theme", "Indicator", "Status", "Latest", "Direction (on a year before)"),
         {n: themes.indicator_table([v for v in views if v.theme == n]) for n in numbers},
         {
             v.code: v.series.select(pl.col("period").alias("Quarter starting"), pl.col("shown").alias("Value"))

@@ -150,12 +150,14 @@ def test_flow_lists_no_small_band(demo: Demo) -> None:
 
 
 def test_cover_states_what_the_disclosure_check_found(demo: Demo) -> None:
-    found = re.search(
-        r"Checked: ([0-9,]+) figures published, ([0-9,]+) hidden, none recoverable", plain_text(demo.pack)
-    )
+    text = plain_text(demo.pack)
+    found = re.search(r"What the check found: ([0-9,]+) figures published, ([0-9,]+) hidden, none recoverable", text)
     assert found, "the cover must say what the disclosure check found"
     published, hidden = (int(x.replace(",", "")) for x in found.groups())
     assert published > hidden > 0
+    # Who the check assumes the reader is, in plain words (tests/test_publication_attack.py plays them).
+    assert "as a reader would use it who holds all of it at once, and the previous publication too" in text
+    assert re.search(r"Figures published on \d+ \w+ \d{4} \(data to 1 November 2026\)", text)
 
 
 def test_locality_restricts_the_pack(

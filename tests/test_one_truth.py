@@ -34,6 +34,7 @@ FILTERED = [
     ("manager_east", "2025", "east", {"send": "no_send", "care": "not_care"}),
 ]
 PEOPLE = int(os.environ.get("ONE_TRUTH_PEOPLE", "2000"))
+DIRECTION = "Direction (on a year before)"
 NUMBER = re.compile(r"^[0-9][0-9,]*(\.[0-9]+)?%?( days)?$")
 
 
@@ -135,11 +136,12 @@ def test_the_board_sees_the_leads_figures_or_none(db: str, period: str, locality
         for label, value in mine.items():
             if NUMBER.match(value):
                 assert value == theirs[label], f"{page} {label}: board {value}, lead {theirs[label]}"
-    # Direction and status are worked out once, from every quarter: the same for every role.
+    # Direction is worked out from what each viewer is shown: the lead's word, or none where the
+    # board is not shown a quarter it compares (a word about a hidden quarter would give it away).
     both = board.indicators.join(lead.indicators, on="Indicator", suffix="_lead")
     assert both.height == lead.indicators.height
-    assert both["Direction"].to_list() == both["Direction_lead"].to_list()
-    assert both["Status"].to_list() == both["Status_lead"].to_list()
+    for mine, theirs in zip(both[DIRECTION].to_list(), both[f"{DIRECTION}_lead"].to_list(), strict=True):
+        assert mine == theirs or mine.startswith(("not shown", "no figure", "no values")), (mine, theirs)
 
 
 def test_the_board_pack_prints_the_boards_overview(db: str) -> None:

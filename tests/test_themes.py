@@ -100,15 +100,19 @@ def test_computed_indicator_on_the_hand_cohort_and_board_suppression() -> None:
     lead = themes.indicator_views(indicators, lead_figures, no_values, AS_OF, "all")[0]
     # G (Q1 2025) and H (Q2 2025) were picked up within 6 months; I (Q3 2025) slipped.
     assert lead.series["value"].to_list() == [0.0, 0.0, 100.0]
-    assert lead.latest == "100.0%" and lead.direction == "worsening"
+    # Three quarters of 2025: no quarter a year before the latest to compare with.
+    assert lead.latest == "100.0%" and lead.direction == "no figure for 2024 Q3 to compare"
     assert lead.status.status == "off_track"  # latest 100% against a target of 15%, lower is better
     board_figures = figures.Figures(_cohort(), AS_OF, True, 5, localities)
     board = themes.indicator_views(indicators, board_figures, no_values, AS_OF, "all")[0]
     # Each quarter rests on one young person: every point is hidden from board members.
     assert board.series["shown"].to_list() == ["c", "c", "c"]
     assert board.series["value"].null_count() == 3
-    # Direction and status come from the full series: the board reads what the lead reads.
-    assert (board.direction, board.status.status) == (lead.direction, lead.status.status)
+    # Direction and status are worked out from what the board is shown, here nothing: the lead's
+    # "off track" would say the hidden latest quarter missed the target.
+    assert board.direction == "not shown (the latest quarter is not shown)"
+    assert board.status.status == "not_measurable"
+    assert "100" not in themes.indicator_sentence(board)
 
 
 def _drawn(spec: dict) -> dict:
