@@ -74,6 +74,13 @@ def cmd_init(url: str, _args: argparse.Namespace) -> None:
             print(message)
         session.commit()
     print("Database at the latest schema, reference data in place.")
+    from partnership import publication
+
+    engine = get_engine(url)
+    if publication.made_by_other_code(engine):
+        # The board's figures, made again by this version: board pages wait for nothing after an update.
+        outcome = publication.build(engine, "upgrade", "cli.py init")
+        print(f"Board publication made again after the update: {outcome.words}")
 
 
 def _run_import(url: str, kind: str, work: Callable[[Session], str], dry_run: bool = False) -> None:

@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 from sqlmodel import Session
 
-from partnership import accounts, boardpack, queries, stories
+from partnership import accounts, boardpack, publication, queries, stories
 from partnership.access import ALL_ROLES
 from partnership.metrics import default_period, period_options
 from partnership.stories import PAGE_PATHS, VIEWS, SavedStory, StoryError
@@ -28,7 +28,8 @@ localities = {r["code"]: r["name"] for r in locality_rows}
 own = next((r["name"] for r in locality_rows if r["id"] == viewer.locality_id), None)
 periods = period_options(as_of)
 default = default_period(as_of)
-board_periods = period_options(as_of, rolling=False)
+published = data.board()
+board_periods = published.meta.periods if published else period_options(as_of, rolling=False)
 locality_labels = {"all": "All localities", **localities}
 can_edit = viewer.role in ("project_lead", "admin")
 threshold = data.settings().suppression_threshold
@@ -150,11 +151,59 @@ def _last_build_seconds() -> dict[str, float]:
     return {"seconds": 0.0}
 
 
+@st.fragment(run_every=5)
+def _publication_status() -> None:
+    """What the board sees now, and whether a new publication is being made
+    (this part of the page looks again every five seconds)."""
+    board = data.board()
+    attempt = publication.last_attempt(data.engine())
+    if board is None:
+        st.warning("Nothing has been published to the board yet: board members see no figures.")
+    else:
+        st.markdown(
+            f"**The board sees:** {board.header.words()}, published {publication.REASONS.get(board.header.reason, '')}."
+        )
+        st.caption(board.header.summary)
+        if data.db_settings().get("data_version") != board.header.data_version:
+            st.caption("The data have changed since: the board sees the figures as they were published.")
+    running = (
+        attempt is not None
+        and attempt.status == "building"
+        and (dt.datetime.now(dt.UTC) - attempt.started_at.replace(tzinfo=dt.UTC) < publication.STALE_BUILD)
+    )
+    if running:
+        st.info(
+            f"A publication is being made (started {attempt.started_at:%H:%M} UTC). This part of the page "
+            "updates when it is ready.",
+            icon=":material/hourglass_top:",
+        )
+    elif attempt is not None and attempt.status == "failed":
+        st.error(f"The last publication could not be made: {attempt.summary}")
+
+
 if can_edit:
+    st.subheader("Publish to the board")
+    st.caption(
+        "Board members, board-level stories, the board pack and board exports show the figures as last published: "
+        "every figure the board can see, checked together so that no hidden count can be worked out from them all, "
+        f"and from the publication before. Figures are published every {data.settings().publication_days} days "
+        "when the data have changed; publish now after an import the board should see."
+    )
+    _publication_status()
+    if st.button("Publish to the board", icon=":material/publish:"):
+        if data.publish_now(viewer.username):
+            with Session(data.engine()) as session:
+                accounts.audit(session, viewer.username, "publication_requested", "Publish to the board")
+                session.commit()
+            chrome.flash("Publishing to the board: the board's pages change when it is ready, in a minute or two.")
+        else:
+            st.info("A publication is already being made.")
+
     st.subheader("Board pack (PDF)")
     st.caption(
         "A PDF for the board papers: cover, programme summary, each theme with its indicators and charts, the cohort "
-        "flow and the gap, team capacity and data notes. Always with board-level suppression."
+        "flow and the gap, team capacity and data notes, from the board's publication: the figures board members "
+        "see, figure for figure."
     )
     loc_col, period_col, go_col = st.columns([2, 2, 1], vertical_alignment="bottom")
     pack_loc = loc_col.selectbox("Locality", ["all", *localities], format_func=lambda c: locality_labels[c])
@@ -171,9 +220,13 @@ if can_edit:
         )
         with st.spinner(f"Building the board pack: {estimate}.", show_time=True):
             started = time.perf_counter()
-            pdf = boardpack.build_board_pack(
-                data.engine(), pack_loc, pack_period, generated_by=f"{viewer.username} (dashboard)"
-            )
+            try:
+                pdf = boardpack.build_board_pack(
+                    data.engine(), pack_loc, pack_period, generated_by=f"{viewer.username} (dashboard)"
+                )
+            except boardpack.BoardPackError as exc:
+                st.error(f"No board pack: {exc}.")
+                st.stop()
             took["seconds"] = time.perf_counter() - started
         with Session(data.engine()) as session:
             accounts.audit(session, viewer.username, "board_pack", f"locality={pack_loc} period={pack_period}")

@@ -167,6 +167,15 @@ def latest(engine: Engine) -> Header | None:
         return _header(row) if row is not None else None
 
 
+def made_by_other_code(engine: Engine) -> bool:
+    """Whether the newest ready publication was made by another version of the code (after an update)."""
+    with Session(engine) as session:
+        row = session.exec(
+            select(Publication).where(Publication.status == "ready").order_by(col(Publication.id).desc()).limit(1)
+        ).first()
+        return row is not None and row.code != CODE
+
+
 def last_attempt(engine: Engine) -> Publication | None:
     """The newest build of any status (for the lead: is one running, did the last one fail?)."""
     with Session(engine) as session:

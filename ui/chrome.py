@@ -98,6 +98,13 @@ def board_publication(viewer: Viewer) -> data.Board | None:
     if not viewer.suppressed:
         return None
     found = data.board()
+    if found is None and publication.made_by_other_code(data.reader()):
+        st.info(
+            "**The board's figures are being prepared again** after an update of the dashboard: this takes a "
+            "minute or two. Please come back shortly.",
+            icon=":material/schedule:",
+        )
+        st.stop()
     if found is None:
         st.info(
             "**Nothing has been published to the board yet.** The board's figures are published once a month, "
