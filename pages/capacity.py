@@ -46,7 +46,10 @@ est = (
 where = "across all localities" if filters.locality_label == "All localities" else f"in {filters.locality_label}"
 st.caption(
     f"{filters.locality_label} · staffing for {month:%B %Y} · caseload threshold {threshold:g} cases per "
-    "case-holding FTE (England 2025: 15.2)"
+    "case-holding FTE"
+    # Presenting, one line: England's figure is on the caseload chart.
+    + ("" if present.active() and board else " (England 2025: 15.2)")
+    + (f" · {chrome.figures_date(board, as_of)}" if board else "")
 )
 
 can_record = viewer.role in ("project_lead", "admin")

@@ -34,7 +34,7 @@ built = (
     )
 )
 st.caption(
-    f"{filters.locality_label} · 18th birthdays in {filters.period_label.lower()} · figures as of {as_of:%d %B %Y}"
+    f"{filters.locality_label} · 18th birthdays in {filters.period_label.lower()} · {chrome.figures_date(board, as_of)}"
     + (f" · {small_counts_rule(threshold)}" if viewer.suppressed else "")
 )
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from partnership import progress, queries, themes
 from partnership.access import ALL_ROLES
+from partnership.wording import capital
 from ui import chrome, data, present
 from ui.auth import guard
 from ui.filters import filter_bar
@@ -43,8 +44,13 @@ views, titles, short_titles, summary, commentary = (
 tolerance = data.settings().status_tolerance
 status_rule = progress.STATUS_RULE.format(tolerance=tolerance)
 st.caption(
-    f"Indicators computed from the cohort follow the locality filter ({filters.locality_label}) and are by "
-    "quarter, whatever the period; entered ones cover the partnership."
+    (f"{capital(chrome.figures_date(board, as_of))}. " if board else "")
+    + (
+        f"Computed indicators follow the locality filter ({filters.locality_label}), by quarter."
+        if present.active() and board
+        else f"Indicators computed from the cohort follow the locality filter ({filters.locality_label}) and are by "
+        "quarter, whatever the period; entered ones cover the partnership."
+    )
     # Presenting, the rule is said with the theme cards rather than on every screen.
     + ("" if present.active() else f" {status_rule}")
 )

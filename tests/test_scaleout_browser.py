@@ -148,7 +148,7 @@ def _signed_in(browser: Browser, url: str, username: str) -> Page:
     return page
 
 
-def _on_each_process(browser: Browser, deployment: Deployment, signed: Page) -> list[int]:
+def _on_each_process(browser: Browser, deployment: Deployment, signed: Page, username: str) -> list[int]:
     """The Overview's figure as each app process shows it to this person, opened directly."""
     cookies = signed.context.cookies()
     values = []
@@ -157,7 +157,7 @@ def _on_each_process(browser: Browser, deployment: Deployment, signed: Page) -> 
         context.add_cookies(cookies)
         page = context.new_page()
         page.goto(app + "/")
-        expect(page.get_by_text("Signed in as board")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_text(f"Signed in as {username}")).to_be_visible(timeout=WAIT)
         values.append(_open_metric(page))
         context.close()
     return values
@@ -175,31 +175,35 @@ def _cli(deployment: Deployment, *args: str) -> str:
 def test_an_import_through_the_command_line_is_seen_on_both_processes(
     browser: Browser, deployment: Deployment, tmp_path: Path
 ) -> None:
-    board = _signed_in(browser, deployment.url, "board")
-    before = _on_each_process(browser, deployment, board)
+    lead = _signed_in(browser, deployment.url, "lead")
+    before = _on_each_process(browser, deployment, lead, "lead")
     assert before[0] == before[1]
+    board = _signed_in(browser, deployment.url, "board")
+    published = _on_each_process(browser, deployment, board, "board")
     import_seven_open_seventeen_year_olds(deployment.db, tmp_path, "a")
-    # The next click on either process shows the new figure: seven more.
-    assert _on_each_process(browser, deployment, board) == [before[0] + 7] * 2
-    board.reload()
-    assert _open_metric(board) == before[0] + 7
+    # The lead's next click on either process shows the new figure: seven more.
+    assert _on_each_process(browser, deployment, lead, "lead") == [before[0] + 7] * 2
+    # The board's figures move when they are published, on every process at once, not at the import.
+    assert _on_each_process(browser, deployment, board, "board") == published
+    assert "Figures published on" in _cli(deployment, "publish")
+    assert _on_each_process(browser, deployment, board, "board") == [published[0] + 7] * 2
 
 
 def test_backup_change_restore_leaves_the_data_as_backed_up(
     browser: Browser, deployment: Deployment, tmp_path: Path
 ) -> None:
-    board = _signed_in(browser, deployment.url, "board")
-    backed_up = _open_metric(board)
+    lead = _signed_in(browser, deployment.url, "lead")
+    backed_up = _open_metric(lead)
     file = tmp_path / "partnership.backup"
     assert _cli(deployment, "backup", "--out", str(file)).startswith("backup written")
     import_seven_open_seventeen_year_olds(deployment.db, tmp_path, "b")
-    board.reload()
-    assert _open_metric(board) == backed_up + 7
+    lead.reload()
+    assert _open_metric(lead) == backed_up + 7
     assert "restored" in _cli(deployment, "restore", str(file))
     # Everyone signs in again after a restore; then the figure is the one backed up.
-    board.reload()
-    expect(board.get_by_role("textbox", name="Username")).to_be_visible(timeout=WAIT)
-    again = _signed_in(browser, deployment.url, "board")
+    lead.reload()
+    expect(lead.get_by_role("textbox", name="Username")).to_be_visible(timeout=WAIT)
+    again = _signed_in(browser, deployment.url, "lead")
     assert _open_metric(again) == backed_up
 
 

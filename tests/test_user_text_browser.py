@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from models.db import get_engine
-from partnership import stories, themes
+from partnership import publication, stories, themes
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,8 @@ def typed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ser
         # The same payloads as the project lead's commentary on Theme 1.
         themes.save_commentary(session, 1, "2026-Q3", "\n\n".join(titles), "lead")
         session.commit()
+    # The board reads commentary as published, as the lead would publish it after writing.
+    publication.build(get_engine(db), "lead", "lead")
     yield running, titles, first.id
     running.proc.terminate()
     running.proc.wait(timeout=20)

@@ -113,8 +113,18 @@ def board_publication(viewer: Viewer) -> data.Board | None:
             icon=":material/schedule:",
         )
         st.stop()
-    st.caption(f"{found.header.words()} · published {publication.REASONS.get(found.header.reason, '')}".rstrip(" ·"))
     return found
+
+
+def figures_date(board: data.Board | None, as_of: dt.date) -> str:
+    """The one date a page's figures carry: when the board's were published
+    (and the data's date then), or the date the figures are as of."""
+    if board is None:
+        return f"figures as of {as_of:%d %B %Y}"
+    if present.active():  # a projector's line: the same dates, shorter
+        return f"published {board.header.published_at:%-d %b %Y} (data to {board.as_of:%-d %b %Y})"
+    words = board.header.words()
+    return words[:1].lower() + words[1:]
 
 
 def flash(message: str) -> None:
