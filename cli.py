@@ -232,7 +232,9 @@ def cmd_publish(url: str, _args: argparse.Namespace) -> None:
     from partnership import publication
 
     upgrade(url)
-    outcome = publication.build(get_engine(url), "cli", "cli.py publish")
+    # Asked for at the terminal: made even if another build looks under way (one whose process was stopped
+    # leaves its row for STALE_BUILD; a second build at once is harmless, the newer is published last).
+    outcome = publication.build(get_engine(url), "cli", "cli.py publish", force=True)
     if outcome.header is None:
         raise accounts.AccountError(outcome.words)
     print(f"{outcome.header.words()}: {outcome.words} ({outcome.seconds:.1f} s)")

@@ -35,7 +35,7 @@ built = (
 )
 st.caption(
     f"{filters.locality_label} · 18th birthdays in {filters.period_label.lower()} · {chrome.figures_date(board, as_of)}"
-    + (f" · {small_counts_rule(threshold)}" if viewer.suppressed else "")
+    + (f" · {small_counts_rule(threshold, short=present.active())}" if viewer.suppressed else "")
 )
 
 present.sections(

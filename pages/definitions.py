@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from partnership import progress
 from partnership.access import ALL_ROLES
 from partnership.catalogue import MEASURES
 from partnership.disclosure import protection
@@ -25,14 +26,35 @@ st.markdown(
 st.subheader("Disclosure control")
 st.markdown(
     f"Board members (and any story shown at board level) see aggregates only. A count from 1 to {threshold} is "
-    f"shown as **c** (*fewer than {threshold + 1}* in sentences); 0 is shown as 0. A percentage, rate or median "
-    f"built on such a count is hidden too. Then every table, total, percentage and sentence of a view is checked "
-    "together with the same figures for each locality and the partnership, and for every quarter of a year: for "
-    f"each hidden count, the whole numbers it could be, given everything published, must number at least "
-    f"{protection(threshold)}. Where they would not, a further figure is hidden (the smallest next to it first), "
-    "and a table too small to break down at all is left out. Board views use calendar years and the whole cohort, "
-    "so no two views differ by a few young people. The threshold is a setting "
-    f"(DASHBOARD_SUPPRESSION_THRESHOLD, now {threshold})."
+    f"shown as **c**, the government statistical symbol for *not shown to protect confidentiality*; a figure hidden "
+    "because it would let a small one be worked out is shown as c too, so c does not say a figure is small. 0 is "
+    "shown as 0. A percentage, rate or median built on a hidden count is hidden too."
+)
+st.markdown(
+    "**One publication, checked as a whole.** The board does not see the data as it is now: it sees the board's "
+    f"publication, made every {data.settings().publication_days} days when the data have changed, or when the "
+    "project lead publishes. Every figure, sentence, chart, table, story, board pack and export the board can "
+    "see in it (every page, locality, period and quarter) is worked out at once, and each population's figures "
+    "(for example everyone who turned 18 in a year: the flow, the gap, who slipped through the net and Theme 1's "
+    "quarterly figure) are checked together, as a reader would use them who holds all of it, and who knows which "
+    f"hidden counts are small. For each hidden count, the whole numbers it could be must number at least "
+    f"{protection(threshold)}; where they would not, a further figure is hidden (a total whose other parts are "
+    "hidden first, then the smallest next to it), a table too small to break down is left out, and a population "
+    "too small to show at all is not shown. Board views use calendar years and the whole cohort, and every figure "
+    "about crossing 18 counts one population: young people six months past their 18th birthday."
+)
+st.markdown(
+    "**From one publication to the next.** A reader who holds the last publication as well takes a figure that "
+    "moved to be about the young people who entered or left it. A figure about the same young people as last time "
+    "is shown or hidden as it was. A figure that moved because 1 to "
+    f"{threshold} young people came into it or left it (and nobody the other way) is hidden like a small count; "
+    "where that cannot be done safely, or a headline figure moved by so few, that population's figures are kept "
+    "as last published, and the page says so, until more has changed."
+)
+st.markdown(
+    "**Words.** Direction of travel and status are worked out from the values the reader is shown, never from a "
+    f"hidden one. {progress.DIRECTION_RULE} The threshold is a setting (DASHBOARD_SUPPRESSION_THRESHOLD, now "
+    f"{threshold})."
 )
 st.subheader("Measures")
 for m in MEASURES:

@@ -34,7 +34,7 @@ cards, open_block, theme_statuses = (
 threshold = board.header.threshold if board else data.settings().suppression_threshold
 st.caption(
     f"{filters.locality_label} · {filters.period_label} · {chrome.figures_date(board, as_of)}"
-    + (f" · {small_counts_rule(threshold)}" if viewer.suppressed else "")
+    + (f" · {small_counts_rule(threshold, short=present.active())}" if viewer.suppressed else "")
 )
 
 PAGE_FILES = {

@@ -158,8 +158,8 @@ def _indicator(view: themes.IndicatorView) -> None:
     )
     if hidden:
         st.caption(
-            f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (too few young people): the "
-            "line has a gap there. Direction and status are worked out from every quarter, the same for everyone."
+            f"{hidden} {'quarter is' if hidden == 1 else 'quarters are'} not shown (c: to protect confidentiality): "
+            "the line has a gap there. Direction and status are worked out from the quarters shown."
         )
     if view.measure:
         st.page_link(

@@ -752,15 +752,18 @@ class _Model:
         hidden = np.fromiter((k in self.hidden for k in keys), bool, len(keys))
         withheld = np.fromiter((k in self.withheld for k in keys), bool, len(keys))
         # Shown: its value. Hidden: at least 1 (zeros are always shown), and one
-        # hidden for being small at most the threshold. Left out for being small:
-        # a reader knows only that it is small or 0. Not published or withheld: anything.
+        # hidden for being small at most the threshold. Left out for being small,
+        # or withheld when small: a reader who knows which counts are small knows
+        # it is small or 0 (a group not drawn in the flow is still seen to be
+        # missing). Not published, or withheld without being small: anything.
         low = np.where(hidden, 1.0, self.values)
         high = np.where(hidden, np.where(self.is_primary, float(self.threshold), inf), self.values)
         low = np.where(hidden & self.is_exposed, np.maximum(low, self.exposed_low), low)
         high = np.where(hidden & self.is_exposed, np.minimum(high, self.exposed_high), high)
-        low = np.where(self.is_unlisted, 0.0, low)
-        high = np.where(self.is_unlisted, float(self.threshold), high)
-        free = withheld | ~self.is_published
+        small_gone = self.is_unlisted | (withheld & self.is_primary)
+        low = np.where(small_gone, 0.0, low)
+        high = np.where(small_gone, float(self.threshold), high)
+        free = (withheld & ~self.is_primary) | ~self.is_published
         low, high = np.where(free, -inf, low), np.where(free, inf, high)
         if self.shares:
             shown = np.array([s.key not in self.hidden and self.value[s.den] > 0 for s in self.shares])
@@ -774,6 +777,14 @@ class _Model:
         # again: bounds only loosen, so every table seen so far is still one a reader allows.
         self._bounds = (low, high)
         self.highs.changeRowsBounds(self.bound_rows.size, self.bound_rows, low, high)
+
+    def mark(self) -> int:
+        """How many tables have been seen (rewind() forgets those seen after)."""
+        return len(self._seen)
+
+    def rewind(self, mark: int) -> None:
+        """Forget tables seen since `mark`: seen under bounds a trial loosened, now tightened again."""
+        del self._seen[mark:]
 
     def survey(self, keys: list[str]) -> None:
         """One solve pushing every count in `keys` up at once: its table is
@@ -985,6 +996,14 @@ def _complement(
         return share.num in (fixed or ()) and share.den in (fixed or ())
 
     ranked: list[tuple[int, int, str]] = [(0, value[k], k) for k in sibling if allowed(k)]
+    # A total whose other parts are all hidden already pins the count by subtraction (the
+    # partnership's group of three localities' hidden groups): it is tried first, however
+    # large, or hiding ever more small siblings would never widen the range.
+    ranked += [
+        (-1, value[total], total)
+        for total, parts in lines
+        if key in parts and allowed(total) and all(p == key or p in hidden or value[p] == 0 for p in parts)
+    ]
     if ranked and not headline:
         # A share over the same counts can pin a cell as surely as a total: it is a candidate too.
         ranked += [
@@ -993,7 +1012,9 @@ def _complement(
             if s.key not in hidden and value[s.den] > 0 and s.den in sibling and not known(s)
         ]
     if ranked:
-        return _try(key, bounds, ranked, model, hidden, value, release, threshold)
+        return _try(
+            key, bounds, ranked, model, hidden, value, release, threshold, lines, model.withheld, fixed or set()
+        )
     mask = plan.masks[plan.index[key]]
     near = [c for c in comp.counts if (plan.masks[c] & mask).any()]
     near_mask = np.logical_or.reduce([plan.masks[c] for c in near]) if near else mask
@@ -1018,7 +1039,7 @@ def _complement(
             ]
     if not ranked:
         return None
-    return _try(key, bounds, ranked, model, hidden, value, release, threshold)
+    return _try(key, bounds, ranked, model, hidden, value, release, threshold, lines, model.withheld, fixed or set())
 
 
 def _try(
@@ -1030,21 +1051,31 @@ def _try(
     value: dict[str, int],
     release: Release,
     threshold: int,
+    lines: list[Line],
+    withheld: set[str],
+    fixed: set[str],
 ) -> tuple[float, float]:
+    """Hide the first candidate that widens `key`'s range; a candidate is
+    tried with what it takes with it (a line it would be the lone hidden
+    member of gets a second, as _close_declared_lines does), so a total that
+    is itself pinned by its own line can still be the complement."""
     low, high = bounds
     ranked.sort()
     for _rank, _value, candidate in ranked[:TRIALS]:
-        trial = set(hidden) | {candidate}
-        _derive(release, value, trial, True, threshold)
-        saved = set(hidden)
-        hidden.clear()
-        hidden.update(trial)
+        saved_hidden, saved_withheld, mark = set(hidden), set(withheld), model.mark()
+        hidden.add(candidate)
+        _derive(release, value, hidden, True, threshold)
+        _close_declared_lines(lines, release, value, hidden, threshold, withheld, fixed)
         new_low, new_high = model.bounds_of(key)
         if new_low < low or new_high > high:
             return new_low, new_high
         hidden.clear()
-        hidden.update(saved)
+        hidden.update(saved_hidden)
+        withheld.clear()
+        withheld.update(saved_withheld)
+        model.rewind(mark)  # tables seen with the trial's looser bounds may not hold without it
     first = ranked[0][2]
     hidden.add(first)
     _derive(release, value, hidden, True, threshold)
+    _close_declared_lines(lines, release, value, hidden, threshold, withheld, fixed)
     return model.bounds_of(key)

@@ -53,7 +53,7 @@ KEEP = 6
 # Months of staffing the board can choose, newest first (the trend shows every month).
 BOARD_MONTHS = 12
 # A build that has not finished in this long was stopped: another may start.
-STALE_BUILD = dt.timedelta(minutes=30)
+STALE_BUILD = dt.timedelta(minutes=15)
 REASONS = {
     "scheduled": "on its monthly schedule",
     "lead": "by the project lead",

@@ -122,9 +122,7 @@ def _chart(chart: object) -> dict:
 def suppression_line(released: Released) -> str:
     if not released.suppressed:
         return ""
-    return (
-        f"{capital(small_counts_rule(released.threshold))}; further figures are hidden where they would give one away."
-    )
+    return f"{capital(small_counts_rule(released.threshold))}."
 
 
 # --- the flow across 18 -------------------------------------------------------------------
@@ -186,8 +184,7 @@ def flow_section(figs: Figures, view: View) -> Section:
         if hidden_nodes:
             notes.append(
                 f"{len(hidden_nodes)} {plural(len(hidden_nodes), 'group')} of the flow "
-                f"{'is' if len(hidden_nodes) == 1 else 'are'} not drawn: "
-                f"{'it holds' if len(hidden_nodes) == 1 else 'each holds'} too few young people to show."
+                f"{'is' if len(hidden_nodes) == 1 else 'are'} not drawn (c: not shown to protect confidentiality)."
             )
     chart = None
     if shown_nodes and isinstance(drawn_total, int) and drawn_total > 0:
@@ -355,8 +352,8 @@ def gap_section(figs: Figures, view: View, slipped_list: pl.DataFrame | None = N
     ]
     if gaps_hidden:
         trend_notes.append(
-            f"{gaps_hidden} {plural(gaps_hidden, 'quarter')} not shown (too few young people, or to protect a "
-            "small count): the line has a gap there."
+            f"{gaps_hidden} {plural(gaps_hidden, 'quarter')} not shown (c: to protect confidentiality): the line "
+            "has a gap there."
         )
     partnership_only = (
         "At board level the breakdown is shown for the whole partnership only: a locality's few young people "
@@ -654,7 +651,7 @@ def _representation_block(
         )
     if hidden.height:
         names = ", ".join(f"{g} ({c.lower()})" for g, c in zip(hidden["Group"], hidden["Characteristic"], strict=True))
-        notes.append(f"Not shown and not drawn (too few young people, or to protect a small count): {names}.")
+        notes.append(f"Not shown and not drawn (c: to protect confidentiality): {names}.")
     chart = None
     pieces: list[dict] = []
     drawn = table.filter(pl.col("ratio_value").is_not_null())

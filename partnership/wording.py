@@ -22,9 +22,17 @@ def fewer_than(threshold: int) -> str:
     return f"fewer than {threshold + 1}"
 
 
-def small_counts_rule(threshold: int) -> str:
-    """The suppression rule in the words every caption, note and file uses."""
-    return f"counts from 1 to {threshold} are shown as c ({fewer_than(threshold)})"
+def small_counts_rule(threshold: int, short: bool = False) -> str:
+    """The suppression rule in the words every caption, note and file uses. c is
+    the government statistical symbol for a figure not shown to protect
+    confidentiality: it is said of a small count and of a figure hidden to
+    protect one alike, so it never tells a reader a hidden figure is small."""
+    if short:  # a projector's caption line
+        return f"counts of 1 to {threshold}, and figures that would give one away, shown as c"
+    return (
+        f"counts from 1 to {threshold} are shown as c, and so is any figure that would give one away "
+        "(c: not shown to protect confidentiality)"
+    )
 
 
 def count(released: Released, key: str, one: str = "", many: str | None = None) -> str:
@@ -112,7 +120,8 @@ def hidden_note(released: Released, keys: list[str], what: str) -> str:
     gone = [k for k in keys if k in released.hidden or k in released.withheld]
     if not gone:
         return ""
-    small = [k for k in gone if k in released.primary or released.get(k) is None]
+    # Small: hidden for being small, or left out of a breakdown for being small (not withheld to protect another).
+    small = [k for k in gone if k in released.primary or (released.get(k) is None and k not in released.withheld)]
     n = len(gone)
     if len(small) == n:
         return (

@@ -3,6 +3,7 @@ and the 'chart, table, summary, downloads' block every chart comes with."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import threading
@@ -61,6 +62,7 @@ class _Context:
     viewer: Viewer | None
     as_of: dt.date
     synthetic: bool
+    published: str = ""  # for a board-level viewer: "Figures published on ... (data to ...)"
 
 
 def page_header(viewer: Viewer, page: str, title: str) -> dict[str, str]:
@@ -97,7 +99,16 @@ def board_publication(viewer: Viewer) -> data.Board | None:
     data.publish_if_due()
     if not viewer.suppressed:
         return None
-    found = data.board()
+    try:
+        found = data.board()
+    except publication.PublicationError:
+        # Signed with another key: a database copied from another installation, or parts written by hand.
+        st.error(
+            "**The board's figures cannot be shown:** the stored publication was not made by this dashboard "
+            "(its signature does not check out). The project lead can publish again from *Presentations*.",
+            icon=":material/gpp_bad:",
+        )
+        st.stop()
     if found is None and publication.made_by_other_code(data.reader()):
         st.info(
             "**The board's figures are being prepared again** after an update of the dashboard: this takes a "
@@ -105,6 +116,13 @@ def board_publication(viewer: Viewer) -> data.Board | None:
             icon=":material/schedule:",
         )
         st.stop()
+    if found is not None:
+        # What the board's downloads say of when their figures were made: the publication's dates.
+        ctx = st.session_state.get("_export_context")
+        if isinstance(ctx, _Context):
+            st.session_state["_export_context"] = dataclasses.replace(
+                ctx, as_of=found.as_of, published=found.header.words()
+            )
     if found is None:
         st.info(
             "**Nothing has been published to the board yet.** The board's figures are published once a month, "
@@ -242,12 +260,12 @@ def _notes(
     ctx: _Context, summary: str, words: list[str], today: dt.date, table: pl.DataFrame, audit: str = ""
 ) -> list[str]:
     notes = [plain for plain in [exports.plain_text(summary)] if plain]
-    notes.append(" · ".join(words) + f" · exported {_day(today)}, figures as of {_day(ctx.as_of)}")
+    dates = ctx.published if ctx.published else f"figures as of {_day(ctx.as_of)}"
+    notes.append(" · ".join(words) + f" · exported {_day(today)}, {dates[:1].lower()}{dates[1:]}")
     threshold = data.settings().suppression_threshold
     if ctx.viewer is not None and ctx.viewer.suppressed:
         notes.append(
-            f"{capital(small_counts_rule(threshold))}, with further figures "
-            "hidden where they would give one away."
+            f"{capital(small_counts_rule(threshold))}."
             + (f" Disclosure check of these figures: {audit}." if audit else "")
         )
     elif _small_counts(table, threshold):
