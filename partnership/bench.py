@@ -13,6 +13,13 @@ warm = median rerun;
 floor = median rerun of a script re-emitting the very same elements with no
 computation (partnership/floor.py), measured in the same run; ratio = warm / floor.
 
+then the board's publication, made as `cli.py publish` makes it, in a process of its own
+(every board figure worked out, disclosed and audited together, and stored):
+    bench publication young_people=<N> ms=<..> figures=<n> hidden=<n> peak_rss_mb=<..>
+and each page as a board member first sees it after that publication (cold: nothing of it
+read yet in this process) and again (warm), beside the same floor:
+    bench page=<name> role=board young_people=<N> cold_ms=<..> warm_ms=<..> floor_ms=<..> ratio=<..>
+
 then the board pack as the lead downloads it (every locality, default period):
     bench boardpack young_people=<N> cold_ms=<..> again_ms=<..> size_kb=<..> peak_rss_mb=<..>
 cold = after a data change; again = made again with nothing changed.
@@ -121,7 +128,59 @@ def run_bench(young_people: int, url: str | None = None, runs: int = 5) -> None:
             f"peak_rss_mb={_peak_rss_mb():.0f}",
             flush=True,
         )
+    _bench_publication(url, young_people)
+    _bench_board_pages(url, young_people, password, runs)
     _bench_board_pack(url, young_people)
+
+
+def _bench_publication(url: str, young_people: int) -> None:
+    """The publication in a process of its own, as the command line (or the
+    server's monthly thread) makes it: its time and its own peak memory."""
+    code = (
+        "import sys, time; import partnership.cli_start; "
+        "from models.db import get_engine; from partnership import publication; "
+        "from partnership.bench import _peak_rss_mb; "
+        "t = time.perf_counter(); out = publication.build(get_engine(sys.argv[1]), 'cli', 'the bench', force=True); "
+        "ms = (time.perf_counter() - t) * 1000; h = out.header; "
+        "print(f'bench publication young_people={sys.argv[2]} ms={ms:.0f} figures={h.figures} hidden={h.hidden} "
+        "peak_rss_mb={_peak_rss_mb():.0f}', flush=True)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, url, str(young_people)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("bench publication")), None)
+    if line is None:
+        raise RuntimeError(f"the publication failed: {done.stderr[-2000:]}")
+    print(line, flush=True)
+
+
+def _bench_board_pages(url: str, young_people: int, password: str, runs: int) -> None:
+    """Each page as a board member sees it: read from the stored publication."""
+    from streamlit.testing.v1 import AppTest
+
+    for name, path in PAGES:
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+        at.run()
+        at.text_input[0].input("board")
+        at.text_input[1].input(password)
+        at.button[0].click().run()
+        if path != "pages/overview.py":
+            at.switch_page(path).run()
+        from ui import data as ui_data
+
+        ui_data._published.clear()  # as a process that has read nothing of this publication yet
+        started = time.perf_counter()
+        at.run()
+        cold = (time.perf_counter() - started) * 1000
+        if at.exception:
+            raise RuntimeError(f"page {name} raised for the board: {at.exception[0].value}")
+        warm_ms = median_rerun_ms(at, runs)
+        floor = floor_ms(capture(at._tree), runs)
+        print(
+            f"bench page={name} role=board young_people={young_people} cold_ms={cold:.0f} warm_ms={warm_ms:.0f} "
+            f"floor_ms={floor:.0f} ratio={warm_ms / max(floor, 1e-9):.1f}",
+            flush=True,
+        )
 
 
 def _bench_board_pack(url: str, young_people: int) -> None:

@@ -232,14 +232,14 @@ class Program:
             constraints=LinearConstraint(matrix, lo, hi),
             integrality=np.ones(len(self.index)),
             bounds=Bounds(0, np.inf),
-            options={"time_limit": 60},
+            options={"time_limit": 20},
         )
         assert found.status in (0, 3), f"the reader's program: {found.message}"
         if found.status == 3:  # unbounded
             return -math.inf * sense
         return round(sense * found.fun)
 
-    def solution(self, cost: Expr, sense: int, seconds: float = 20.0) -> np.ndarray | None:
+    def solution(self, cost: Expr, sense: int, seconds: float = 5.0) -> np.ndarray | None:
         """An integer solution pushing `cost` down (sense 1) or up (-1), the best found in `seconds`."""
         matrix, lo, hi = self._built()
         vector = np.zeros(len(self.index))
@@ -263,15 +263,17 @@ class Program:
             self.rows.pop()
             self._matrix = None
 
-    def feasible(self) -> bool:
+    def feasible(self, seconds: float = 20.0) -> bool:
+        """Whether an integer solution was found (in `seconds`: not found in time counts as none)."""
         matrix, lo, hi = self._built()
         found = milp(
             np.zeros(len(self.index)),
             constraints=LinearConstraint(matrix, lo, hi),
             integrality=np.ones(len(self.index)),
             bounds=Bounds(0, np.inf),
+            options={"time_limit": seconds},
         )
-        return bool(found.status == 0)
+        return found.x is not None
 
 
 # --- the young people who turned 18 in a year, as the board reads them ------------------------------

@@ -45,9 +45,18 @@ def _harvest(username: str, years: list[int], themes: bool) -> tuple[dict[int, d
     return cohort, progress
 
 
-def _narrowed(url: str, threshold: int) -> list[str]:
-    """Every small hidden count the reader can narrow below the promise, in words."""
-    years = [int(p) for p in period_options(DEMO_AS_OF, rolling=False)]
+# Every year the board can choose, and both thresholds on the demo, in the suite (about two
+# minutes each at 5, four at 10 on a 2-core machine); the other partnerships and threshold 10
+# on the two years the board reads first (the last full year and this one) unless
+# ATTACK_EVERY_YEAR=1 asks for all of them.
+EVERY_YEAR = [int(p) for p in period_options(DEMO_AS_OF, rolling=False)]
+FIRST_READ = [2025, 2026]
+ALL_YEARS = os.environ.get("ATTACK_EVERY_YEAR") == "1"
+
+
+def _narrowed(url: str, threshold: int, years: list[int], first_only: bool = False) -> list[str]:
+    """Every small hidden count the reader can narrow below the promise, in words
+    (`first_only`: stop at the first year where it narrows one)."""
     board, board_themes = _harvest("board", years, themes=True)
     lead, _ = _harvest("lead", years, themes=False)
     found, checked = [], 0
@@ -58,6 +67,8 @@ def _narrowed(url: str, threshold: int) -> list[str]:
             checked += 1
             if high - low + 1 < protection(threshold):
                 found.append(f"{year} {hidden.what}: true {hidden.truth}, a reader can tell {low:g} to {high:g}")
+        if first_only and found:
+            break
     assert checked, "the reader found no hidden count to work on: it misread the pages"
     return found
 
@@ -84,7 +95,7 @@ def test_no_hidden_count_of_the_demo_can_be_narrowed_from_everything_the_board_r
     threshold: int,
 ) -> None:
     url = published(2000, 2024, threshold)
-    assert _narrowed(url, threshold) == []
+    assert _narrowed(url, threshold, EVERY_YEAR if threshold == 5 or ALL_YEARS else FIRST_READ) == []
 
 
 @pytest.mark.parametrize(("young_people", "seed"), [(1200, 7), (800, 31), (2000, 99)])
@@ -94,7 +105,7 @@ def test_no_hidden_count_can_be_narrowed_on_other_partnerships(
     seed: int,
 ) -> None:
     url = published(young_people, seed, 5)
-    assert _narrowed(url, 5) == []
+    assert _narrowed(url, 5, EVERY_YEAR if ALL_YEARS else FIRST_READ) == []
 
 
 def test_the_reader_finds_what_releases_audited_one_at_a_time_gave_away(
@@ -115,7 +126,7 @@ def test_the_reader_finds_what_releases_audited_one_at_a_time_gave_away(
 
     monkeypatch.setattr(publication, "BoardFigures", OneAtATime)
     url = published(2000, 2024, 5)
-    assert _narrowed(url, 5), "audited one release at a time, some hidden count should give way"
+    assert _narrowed(url, 5, FIRST_READ, first_only=True), "audited one at a time, some hidden count gives way"
 
 
 def _numbers(url: str) -> dict[tuple[object, ...], int]:
