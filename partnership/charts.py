@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 
 import altair as alt
 import polars as pl
@@ -51,6 +52,77 @@ VALIDATE = os.environ.get("DASHBOARD_VALIDATE_CHARTS", "") == "1"
 def spec(chart: alt.TopLevelMixin) -> dict:
     """A chart's Vega-Lite spec (data inline), checked against the schema where VALIDATE."""
     return chart.to_dict(validate=VALIDATE)
+
+
+# Keys whose string values (or lists of strings) name data fields, in encodings
+# ("field", a tooltip's or sort's "field") and transforms (aggregate, fold, pivot, lookup ...).
+_FIELD_NAME_KEYS = {"field", "groupby", "fields", "fold", "flatten", "pivot", "lookup", "impute", "stack", "on", "key"}
+_DATUM = re.compile(r"datum(?:\.([A-Za-z_$][\w$]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+
+
+def drawn_fields(spec: dict) -> set[str]:
+    """Every data field a Vega-Lite spec reads: its encodings (tooltips, text
+    and sort included), its transforms, and `datum` in any expression. The
+    rows themselves are not read."""
+    found: set[str] = set()
+
+    def names(value: object) -> None:
+        if isinstance(value, str):
+            found.add(value.replace("\\", ""))
+        elif isinstance(value, list):
+            for item in value:
+                names(item)
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "datasets" or (k == "data" and isinstance(v, dict) and "values" in v):
+                    continue
+                if k in _FIELD_NAME_KEYS:
+                    names(v)
+                walk(v)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, str):
+            found.update(a or b for a, b in _DATUM.findall(node))
+
+    walk(spec)
+    return found
+
+
+def only_fields(rows: list, fields: set[str] | frozenset[str]) -> list:
+    """The rows with only `fields` (rows that are not records pass as they are)."""
+    return [{k: v for k, v in row.items() if k in fields} if isinstance(row, dict) else row for row in rows]
+
+
+def drawn_only(spec: dict) -> dict:
+    """A copy of the spec whose data carry only the fields it draws. Chart data
+    reach the browser whole (and a downloaded spec the reader's disk): a column
+    that no encoding, tooltip, text or transform reads is not on screen, so it
+    must not be in the data either (a table's raw counts behind a fill-rate
+    picture gave one worker's caseload away). Every chart the app shows or
+    exports goes through here."""
+    fields = drawn_fields(spec)
+
+    def prune(node: object) -> object:
+        if isinstance(node, list):
+            return [prune(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for k, v in node.items():
+            if k == "datasets" and isinstance(v, dict):
+                out[k] = {n: only_fields(rows, fields) if isinstance(rows, list) else rows for n, rows in v.items()}
+            elif k == "data" and isinstance(v, dict) and isinstance(v.get("values"), list):
+                out[k] = {**v, "values": only_fields(v["values"], fields)}
+            else:
+                out[k] = prune(v)
+        return out
+
+    pruned = prune(spec)
+    assert isinstance(pruned, dict)
+    return pruned
 
 
 PRESENT_MAX_HEIGHT = 320  # px
@@ -152,6 +224,12 @@ def count_bars(table: pl.DataFrame, category: str, value: str, title: str) -> al
 def flow_diagram(nodes: pl.DataFrame, ribbons: pl.DataFrame, height: int = 520) -> alt.LayerChart:
     """Sankey-style flow from node rectangles and ribbon polygons (see
     partnership.flow.layout). Hover gives count and share of the cohort."""
+    # Shapes to a thousandth of the chart (half a pixel) and shares as the tooltip gives
+    # them: the browser gets no figure more precise than the page shows.
+    nodes, ribbons = (
+        frame.with_columns(pl.col(pl.Float64).round(3)).with_columns(pl.col("share").round(2))
+        for frame in (nodes, ribbons)
+    )
     y_scale = alt.Scale(domain=[0, 1.0], reverse=True)
     x_scale = alt.Scale(domain=[0, 1.0])
     bands = (
@@ -188,9 +266,9 @@ def flow_diagram(nodes: pl.DataFrame, ribbons: pl.DataFrame, height: int = 520) 
         )
     )
     label_frame = nodes.with_columns(
-        ymid=(pl.col("y0") + pl.col("y1")) / 2,
+        ymid=((pl.col("y0") + pl.col("y1")) / 2).round(3),
         text=pl.format("{} ({})", pl.col("name"), pl.col("value")),
-        xl=pl.col("x1") + 0.004,
+        xl=(pl.col("x1") + 0.004).round(3),
     )
     labels = (
         alt.Chart(label_frame)
@@ -281,7 +359,8 @@ def fill_heatmap(frame: pl.DataFrame) -> alt.LayerChart:
     """Team x role fill rate. The percentage is written in each cell, so the
     colour is never the only carrier of the value."""
     data = frame.with_columns(
-        pct=pl.col("fill_rate") * 100, text=pl.format("{}%", (pl.col("fill_rate") * 100).round(0).cast(pl.Int64))
+        pct=(pl.col("fill_rate") * 100).round(0),
+        text=pl.format("{}%", (pl.col("fill_rate") * 100).round(0).cast(pl.Int64)),
     )
     base = alt.Chart(data).encode(
         x=alt.X("role:N", sort=None, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=220, labelOverlap=False)),
@@ -360,7 +439,8 @@ def trend_lines(
     frame: pl.DataFrame, value: str, title: str, rule: float | None = None, percent: bool = False
 ) -> alt.LayerChart:
     """One line per locality over the months held; shape as well as colour marks each locality."""
-    data = frame.with_columns(shown=pl.col(value) * (100 if percent else 1))
+    # Rounded as the table and tooltip show it: the data drawn are the data shown.
+    data = frame.with_columns(shown=(pl.col(value) * (100 if percent else 1)).round(1))
     lines = (
         alt.Chart(data)
         .mark_line(point=True)

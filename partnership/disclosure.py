@@ -75,6 +75,10 @@ class Count:
     # flow diagram): not shown as c but not listed at all, so a reader cannot
     # tell it from a 0 and a small total cannot be bounded below by it.
     unlisted_when_small: bool = False
+    # A count any reader knows from elsewhere (case holders are the filled and agency
+    # posts the establishment table lists, and their FTE is shown beside them): hiding it
+    # would protect nothing, so it is always shown and the audit takes it as known.
+    known: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,7 @@ class Prior:
     sticky: frozenset[str] = frozenset()
     sticky_primary: frozenset[str] = frozenset()
     exposed: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    sticky_withheld: frozenset[str] = frozenset()  # left out before, about the same young people: left out again
 
 
 def withhold_all(release: Release, threshold: int) -> Released:
@@ -455,16 +460,17 @@ def _disclose(release: Release, suppressed: bool, threshold: int, prior: Prior |
     primary: set[str] = set()
     unlisted: set[str] = set()
     prior = prior if suppressed and prior is not None else Prior()
-    fixed = set(prior.fixed) & counts.keys()
+    fixed = (set(prior.fixed) & counts.keys()) | {k for k, c in counts.items() if c.known}
     exposed = {k: b for k, b in prior.exposed.items() if k in counts}
     if suppressed:
-        primary = {k for k, c in counts.items() if c.published and is_small(value[k], threshold)}
+        primary = {k for k, c in counts.items() if c.published and not c.known and is_small(value[k], threshold)}
         primary |= set(prior.sticky_primary) & counts.keys()
         unlisted = {k for k, c in counts.items() if c.unlisted_when_small and value[k] <= threshold}
         hidden |= primary | unlisted | (set(prior.sticky) & counts.keys()) | set(exposed)
+    withheld: set[str] = set(prior.sticky_withheld) & counts.keys() if suppressed else set()
+    hidden |= withheld
     _derive(release, value, hidden, suppressed, threshold)
     audit = Audit()
-    withheld: set[str] = set()
     if suppressed and (primary or exposed):
         lines = _true_lines(release, value)
         _close_declared_lines(lines, release, value, hidden, threshold, withheld, fixed)
@@ -752,17 +758,17 @@ class _Model:
         hidden = np.fromiter((k in self.hidden for k in keys), bool, len(keys))
         withheld = np.fromiter((k in self.withheld for k in keys), bool, len(keys))
         # Shown: its value. Hidden: at least 1 (zeros are always shown), and one
-        # hidden for being small at most the threshold. Left out for being small,
-        # or withheld when small: a reader who knows which counts are small knows
-        # it is small or 0 (a group not drawn in the flow is still seen to be
-        # missing). Not published, or withheld without being small: anything.
+        # hidden for being small at most the threshold; withheld for being small,
+        # the same (a reader who knows which counts are small knows a blank is one
+        # of them, and a group not drawn in the flow is still seen to be missing).
+        # Left out of a breakdown when small: small or 0 (a band not listed could be
+        # either). Not published, or withheld without being small: anything.
         low = np.where(hidden, 1.0, self.values)
         high = np.where(hidden, np.where(self.is_primary, float(self.threshold), inf), self.values)
         low = np.where(hidden & self.is_exposed, np.maximum(low, self.exposed_low), low)
         high = np.where(hidden & self.is_exposed, np.minimum(high, self.exposed_high), high)
-        small_gone = self.is_unlisted | (withheld & self.is_primary)
-        low = np.where(small_gone, 0.0, low)
-        high = np.where(small_gone, float(self.threshold), high)
+        low = np.where(self.is_unlisted, 0.0, low)
+        high = np.where(self.is_unlisted, float(self.threshold), high)
         free = (withheld & ~self.is_primary) | ~self.is_published
         low, high = np.where(free, -inf, low), np.where(free, inf, high)
         if self.shares:
@@ -888,12 +894,19 @@ def _secure(
             low, high = model.bounds_of(key)
             # First smaller figures next to it; then leave its table out; a
             # headline total is hidden only when nothing else will do.
-            for stage in ("parts", "withhold", "headline"):
+            for stage in ("parts", "withhold", "headline", "any"):
                 if not narrowed(low, high, threshold):
                     break
                 if stage == "withhold":
                     _withhold(key, lines, counts, hidden, withheld, value, release, threshold, fixed)
                     low, high = model.bounds_of(key)
+                    continue
+                if stage == "any":
+                    # Last: every figure shown over young people this count holds, each tried in
+                    # turn (the heuristics above found none that widens it).
+                    low, high = _any_complement(
+                        key, (low, high), model, plan, counts, comp, hidden, value, fixed, release
+                    )
                     continue
                 for _attempt in range(COMPLEMENTS if stage == "parts" else len(keys)):
                     choice = _complement(
@@ -920,6 +933,61 @@ def _secure(
             if narrowed(low, high, threshold):
                 audit.recoverable += 1
     return audit
+
+
+def _any_complement(
+    key: str,
+    bounds: tuple[float, float],
+    model: _Model,
+    plan: _Plan,
+    counts: dict[str, Count],
+    comp: _Component,
+    hidden: set[str],
+    value: dict[str, int],
+    fixed: set[str] | None,
+    release: Release,
+) -> tuple[float, float]:
+    """Hide, one at a time, the shown figure over young people `key` holds
+    that widens its range most, until it cannot be narrowed or none widens it."""
+    fixed = fixed or set()
+    mask = plan.masks[plan.index[key]]
+    low, high = bounds
+    while narrowed(low, high, model.threshold):
+        candidates = [
+            plan.keys[c]
+            for c in comp.counts
+            if (plan.masks[c] & mask).any()
+            and plan.keys[c] not in hidden
+            and plan.keys[c] not in fixed
+            and counts[plan.keys[c]].published
+            and value[plan.keys[c]] > 0
+        ]
+        candidates += [
+            s.key
+            for s in comp.shares
+            if s.key not in hidden
+            and value[s.den] > 0
+            and not (s.num in fixed and s.den in fixed)
+            and ((plan.masks[plan.index[s.num]] | plan.masks[plan.index[s.den]]) & mask).any()
+        ]
+        best: tuple[float, str] | None = None
+        for candidate in candidates:
+            mark, saved = model.mark(), set(hidden)
+            hidden.add(candidate)
+            _derive(release, value, hidden, True, model.threshold)
+            new_low, new_high = model.bounds_of(key)
+            hidden.clear()
+            hidden.update(saved)
+            model.rewind(mark)
+            gain = (low - new_low) + (new_high - high)
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, candidate)
+        if best is None:
+            break
+        hidden.add(best[1])
+        _derive(release, value, hidden, True, model.threshold)
+        low, high = model.bounds_of(key)
+    return low, high
 
 
 def _withhold(
@@ -1005,11 +1073,17 @@ def _complement(
         if key in parts and allowed(total) and all(p == key or p in hidden or value[p] == 0 for p in parts)
     ]
     if ranked and not headline:
-        # A share over the same counts can pin a cell as surely as a total: it is a candidate too.
+        # A share over the same counts can pin a cell as surely as a total: it is a candidate too;
+        # so is any share over young people the count holds (Theme 1's quarterly share of those
+        # picked up bounds how many slipped in the quarter).
+        mask = plan.masks[plan.index[key]]
         ranked += [
-            (1, value[s.num], s.key)
+            (1 if s.den in sibling else 2, value[s.num], s.key)
             for s in comp.shares
-            if s.key not in hidden and value[s.den] > 0 and s.den in sibling and not known(s)
+            if s.key not in hidden
+            and value[s.den] > 0
+            and not known(s)
+            and (s.den in sibling or ((plan.masks[plan.index[s.num]] | plan.masks[plan.index[s.den]]) & mask).any())
         ]
     if ranked:
         return _try(
@@ -1061,7 +1135,12 @@ def _try(
     is itself pinned by its own line can still be the complement."""
     low, high = bounds
     ranked.sort()
-    for _rank, _value, candidate in ranked[:TRIALS]:
+    # The first few of each kind (totals pinning it, siblings, shares over the same
+    # people, shares over some of them): the smallest siblings alone may never widen it.
+    trials: list[tuple[int, int, str]] = []
+    for rank in sorted({r for r, _v, _k in ranked}):
+        trials += [c for c in ranked if c[0] == rank][:TRIALS]
+    for _rank, _value, candidate in trials:
         saved_hidden, saved_withheld, mark = set(hidden), set(withheld), model.mark()
         hidden.add(candidate)
         _derive(release, value, hidden, True, threshold)

@@ -657,10 +657,16 @@ class BoardFigures(Figures):
         return self._once(self._cache, name, lambda: self._disclosed(make()))  # type: ignore[no-any-return]
 
     def _disclosed(self, release: Release) -> Released:
-        """A release disclosed with what the board was shown of it last time;
-        the last publication's release, kept, where its change is too small
-        to show safely (a headline moved by 1 to the threshold, or a figure
-        whose change would show could not be protected)."""
+        """A release disclosed with what the board was shown of it last time.
+
+        Where its change is too small to show safely (a headline moved by 1
+        to the threshold, or a figure whose change would show cannot be
+        protected) the last publication's release is kept. A figure a reader
+        knows from before is never offered as protection; where that alone
+        leaves a count unprotectable (a figure an older publication showed
+        that this one would hide), it may be hidden all the same: hiding it
+        again tells the reader nothing new, and keeping the older figures
+        would keep their weakness for good."""
         before = self.previous.get(release.name)
         if not release.explicit or before is None:
             made = disclose(release, True, self.threshold)
@@ -669,22 +675,28 @@ class BoardFigures(Figures):
             return withhold_all(release, self.threshold) if made.audit.recoverable else made
         shown, people = before
         known = prior(release, people, shown, self.threshold)
-        made = disclose(release, True, self.threshold, known)
         counts = {i.key: i for i in release.items if isinstance(i, Count)}
         moved = [k for k in known.exposed if counts[k].headline]
-        if (made.audit.recoverable and not disclose(release, True, self.threshold).audit.recoverable) or moved:
+        made = disclose(release, True, self.threshold, known) if not moved else None
+        if made is not None and made.audit.recoverable:
+            made = disclose(release, True, self.threshold, dataclasses.replace(known, fixed=frozenset()))
+        changed_too_little = made is None or (
+            made.audit.recoverable > 0 and not disclose(release, True, self.threshold).audit.recoverable
+        )
+        if changed_too_little:
             self.held[release.name] = (
                 f"{len(moved)} headline {'figure' if len(moved) == 1 else 'figures'} moved by {self.threshold} or fewer"
                 if moved
-                else f"{made.audit.recoverable} changed {'figure' if made.audit.recoverable == 1 else 'figures'} "
-                "could not be protected"
+                else f"{made.audit.recoverable} changed "  # type: ignore[union-attr]
+                f"{'figure' if made.audit.recoverable == 1 else 'figures'} could not be protected"  # type: ignore[union-attr]
             )
             self.people[release.name] = people
             if shown.kept:
                 return shown
             note = (
                 f"These figures are {self.kept_words}: too few young people's records have changed since for "
-                "the change to be shown without giving a small group away. They are updated once more has changed."
+                "the change to be shown without giving a small group away. They are updated once more has "
+                "changed."
             )
             return dataclasses.replace(shown, kept=self.kept_words, kept_as_of=self.kept_as_of, note=note)
         self.people[release.name] = release.people
@@ -788,7 +800,7 @@ def prior(release: Release, before_people: dict[str, pl.DataFrame], before: Rele
     by_part: dict[str, list[Count]] = {}
     for c in counts:
         by_part.setdefault(str(c.where.get(PART)), []).append(c)
-    fixed, sticky, sticky_primary = set(), set(), set()
+    fixed, sticky, sticky_primary, sticky_withheld = set(), set(), set(), set()
     exposed: dict[str, tuple[int, int]] = {}
     for part, mine in by_part.items():
         now, then = release.people.get(part), before_people.get(part)
@@ -814,7 +826,9 @@ def prior(release: Release, before_people: dict[str, pl.DataFrame], before: Rele
             entered, left = int(tallies[f"{i}|e"]), int(tallies[f"{i}|l"])
             shown = before.values.get(c.key)
             if entered == 0 and left == 0:
-                if c.key in before.hidden and c.key not in before.withheld:
+                if c.key in before.withheld:
+                    sticky_withheld.add(c.key)
+                if c.key in before.hidden:
                     sticky.add(c.key)
                     if c.key in before.primary:
                         sticky_primary.add(c.key)
@@ -822,4 +836,4 @@ def prior(release: Release, before_people: dict[str, pl.DataFrame], before: Rele
                     fixed.add(c.key)
             elif isinstance(shown, int) and (left == 0) != (entered == 0) and max(entered, left) <= threshold:
                 exposed[c.key] = (shown + 1, shown + threshold) if left == 0 else (max(1, shown - threshold), shown - 1)
-    return Prior(frozenset(fixed), frozenset(sticky), frozenset(sticky_primary), exposed)
+    return Prior(frozenset(fixed), frozenset(sticky), frozenset(sticky_primary), exposed, frozenset(sticky_withheld))

@@ -468,7 +468,7 @@ def build(
         if audit.recoverable:
             raise RuntimeError(f"the joint check left {audit.recoverable} hidden figures recoverable")
         months = sorted(d.staffing["month"].unique().to_list(), reverse=True)[:BOARD_MONTHS]
-        held = [f"{_release_words(n)}: {d.figs._cache[n].kept} ({why})." for n, why in sorted(d.figs.held.items())]
+        held = [f"{_release_words(n)}: kept {d.figs._cache[n].kept} ({why})." for n, why in sorted(d.figs.held.items())]
         parts["meta"] = Meta(
             metrics.period_options(d.as_of, rolling=False),
             sorted(d.localities["name"].to_list()),

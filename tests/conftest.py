@@ -109,6 +109,10 @@ def seed_small(url: str, young_people: int = 400, seed: int = 11, publish: bool 
         _SEEDED[key] = (path, counts)
     path, counts = _SEEDED[key]
     shutil.copy(path, target)
+    # The columnar copy of the cohort, as the seed's writer leaves one beside its database.
+    from partnership import snapshot
+
+    snapshot.cohort_frames(get_engine(url))
     return dict(counts)
 
 

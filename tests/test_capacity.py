@@ -173,8 +173,9 @@ def _holders(over_and_under: list[tuple[str, int, int]]) -> pl.DataFrame:
 
 
 def test_a_withheld_count_of_case_holders_says_why_it_is_blank() -> None:
-    # 5 over the threshold in each of three localities: each is a small count (c), and beside the
-    # published total of 15 three c's could only be 5, 5 and 5, so the column is withheld, blank.
+    # 5 over the threshold in each of three localities: each is a small count, and beside a
+    # published total of 15 three small counts could only be 5, 5 and 5 (blank or c alike: a reader
+    # who knows which are small knows each is 1 to 5), so the column is withheld and the total hidden.
     rows = _holders([("East", 5, 2), ("Central", 5, 5), ("North", 5, 2)])
     note = "A blank count is withheld by the disclosure check"
 
@@ -186,7 +187,7 @@ def test_a_withheld_count_of_case_holders_says_why_it_is_blank() -> None:
         return block
 
     board = over_block(True)
-    assert board.sentence.startswith("15 case holders across all localities hold more than 15 cases")
+    assert board.sentence.startswith("A number not shown of case holders (to protect smaller counts) across all")
     assert board.table["Case holders over threshold"].to_list() == ["", "", ""]
     assert [n for n in board.notes if n.startswith(note)]
     lead = over_block(False)

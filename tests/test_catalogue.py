@@ -59,7 +59,7 @@ def test_definitions_page_lists_every_measure_for_every_role(
         titles = [e.label for e in at.expander]
         assert titles == [m.name for m in MEASURES]
         text = " ".join(m.value for m in at.markdown)
-        assert "fewer than 6" in text and "DASHBOARD_SUPPRESSION_THRESHOLD" in text
+        assert "A count from 1 to 5 is shown as **c**" in text and "DASHBOARD_SUPPRESSION_THRESHOLD" in text
     # A card's link opens its entry.
     at.query_params["measure"] = "gap_days"
     at.run()

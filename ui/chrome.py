@@ -203,34 +203,37 @@ def _arrow_table(table: pl.DataFrame) -> Any:
 # they are (inline rows it converts through pandas on every rerun: a fifth of
 # the server's time under load). Keyed by the rows' identity; the entry holds
 # the rows, so the identity cannot be reused while it is kept.
-_ARROW_ROWS: dict[int, tuple[list[Any], bytes]] = {}
+_ARROW_ROWS: dict[tuple[int, frozenset[str]], tuple[list[Any], bytes]] = {}
 _ARROW_ROWS_MAX = 2048
 _arrow_lock = threading.Lock()
 
 
-def _arrow_rows(rows: list[Any]) -> bytes:
-    found = _ARROW_ROWS.get(id(rows))
+def _arrow_rows(rows: list[Any], fields: frozenset[str]) -> bytes:
+    found = _ARROW_ROWS.get((id(rows), fields))
     if found is not None and found[0] is rows:
         return found[1]
     from streamlit import dataframe_util
 
-    data = dataframe_util.convert_anything_to_arrow_bytes(rows)
+    data = dataframe_util.convert_anything_to_arrow_bytes(charts.only_fields(rows, fields))
     with _arrow_lock:
         if len(_ARROW_ROWS) >= _ARROW_ROWS_MAX:
             _ARROW_ROWS.clear()  # specs of older data versions; the current ones come back at the next rerun
-        _ARROW_ROWS[id(rows)] = (rows, data)
+        _ARROW_ROWS[(id(rows), fields)] = (rows, data)
     return data
 
 
 def _to_draw(spec: dict) -> dict:
-    """A copy of the spec for st.vega_lite_chart with its datasets as Arrow bytes."""
+    """A copy of the spec for st.vega_lite_chart: only the fields it draws
+    (charts.drawn_only's rule), its datasets as Arrow bytes."""
+    fields = frozenset(charts.drawn_fields(spec))
+    drawn = charts.drawn_only({k: v for k, v in spec.items() if k != "datasets"})
     datasets = spec.get("datasets")
-    if not isinstance(datasets, dict):
-        return spec
-    return {**spec, "datasets": {k: _arrow_rows(v) if isinstance(v, list) else v for k, v in datasets.items()}}
+    if isinstance(datasets, dict):
+        drawn["datasets"] = {k: _arrow_rows(v, fields) if isinstance(v, list) else v for k, v in datasets.items()}
+    return drawn
 
 
-def _per_table(table: pl.DataFrame, what: str, make: Callable[[], Any]) -> Any:
+def _per_table(table: object, what: str, make: Callable[[], Any]) -> Any:
     slot = (id(table), what)
     if slot not in _PER_TABLE:
         _PER_TABLE[slot] = make()
@@ -409,23 +412,16 @@ def chart_block(
     with chart_tab:
         # Copies with alt text and readable axis text: the caller's chart, or
         # a spec cached for every session, is never changed.
+        # Every chart goes to the browser as a spec of what it draws (_to_draw), never as
+        # an Altair object Streamlit would serialise whole.
+        plain = chart if isinstance(chart, dict) else _per_table(chart, "spec", lambda: _altair_spec(chart))
+        described = exports.with_description(plain, description)
         if present.active():
             # Presenting: chart text scales with the enlarged type (copies; the cached spec is untouched).
-            plain = chart if isinstance(chart, dict) else _altair_spec(chart)
-            described = charts.presenting(exports.with_description(plain, description))
-            described["config"] = charts.readable_config(plain.get("config"), large=True)
-            st.vega_lite_chart(_to_draw(described), width="stretch")
-            spec: Callable[[], dict] = lambda: described  # noqa: E731
-        elif isinstance(chart, dict):
-            described = exports.with_description(chart, description)
-            described["config"] = charts.readable_config(chart.get("config"), large=False)
-            st.vega_lite_chart(_to_draw(described), width="stretch")
-            spec = lambda: described  # noqa: E731
-        else:
-            config = {} if chart.config is alt.Undefined else chart.config.to_dict()
-            shown = chart.properties(description=description, config=charts.readable_config(config, present.active()))
-            st.altair_chart(shown, width="stretch")
-            spec = lambda: _altair_spec(shown)  # noqa: E731
+            described = charts.presenting(described)
+        described["config"] = charts.readable_config(plain.get("config"), large=present.active())
+        st.vega_lite_chart(_to_draw(described), width="stretch")
+        spec: Callable[[], dict] = lambda: charts.drawn_only(described)  # noqa: E731
     with table_tab:
         _dataframe(table)
     _downloads(table, summary, filename, key, spec, audit)
