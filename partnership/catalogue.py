@@ -503,7 +503,10 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "case_holders_over",
         "Case holders over the threshold",
-        "Case-holding posts with someone in them (filled or agency) in view, in the chosen month",
+        "Case-holding posts with someone in them (filled or agency) in view, in the chosen month. Their number "
+        "is always shown, never c: the establishment lists the posts, and case-holding FTE counts them where "
+        "posts are full-time, so hiding it would protect nothing. The disclosure check takes it as known and "
+        "protects how many of them are over the threshold",
         "Those whose own cases per FTE are over the caseload threshold",
         "",
         "count",
