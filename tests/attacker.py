@@ -268,17 +268,20 @@ class Program:
         )
         return None if found.x is None else np.round(found.x)
 
-    def possible(self, expr: Expr, low: float, high: float) -> bool:
-        """Whether some integer solution gives `expr` a value in [low, high]."""
+    def example(self, expr: Expr, low: float, high: float, seconds: float = 5.0) -> np.ndarray | None:
+        """An integer solution giving `expr` a value in [low, high], if one is found in `seconds`."""
         self.known(expr, low, high)
         try:
-            return self.feasible()
+            return self._any(seconds)
         finally:
             self.rows.pop()
             self._matrix = None
 
     def feasible(self, seconds: float = 10.0) -> bool:
         """Whether an integer solution was found (in `seconds`: not found in time counts as none)."""
+        return self._any(seconds) is not None
+
+    def _any(self, seconds: float) -> np.ndarray | None:
         matrix, lo, hi = self._built()
         found = milp(
             np.zeros(len(self.index)),
@@ -287,7 +290,7 @@ class Program:
             bounds=Bounds(0, np.inf),
             options={"time_limit": seconds},
         )
-        return found.x is not None
+        return None if found.x is None else np.round(found.x)
 
 
 # --- the young people who turned 18 in a year, as the board reads them ------------------------------
@@ -463,23 +466,19 @@ class CrossingEighteen:
             if found is None:
                 break
             seen.append(found)
-        # Each count still narrow pushed on its own, a few seconds each: most give way here,
-        # and every solution found widens the others too.
-        for h, expr in zip(self.hidden, exprs, strict=True):
-            for up in (-1.0, 1.0) if h.truth + need - 1 <= self.threshold else (1.0, -1.0):
-                if _width(*reached(h, expr)) >= need:
-                    break
-                found = self.p.solution(expr, int(up), seconds=3.0)
-                if found is not None:
-                    seen.append(found)
+        # Each count still narrow: is a value far enough from the truth possible? A feasible
+        # point ends the search at once, and widens the other counts too.
         out = []
         for h, expr in zip(self.hidden, exprs, strict=True):
             low, high = reached(h, expr)
             if _width(low, high) < need:
-                if self.p.possible(expr, h.truth + need - 1, math.inf):
-                    high = h.truth + need - 1
-                elif self.p.possible(expr, -math.inf, h.truth - need + 1):
-                    low = h.truth - need + 1
+                targets = [(h.truth + need - 1, math.inf), (-math.inf, h.truth - need + 1)]
+                for lo, hi in targets if h.truth + need - 1 <= self.threshold else targets[::-1]:
+                    found = self.p.example(expr, lo, hi)
+                    if found is not None:
+                        seen.append(found)
+                        low, high = reached(h, expr)
+                        break
                 else:
                     low, high = self.p.extreme(expr, 1), self.p.extreme(expr, -1)
             out.append((h, low, high))

@@ -6,7 +6,7 @@ every locality's programme progress), writes what they read of the young
 people who turned 18 in each year as one integer program, and asks how far
 each hidden count can be narrowed. The definitions page promises at least
 half the 1-to-threshold range; the test fails on any count it can narrow
-further. It runs at thresholds 5 and 10 on the demo, and on three other
+further. The suite runs it on this year at thresholds 5 and 10 on the demo, and on three other
 synthetic partnerships.
 
 Over time: a reader holding two publications takes a figure that moved to
@@ -45,13 +45,13 @@ def _harvest(username: str, years: list[int], themes: bool) -> tuple[dict[int, d
     return cohort, progress
 
 
-# Every year the board can choose, and both thresholds on the demo, in the suite (about two
-# minutes each at 5, four at 10 on a 2-core machine); the other partnerships and threshold 10
-# on the two years the board reads first (the last full year and this one) unless
-# ATTACK_EVERY_YEAR=1 asks for all of them.
+# The suite reads the year the board reads first (this one) at both thresholds, on the demo
+# and on three other partnerships: about a minute each on a 2-core machine. A closed year's
+# program is twice the size and takes HiGHS minutes per count to settle, so every year the
+# board can choose is read by hand (ATTACK_EVERY_YEAR=1; README: "The reader in the tests").
 EVERY_YEAR = [int(p) for p in period_options(DEMO_AS_OF, rolling=False)]
-FIRST_READ = [2025, 2026]
 ALL_YEARS = os.environ.get("ATTACK_EVERY_YEAR") == "1"
+YEARS = EVERY_YEAR if ALL_YEARS else [DEMO_AS_OF.year]
 
 
 def _narrowed(url: str, threshold: int, years: list[int], first_only: bool = False) -> list[str]:
@@ -75,10 +75,11 @@ def _narrowed(url: str, threshold: int, years: list[int], first_only: bool = Fal
 
 @pytest.fixture
 def published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:  # type: ignore[valid-type]
-    def make(young_people: int, seed: int, threshold: int) -> str:
+    def make(young_people: int, seed: int, threshold: int, fresh: bool = False) -> str:
+        """A published partnership (`fresh`: its publication made now, with the code as the test has it)."""
         monkeypatch.setenv("DASHBOARD_SUPPRESSION_THRESHOLD", str(threshold))
         url = f"sqlite:///{tmp_path / f'p{young_people}_{seed}_{threshold}.db'}"
-        if threshold == 5:
+        if threshold == 5 and not fresh:
             seed_small(url, young_people, seed)
         else:  # the publication is made at the threshold set when it is made
             seed_small(url, young_people, seed, publish=False)
@@ -95,7 +96,7 @@ def test_no_hidden_count_of_the_demo_can_be_narrowed_from_everything_the_board_r
     threshold: int,
 ) -> None:
     url = published(2000, 2024, threshold)
-    assert _narrowed(url, threshold, EVERY_YEAR if threshold == 5 or ALL_YEARS else FIRST_READ) == []
+    assert _narrowed(url, threshold, YEARS) == []
 
 
 @pytest.mark.parametrize(("young_people", "seed"), [(1200, 7), (800, 31), (2000, 99)])
@@ -105,28 +106,21 @@ def test_no_hidden_count_can_be_narrowed_on_other_partnerships(
     seed: int,
 ) -> None:
     url = published(young_people, seed, 5)
-    assert _narrowed(url, 5, EVERY_YEAR if ALL_YEARS else FIRST_READ) == []
+    assert _narrowed(url, 5, YEARS) == []
 
 
-def test_the_reader_finds_what_releases_audited_one_at_a_time_gave_away(
+def test_the_reader_finds_what_small_counts_hidden_alone_give_away(
     published: callable,  # type: ignore[valid-type]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The reader has teeth: with each release audited alone (as before the
-    publication: figures.Figures at board level), it narrows hidden counts
-    of the demo that the joint check protects."""
-    from partnership import figures
+    """The reader has teeth: with the joint audit switched off (small counts
+    hidden, nothing hidden to protect them), it narrows hidden counts of the demo."""
+    from partnership import disclosure
 
-    class OneAtATime(figures.Figures):
-        def __init__(self, *args: object, previous: object = None, kept_words: str = "", kept_as_of: object = None):
-            super().__init__(*args)  # type: ignore[arg-type]
-            self.people: dict[str, object] = {}
-            self.held: dict[str, str] = {}
-            self.kept_words = kept_words
-
-    monkeypatch.setattr(publication, "BoardFigures", OneAtATime)
-    url = published(2000, 2024, 5)
-    assert _narrowed(url, 5, FIRST_READ, first_only=True), "audited one at a time, some hidden count gives way"
+    monkeypatch.setattr(disclosure, "_close_declared_lines", lambda *args, **kwargs: None)
+    monkeypatch.setattr(disclosure, "_secure", lambda *args, **kwargs: disclosure.Audit())
+    url = published(2000, 2024, 5, fresh=True)
+    assert _narrowed(url, 5, YEARS, first_only=True), "with the joint audit off, some hidden count gives way"
 
 
 def _numbers(url: str) -> dict[tuple[object, ...], int]:
