@@ -3,6 +3,7 @@ figure its own page shows, each linked to how it is worked out."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from partnership import queries
@@ -47,6 +48,8 @@ def _overview() -> None:
     if present.part():
         _cards()
     if present.part():
+        _localities()
+    if present.part():
         st.subheader(open_block.heading)
         chrome.chart_block(open_block.chart, open_block.table, open_block.sentence, open_block.filename, "open")
     if present.part():
@@ -75,6 +78,46 @@ def _cards() -> None:
                     icon=":material/menu_book:",
                     query_params={"measure": card.measure},
                 )
+
+
+def _cards_of(slice_: str) -> list:
+    """The overview's cards for one locality (or "all"), from the same release as the chosen view's."""
+    if board:
+        return board.part("overview", filters.period, slice_)[0]
+    version = settings.get("data_version", "0")
+    return data.overview(
+        version, filters.visible_ids, filters.cohort, viewer.suppressed, as_of, filters.period, slice_
+    )[0]
+
+
+def _cell(value: str, delta: str | None) -> str:
+    # A card says in words what it does not show; a table cell says c, as the caption's legend does.
+    if "not shown" in value or value.startswith("fewer than"):
+        return "c"
+    return value + (f" ({delta})" if delta else "")
+
+
+def _localities() -> None:
+    """Which locality needs attention: every headline figure side by side, each as
+    that locality's own overview shows it (no new figure, so nothing new to hide)."""
+    names = [r["name"] for r in data.localities().to_dicts() if r["id"] in filters.visible_ids]
+    if len(names) < 2:
+        return
+    columns = {name: _cards_of(name) for name in names}
+    columns["All localities"] = _cards_of("all")
+    labels = [card.label for card in columns["All localities"]]
+    rows = {"Measure": labels}
+    for name, shown in columns.items():
+        by_label = {card.label: _cell(card.value, card.delta) for card in shown}
+        rows[name] = [by_label.get(label, "") for label in labels]
+    st.subheader("Localities side by side")
+    chrome.table_block(
+        pl.DataFrame(rows),
+        f"Each locality's headline figures for {filters.period_label.lower()}, as its own overview shows them; "
+        "in brackets, the change on the same period a year before. c: not shown to protect confidentiality.",
+        "localities_side_by_side",
+        "side_by_side",
+    )
 
 
 def _themes() -> None:
