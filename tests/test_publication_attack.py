@@ -99,16 +99,6 @@ def test_no_hidden_count_of_the_demo_can_be_narrowed_from_everything_the_board_r
     assert _narrowed(url, threshold, YEARS) == []
 
 
-@pytest.mark.parametrize(("young_people", "seed"), [(1200, 7), (800, 31), (2000, 99)])
-def test_no_hidden_count_can_be_narrowed_on_other_partnerships(
-    published: callable,  # type: ignore[valid-type]
-    young_people: int,
-    seed: int,
-) -> None:
-    url = published(young_people, seed, 5)
-    assert _narrowed(url, 5, YEARS) == []
-
-
 def test_the_reader_finds_what_small_counts_hidden_alone_give_away(
     published: callable,  # type: ignore[valid-type]
     monkeypatch: pytest.MonkeyPatch,
