@@ -36,7 +36,7 @@ class Status:
     status: str
     projected: float | None
     reason: str
-    basis: str = ""  # "latest value" or "trend projected to <month>"
+    basis: str = ""  # "latest value (2025 Q3)" or "trend projected to <month>"
     target: float | None = None
     unit: str = "percent"
 
@@ -68,7 +68,8 @@ def indicator_status(
         return Status("not_measurable", None, f"{counted} so far; {MIN_POINTS} are needed")
     if as_of >= target_date:
         projected = float(points["value"][-1])
-        basis = "latest value"
+        # Named by its quarter: a viewer not shown the latest quarter must not read this as it.
+        basis = f"latest value ({_quarter(points['period'][-1])})"
     else:
         x = [(p - target_date).days for p in points["period"]]
         y = points["value"].to_list()

@@ -65,7 +65,7 @@ def test_theme_takes_its_weakest_measurable_indicator() -> None:
 def test_a_shortfall_in_percent_is_in_points() -> None:
     # Latest 65 against target 75, baseline 38: short by 10 points, beyond 9.25.
     status = indicator_status(_series([50, 60, 65]), 38, 75, TARGET_DATE, "higher", D(2026, 1, 1))
-    assert status.reason == "latest value 65% against target 75%: short by 10 points"
+    assert status.reason == "latest value (2023 Q3) 65% against target 75%: short by 10 points"
 
 
 def test_direction_is_the_latest_quarter_against_the_same_quarter_a_year_before() -> None:
