@@ -359,12 +359,12 @@ def _dataframe(table: pl.DataFrame) -> None:
     long: dict[str, int] = _per_table(table, "long_text", lambda: _long_text(table))
     if present.active() and table.height <= PRESENT_TABLE_ROWS:
         # Presenting, a short table is plain HTML: its text wraps at the enlarged type (the grid's cells cut it off).
-        st.table(table, hide_index=True, border="horizontal")
+        st.table(_per_table(table, "plain", lambda: _plain_numbers(table)), hide_index=True, border="horizontal")
         return
     if long and table.height <= SHORT_TABLE_ROWS:
         # Streamlit's grid cuts text at the cell's edge (taller rows do not make it wrap): a short
         # table with long text (indicator names, a theme's reasons) is plain HTML, where it wraps.
-        st.table(table, hide_index=True, border="horizontal")
+        st.table(_per_table(table, "plain", lambda: _plain_numbers(table)), hide_index=True, border="horizontal")
         return
     # Presenting, a long table scrolls inside its frame rather than push the page past the screen.
     height: int | str = PRESENT_TABLE_HEIGHT if present.active() else "auto"
@@ -382,6 +382,19 @@ def _dataframe(table: pl.DataFrame) -> None:
         height=height,
         column_config={name: st.column_config.TextColumn(width="large") for name in long},
     )
+
+
+def _plain_numbers(table: pl.DataFrame) -> pl.DataFrame:
+    """Decimal columns as people write them (20.0 FTE, 0.66 a head, 1,234.5): an HTML
+    table prints a float with four decimals ("20.0000")."""
+    out = []
+    for name, dtype in table.schema.items():
+        if not dtype.is_float():
+            continue
+        values = table[name].drop_nulls()
+        digits = 1 if values.is_empty() or bool(((values * 10).round(6) % 1 == 0).all()) else 2
+        out.append(pl.col(name).map_elements(lambda v, d=digits: f"{v:,.{d}f}", return_dtype=pl.String).fill_null(""))
+    return table.with_columns(out) if out else table
 
 
 def _long_text(table: pl.DataFrame) -> dict[str, int]:
