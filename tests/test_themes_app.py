@@ -269,7 +269,7 @@ def test_a_status_never_prints_a_value_the_board_sees_as_c(db: str) -> None:
     hidden = [n for n, r in board.items() if r["Latest"] == "c" and lead[n]["Why"].startswith("latest value")]
     assert hidden, "the seeded cohort has an indicator whose latest quarter the board sees as c"
     for name in hidden:
-        (value,) = re.findall(r"^latest value (\d+%)", lead[name]["Why"])
+        (value,) = re.findall(r"^latest value \(\d{4} Q\d\) (\d+%)", lead[name]["Why"])
         assert value not in board[name]["Why"], (value, board[name]["Why"])
     # A latest value the board sees: the same reason, word for word, whatever earlier quarters are hidden.
     shown = [n for n, r in board.items() if r["Latest"] == lead[n]["Latest"] != "c" and "trend" not in r["Why"]]
