@@ -385,15 +385,16 @@ def _dataframe(table: pl.DataFrame) -> None:
 
 
 def _plain_numbers(table: pl.DataFrame) -> pl.DataFrame:
-    """Decimal columns as people write them (20.0 FTE, 0.66 a head, 1,234.5): an HTML
-    table prints a float with four decimals ("20.0000")."""
+    """Decimal columns as people write them (20.0 FTE, 0.66 a head, 1,234.50): an HTML
+    table prints a float with four decimals ("20.0000"). Formatted in Python over the
+    column's values, not by a Python function inside polars (tests/test_concurrency.py)."""
     out = []
     for name, dtype in table.schema.items():
         if not dtype.is_float():
             continue
-        values = table[name].drop_nulls()
-        digits = 1 if values.is_empty() or bool(((values * 10).round(6) % 1 == 0).all()) else 2
-        out.append(pl.col(name).map_elements(lambda v, d=digits: f"{v:,.{d}f}", return_dtype=pl.String).fill_null(""))
+        values = table[name].to_list()
+        digits = 1 if all(v is None or abs(v * 10 - round(v * 10)) < 1e-6 for v in values) else 2
+        out.append(pl.Series(name, ["" if v is None else f"{v:,.{digits}f}" for v in values], dtype=pl.String))
     return table.with_columns(out) if out else table
 
 
