@@ -226,7 +226,7 @@ def _to_draw(spec: dict) -> dict:
     """A copy of the spec for st.vega_lite_chart: only the fields it draws
     (charts.drawn_only's rule), its datasets as Arrow bytes."""
     fields = frozenset(charts.drawn_fields(spec))
-    drawn = charts.drawn_only({k: v for k, v in spec.items() if k != "datasets"})
+    drawn = charts.drawn_only({k: v for k, v in spec.items() if k != "datasets"}, fields)
     datasets = spec.get("datasets")
     if isinstance(datasets, dict):
         drawn["datasets"] = {k: _arrow_rows(v, fields) if isinstance(v, list) else v for k, v in datasets.items()}
